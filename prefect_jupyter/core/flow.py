@@ -1,0 +1,557 @@
+"""The ``Flow``: a graph of tasks and the edges between them.
+
+``Flow`` only keeps the graph. Running it lives in :mod:`prefect_jupyter.engine.flow_runner`
+(``flow.run`` is a thin entry point), drawing in :mod:`prefect_jupyter.viz`.
+
+The graph keeps per-task adjacency (upstream and downstream edges) up to date on every change, so
+that building a flow of 100,000 tasks stays linear and ``edges_to``/``edges_from`` are lookups.
+
+Example:
+    >>> from prefect_jupyter import Flow, Parameter, task
+    >>> @task
+    ... def say_hello(name):
+    ...     print(f"Hello, {name}!")
+    >>> with Flow("My First Flow") as flow:
+    ...     name = Parameter("name")
+    ...     say_hello(name)
+    >>> state = flow.run(name="world")
+"""
+
+from __future__ import annotations
+
+import collections
+import copy as _copy
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prefect_jupyter.configuration import config
+from prefect_jupyter.context import context
+from prefect_jupyter.core.edge import Edge
+from prefect_jupyter.core.parameter import Parameter
+from prefect_jupyter.core.task import Task
+
+
+class Flow:
+    """A named graph of tasks.
+
+    Args:
+        name: the flow's name.
+        schedule: a ``Schedule`` deciding when ``flow.run()`` runs it.
+        executor: the default executor for ``flow.run()``.
+        run_config: how a backend agent runs it (kept for registration).
+        storage: where a backend finds its code (kept for registration).
+        tasks: tasks to add at once.
+        edges: edges to add at once.
+        reference_tasks: tasks whose states decide the flow's state (default: terminal tasks).
+        state_handlers: functions ``(flow, old_state, new_state) -> state`` called on each change.
+        on_failure: a function ``(flow, state)`` called when the flow run fails.
+        validate: check the graph after adding ``tasks``/``edges`` (default: config).
+        result: the default ``Result`` for tasks that have none.
+        terminal_state_handler: ``(flow, state, reference_task_states) -> state`` to override the
+            final state.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        schedule: Any = None,
+        executor: Any = None,
+        run_config: Any = None,
+        storage: Any = None,
+        tasks: Iterable[Task] | None = None,
+        edges: Iterable[Edge] | None = None,
+        reference_tasks: Iterable[Task] | None = None,
+        state_handlers: list[Callable] | None = None,
+        on_failure: Callable | None = None,
+        validate: bool | None = None,
+        result: Any = None,
+        terminal_state_handler: Callable | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"A Flow needs a name (a non-empty string), got {name!r}.")
+        if state_handlers is not None and not isinstance(state_handlers, (list, tuple)):
+            raise TypeError("state_handlers should be iterable.")
+        self.name = name
+        self.schedule = schedule
+        self.executor = executor
+        self.run_config = run_config
+        self.storage = storage
+        self.result = result
+        self.terminal_state_handler = terminal_state_handler
+        self.state_handlers = list(state_handlers or [])
+        if on_failure is not None:
+            from prefect_jupyter.core.task import _on_failure_handler
+
+            self.state_handlers.append(_on_failure_handler(on_failure))
+
+        self.tasks: set[Task] = set()
+        self.edges: set[Edge] = set()
+        self.constants: collections.defaultdict[Task, dict[str, Any]] = collections.defaultdict(dict)
+        self.slugs: dict[Task, str] = {}
+        self._order: dict[Task, int] = {}
+        self._upstream: dict[Task, set[Edge]] = {}
+        self._downstream: dict[Task, set[Edge]] = {}
+        self._slug_counters: collections.defaultdict[str, Iterator[int]] = collections.defaultdict(
+            lambda: itertools.count(1)
+        )
+        self._sorted: tuple[Task, ...] | None = None
+        self._reference_tasks: set[Task] = set()
+
+        for t in tasks or []:
+            self.add_task(t)
+        for e in edges or []:
+            self.add_edge(
+                e.upstream_task, e.downstream_task, key=e.key, mapped=e.mapped,
+                flattened=e.flattened, validate=False,
+            )
+        self.set_reference_tasks(reference_tasks or [])
+        if validate if validate is not None else config.flows.eager_edge_validation:
+            self.validate()
+
+    def __repr__(self) -> str:
+        return f'<Flow: name="{self.name}">'
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, Flow)
+        return (
+            self.name == other.name
+            and self.tasks == other.tasks
+            and self.edges == other.edges
+            and self.reference_tasks() == other.reference_tasks()
+        )
+
+    __hash__ = object.__hash__
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self.sorted_tasks())
+
+    def __enter__(self) -> Flow:
+        self._previous_flow = context.get("flow", _NOTHING)
+        context["flow"] = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        previous = self.__dict__.pop("_previous_flow", _NOTHING)
+        if previous is _NOTHING:
+            context.pop("flow", None)
+        else:
+            context["flow"] = previous
+
+    def _changed(self) -> None:
+        self._sorted = None
+
+    # -- tasks -----------------------------------------------------------------------------------
+    def add_task(self, task: Task) -> Task:
+        """Add ``task`` (once; adding it again does nothing).
+
+        Raises:
+            TypeError: if ``task`` is not a ``Task``.
+            ValueError: if another task has the same slug, or another parameter the same name.
+        """
+        if not isinstance(task, Task):
+            raise TypeError(
+                f"Tasks must be Task instances (received {type(task)}). Make a function a task "
+                "with @task, or pass a value as a task argument instead."
+            )
+        if task in self.tasks:
+            return task
+        if isinstance(task, Parameter):
+            clash = next((p for p in self.parameters() if p.name == task.name), None)
+            if clash is not None:
+                raise ValueError(
+                    f'Flow "{self.name}" already has a parameter named "{task.name}"; parameter '
+                    "names must be unique within a flow. Rename one of them, or reuse the "
+                    "existing Parameter object."
+                )
+        if task.slug and task.slug in self.slugs.values():
+            raise ValueError(
+                f'A task with the slug "{task.slug}" already exists in this flow. Give the task '
+                "a different slug (or none, to have one generated)."
+            )
+        self.slugs[task] = task.slug or self._generate_task_slug(task)
+        self.tasks.add(task)
+        self._order[task] = len(self._order)
+        self._upstream[task] = set()
+        self._downstream[task] = set()
+        self._changed()
+        if not isinstance(task, Parameter) and not _is_constant_task(task):
+            for key in ("case", "resource"):
+                block = context.get(key)
+                if block is not None:
+                    block.add_task(task, self)
+        return task
+
+    def _generate_task_slug(self, task: Task) -> str:
+        prefix = "-".join([task.name, *sorted(task.tags)])
+        taken = set(self.slugs.values())
+        while True:
+            slug = f"{prefix}-{next(self._slug_counters[prefix])}"
+            if slug not in taken:
+                return slug
+
+    def get_tasks(
+        self,
+        name: str | None = None,
+        slug: str | None = None,
+        tags: Iterable[str] | None = None,
+        task_type: type | None = None,
+    ) -> list[Task]:
+        """The tasks matching every given criterion (all tasks when none is given)."""
+        wanted_tags = set(tags or ())
+        return [
+            t
+            for t in self.sorted_tasks()
+            if (name is None or t.name == name)
+            and (slug is None or self.slugs.get(t) == slug)
+            and wanted_tags <= t.tags
+            and (task_type is None or isinstance(t, task_type))
+        ]
+
+    def parameters(self) -> set[Parameter]:
+        """The flow's parameters."""
+        return {t for t in self.tasks if isinstance(t, Parameter)}
+
+    def root_tasks(self) -> set[Task]:
+        """Tasks with no upstream edges."""
+        return {t for t in self.tasks if not self._upstream[t]}
+
+    def terminal_tasks(self) -> set[Task]:
+        """Tasks with no downstream edges."""
+        return {t for t in self.tasks if not self._downstream[t]}
+
+    def reference_tasks(self) -> set[Task]:
+        """The tasks whose states decide the flow run's state.
+
+        By default the terminal tasks, not counting resource-manager cleanup (and init) tasks.
+        """
+        if self._reference_tasks:
+            return set(self._reference_tasks)
+        from prefect_jupyter.tasks.core.resource_manager import (
+            ResourceCleanupTask,
+            ResourceInitTask,
+        )
+
+        return {
+            t
+            for t in self.tasks
+            if not isinstance(t, (ResourceInitTask, ResourceCleanupTask))
+            and all(isinstance(d, ResourceCleanupTask) for d in self.downstream_tasks(t))
+        }
+
+    def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
+        """Make ``tasks`` decide the flow run's state.
+
+        Raises:
+            ValueError: if a task is not in the flow.
+        """
+        tasks = set(tasks)
+        missing = tasks - self.tasks
+        if missing:
+            names = ", ".join(sorted(t.name for t in missing))
+            raise ValueError(
+                f"reference tasks must be part of the flow: {names} not found. Add them first "
+                "(flow.add_task) or build them inside the flow."
+            )
+        self._reference_tasks = tasks
+
+    # -- edges -----------------------------------------------------------------------------------
+    def add_edge(
+        self,
+        upstream_task: Any,
+        downstream_task: Any,
+        key: str | None = None,
+        mapped: bool = False,
+        flattened: bool = False,
+        validate: bool | None = None,
+    ) -> Edge:
+        """Add an edge; non-task ends are turned into tasks (constants into ``flow.constants``).
+
+        Raises:
+            ValueError: for an edge into a parameter, a key already bound, or (when validating)
+                a cycle.
+        """
+        if validate is None:
+            validate = config.flows.eager_edge_validation
+        if mapped and context.get("mapped", False):
+            raise ValueError("Cannot set `mapped=True` when running from inside a mapped context")
+        if isinstance(downstream_task, Parameter):
+            raise ValueError("Parameters must be root tasks and can not have upstream dependencies.")
+        edge = Edge(upstream_task, downstream_task, key=key, mapped=mapped, flattened=flattened, flow=self)
+        if _is_constant_task(edge.upstream_task) and edge.key and not edge.mapped and not edge.flattened:
+            self.add_task(edge.downstream_task)
+            self.constants[edge.downstream_task][edge.key] = edge.upstream_task.value
+            return edge
+        self.add_task(edge.upstream_task)
+        self.add_task(edge.downstream_task)
+        if key is not None and any(e.key == key for e in self._upstream[edge.downstream_task]):
+            raise ValueError(
+                f'Argument "{key}" for task {edge.downstream_task} has already been assigned in '
+                "this flow. If you are trying to call the task again with new arguments, call "
+                "Task.copy() before adding the result to this flow."
+            )
+        self.edges.add(edge)
+        self._upstream[edge.downstream_task].add(edge)
+        self._downstream[edge.upstream_task].add(edge)
+        self._changed()
+        if validate:
+            if key is not None:
+                import inspect
+
+                keys = {e.key: None for e in self._upstream[edge.downstream_task] if e.key}
+                inspect.signature(edge.downstream_task.run).bind_partial(**keys)
+            self.validate()
+        return edge
+
+    def set_dependencies(
+        self,
+        task: Any,
+        upstream_tasks: Iterable[Any] | None = None,
+        downstream_tasks: Iterable[Any] | None = None,
+        keyword_tasks: dict[str, Any] | None = None,
+        mapped: bool = False,
+        validate: bool | None = None,
+    ) -> None:
+        """Add ``task`` with upstream, downstream and keyword (data) dependencies."""
+        from prefect_jupyter.utilities.tasks import as_task
+
+        task = as_task(task, flow=self)
+        if not isinstance(task, Task):
+            raise TypeError(f"set_dependencies needs a task, got {task!r}.")
+        self.add_task(task)
+        for t in upstream_tasks or []:
+            self.add_edge(t, task, mapped=mapped, validate=validate)
+        for t in downstream_tasks or []:
+            self.add_edge(task, t, validate=validate)
+        for key, t in (keyword_tasks or {}).items():
+            self.add_edge(t, task, key=key, mapped=mapped, validate=validate)
+
+    def chain(self, *tasks: Any, validate: bool | None = None) -> list[Edge]:
+        """Add edges so that ``tasks`` run one after another; returns the edges."""
+        return [self.add_edge(a, b, validate=validate) for a, b in itertools.pairwise(tasks)]
+
+    def edges_to(self, task: Task) -> set[Edge]:
+        """Edges ending at ``task``.
+
+        Raises:
+            ValueError: if ``task`` is not in the flow.
+        """
+        try:
+            return set(self._upstream[task])
+        except KeyError:
+            raise ValueError(f"Task {task} was not found in Flow {self}") from None
+
+    def edges_from(self, task: Task) -> set[Edge]:
+        """Edges starting at ``task``.
+
+        Raises:
+            ValueError: if ``task`` is not in the flow.
+        """
+        try:
+            return set(self._downstream[task])
+        except KeyError:
+            raise ValueError(f"Task {task} was not found in Flow {self}") from None
+
+    def upstream_tasks(self, task: Task) -> set[Task]:
+        """Tasks with an edge into ``task``."""
+        return {e.upstream_task for e in self.edges_to(task)}
+
+    def downstream_tasks(self, task: Task) -> set[Task]:
+        """Tasks with an edge from ``task``."""
+        return {e.downstream_task for e in self.edges_from(task)}
+
+    def all_upstream_edges(self) -> dict[Task, set[Edge]]:
+        """Every task mapped to the edges ending at it."""
+        return {t: set(edges) for t, edges in self._upstream.items()}
+
+    def all_downstream_edges(self) -> dict[Task, set[Edge]]:
+        """Every task mapped to the edges starting at it."""
+        return {t: set(edges) for t, edges in self._downstream.items()}
+
+    # -- order and checks ------------------------------------------------------------------------
+    def sorted_tasks(self, root_tasks: Iterable[Task] | None = None) -> tuple[Task, ...]:
+        """The tasks in an order where every task comes after its upstream tasks.
+
+        With ``root_tasks``, only those tasks and everything downstream of them.
+
+        Raises:
+            ValueError: if the graph has a cycle (naming the tasks on it).
+        """
+        roots = tuple(root_tasks or ())
+        if not roots:
+            if self._sorted is None:
+                self._sorted = self._toposort(self.tasks)
+            return self._sorted
+        for t in roots:
+            if t not in self.tasks:
+                raise ValueError(f"Task {t} was not found in Flow {self}")
+        wanted: set[Task] = set()
+        todo = list(roots)
+        while todo:
+            t = todo.pop()
+            if t not in wanted:
+                wanted.add(t)
+                todo.extend(e.downstream_task for e in self._downstream[t])
+        return self._toposort(wanted)
+
+    def _toposort(self, tasks: set[Task]) -> tuple[Task, ...]:
+        # Kahn's algorithm; ties broken by insertion order so runs are deterministic.
+        import heapq
+
+        order = self._order
+        waiting = {
+            t: sum(1 for e in self._upstream[t] if e.upstream_task in tasks) for t in tasks
+        }
+        ready = [(order[t], t) for t, n in waiting.items() if n == 0]
+        heapq.heapify(ready)
+        result: list[Task] = []
+        while ready:
+            _, t = heapq.heappop(ready)
+            result.append(t)
+            for e in self._downstream[t]:
+                d = e.downstream_task
+                if d in waiting:
+                    waiting[d] -= 1
+                    if waiting[d] == 0:
+                        heapq.heappush(ready, (order[d], d))
+        if len(result) < len(tasks):
+            raise ValueError(self._describe_cycle({t for t, n in waiting.items() if n > 0}))
+        return tuple(result)
+
+    def _describe_cycle(self, stuck: set[Task]) -> str:
+        # Walk upstream inside the stuck set until a task repeats: that loop is a cycle.
+        start = min(stuck, key=self._order.__getitem__)
+        path: list[Task] = []
+        seen: dict[Task, int] = {}
+        t = start
+        while t not in seen:
+            seen[t] = len(path)
+            path.append(t)
+            t = next(e.upstream_task for e in self._upstream[t] if e.upstream_task in stuck)
+        cycle = list(reversed(path[seen[t]:]))
+        names = " -> ".join(x.name for x in [*cycle, cycle[0]])
+        return (
+            f"Cycle found; flows must be acyclic! Flow \"{self.name}\" has a cycle: {names}. "
+            "Remove one of these dependencies."
+        )
+
+    def validate(self) -> None:
+        """Check that edges and reference tasks belong to the flow and that there is no cycle.
+
+        Raises:
+            ValueError: naming what is wrong.
+        """
+        for e in self.edges:
+            if e.upstream_task not in self.tasks or e.downstream_task not in self.tasks:
+                raise ValueError("Some edges refer to tasks not contained in this flow.")
+        self._sorted = None
+        self.sorted_tasks()
+        if any(t not in self.tasks for t in self.reference_tasks()):
+            raise ValueError("Some reference tasks are not contained in this flow.")
+
+    # -- whole-flow operations -------------------------------------------------------------------
+    def copy(self) -> Flow:
+        """A copy with its own task, edge and constant collections (the tasks are shared)."""
+        new = _copy.copy(self)
+        new.tasks = set(self.tasks)
+        new.edges = set(self.edges)
+        new.constants = collections.defaultdict(dict, {t: dict(c) for t, c in self.constants.items()})
+        new.slugs = dict(self.slugs)
+        new._order = dict(self._order)
+        new._upstream = {t: set(es) for t, es in self._upstream.items()}
+        new._downstream = {t: set(es) for t, es in self._downstream.items()}
+        new._reference_tasks = set(self._reference_tasks)
+        new.state_handlers = list(self.state_handlers)
+        new._slug_counters = collections.defaultdict(lambda: itertools.count(1))
+        return new
+
+    def update(self, flow: Flow, merge_parameters: bool = False, validate: bool | None = None) -> None:
+        """Add every task, edge and constant of ``flow`` to this one.
+
+        Args:
+            merge_parameters: reuse this flow's parameter when both have one of the same name.
+        """
+        replacements: dict[Task, Task] = {}
+        if merge_parameters:
+            mine = {p.name: p for p in self.parameters()}
+            replacements = {p: mine[p.name] for p in flow.parameters() if p.name in mine}
+        for t in flow.sorted_tasks():
+            if t not in replacements:
+                self.add_task(t)
+        for e in flow.edges:
+            self.add_edge(
+                replacements.get(e.upstream_task, e.upstream_task),
+                replacements.get(e.downstream_task, e.downstream_task),
+                key=e.key, mapped=e.mapped, flattened=e.flattened, validate=False,
+            )
+        for t, consts in flow.constants.items():
+            self.constants[replacements.get(t, t)].update(consts)
+        if validate if validate is not None else config.flows.eager_edge_validation:
+            self.validate()
+
+    def replace(self, old: Task, new: Task, validate: bool = True) -> None:
+        """Put ``new`` in place of ``old``, keeping ``old``'s edges (and reference status)."""
+        from prefect_jupyter.utilities.tasks import as_task
+
+        new = as_task(new, flow=self)
+        if old not in self.tasks:
+            raise ValueError(f"Task {old} was not found in Flow {self}")
+        edges = [e for e in self.edges if old in e.tasks]
+        for e in edges:
+            self.edges.discard(e)
+            self._upstream[e.downstream_task].discard(e)
+            self._downstream[e.upstream_task].discard(e)
+        constants = self.constants.pop(old, {})
+        was_reference = old in self._reference_tasks
+        self.tasks.discard(old)
+        self.slugs.pop(old, None)
+        self._order.pop(old, None)
+        self._upstream.pop(old, None)
+        self._downstream.pop(old, None)
+        self._changed()
+        self.add_task(new)
+        for e in edges:
+            self.add_edge(
+                new if e.upstream_task is old else e.upstream_task,
+                new if e.downstream_task is old else e.downstream_task,
+                key=e.key, mapped=e.mapped, flattened=e.flattened, validate=False,
+            )
+        if constants:
+            self.constants[new].update(constants)
+        if was_reference:
+            self._reference_tasks.discard(old)
+            self._reference_tasks.add(new)
+        if validate:
+            self.validate()
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(
+        self,
+        parameters: dict[str, Any] | None = None,
+        run_on_schedule: bool | None = None,
+        runner_cls: type | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the flow here and return its final ``State``.
+
+        Keyword arguments named after the flow's parameters are parameter values; the others
+        (``task_states``, ``context``, ``executor``, ``return_tasks``, ...) go to the runner.
+        With a schedule (and ``run_on_schedule``), runs at each scheduled time until stopped.
+
+        Raises:
+            ValueError: before anything runs, for unknown or missing required parameters.
+        """
+        from prefect_jupyter.engine.flow_run import run_flow
+
+        return run_flow(self, parameters, run_on_schedule=run_on_schedule, runner_cls=runner_cls, **kwargs)
+
+
+_NOTHING: Any = object()
+
+
+def _is_constant_task(task: Any) -> bool:
+    from prefect_jupyter.tasks.core.constants import Constant
+
+    return isinstance(task, Constant)

@@ -1,0 +1,185 @@
+"""``flow.run()``: check the parameters, then run the flow here — once, or on its schedule.
+
+A pass of the flow runner can leave tasks unfinished (a ``Paused`` task waiting for approval,
+or a task scheduled for later); like Prefect 1, ``flow.run`` then asks for approval on standard
+input and runs the flow again with the states so far until every task has finished. Cached
+states with a future expiration are kept in ``context.caches`` for later runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+import uuid
+from typing import Any
+
+from prefect_jupyter.configuration import config
+from prefect_jupyter.context import context
+from prefect_jupyter.engine.state import Paused, Pending, Resume, Scheduled, State
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def check_parameters(flow: Any, parameters: dict[str, Any]) -> None:
+    """Raise before anything runs if a parameter is unknown or a required one is missing."""
+    known = {p.name for p in flow.parameters()}
+    unknown = [p for p in parameters if p not in known]
+    if unknown:
+        hint = f" The flow's parameters are: {', '.join(sorted(known))}." if known else " The flow has no parameters."
+        raise ValueError(
+            f"Flow.run received the following unexpected parameters: {', '.join(unknown)}.{hint}"
+        )
+    missing = sorted(p.name for p in flow.parameters() if p.required and p.name not in parameters)
+    if missing:
+        example = ", ".join(f"{m}=..." for m in missing)
+        raise ValueError(
+            "Flow.run did not receive the following required parameters: "
+            f"{', '.join(missing)}. Pass them as flow.run({example})."
+        )
+
+
+def run_flow(
+    flow: Any,
+    parameters: dict[str, Any] | None = None,
+    run_on_schedule: bool | None = None,
+    runner_cls: type | None = None,
+    **kwargs: Any,
+) -> State:
+    """Run ``flow`` (see :meth:`Flow.run`) and return its final state."""
+    from prefect_jupyter.engine.flow_runner import FlowRunner
+
+    parameters = dict(parameters or {})
+    names = {p.name for p in flow.parameters()}
+    for key in [k for k in kwargs if k in names]:
+        parameters[key] = kwargs.pop(key)
+    check_parameters(flow, parameters)
+    runner_cls = runner_cls or FlowRunner
+    if run_on_schedule is None:
+        run_on_schedule = bool(config.flows.run_on_schedule)
+    context.setdefault("caches", {})
+
+    run_context = dict(kwargs.pop("context", None) or {})
+    run_context.setdefault("flow_run_id", kwargs.pop("flow_run_id", str(uuid.uuid4())))
+    run_context.setdefault("flow_run_name", kwargs.pop("flow_run_name", str(uuid.uuid4())))
+    flow_state: State = kwargs.pop("state", None) or Scheduled(start_time=_now())
+    task_states = dict(kwargs.pop("task_states", None) or {})
+    observers = kwargs.pop("observers", None)
+    base_parameters = parameters
+
+    next_time = _now()
+    if run_on_schedule and flow.schedule is not None:
+        next_time, parameters = _next_scheduled(flow, base_parameters)
+        if next_time is None:
+            raise ValueError("Flow has no more scheduled runs.")
+    while True:
+        run_context.update(scheduled_start_time=next_time, flow_id=flow.name)
+        _sleep_until(flow, next_time, "Waiting for next scheduled run at %s")
+        flow_state = _run_until_finished(
+            flow, runner_cls, flow_state, task_states, parameters, run_context, observers, kwargs
+        )
+        _keep_fresh_caches(flow, flow_state)
+        if not (run_on_schedule and flow.schedule is not None):
+            break
+        next_time, parameters = _next_scheduled(flow, base_parameters)
+        if next_time is None:
+            break
+        flow_state, task_states = Scheduled(start_time=next_time), {}
+        run_context["flow_run_id"] = str(uuid.uuid4())
+        run_context["flow_run_name"] = str(uuid.uuid4())
+
+    if not isinstance(flow_state.result, dict):
+        if isinstance(flow_state.result, Exception):
+            return flow_state
+        flow_state.result = {}
+    for task in flow.tasks:
+        flow_state.result.setdefault(task, Pending(message="Task not run."))
+    return flow_state
+
+
+def _next_scheduled(flow: Any, base_parameters: dict) -> tuple[Any, dict]:
+    try:
+        event = flow.schedule.next(1, return_events=True)[0]
+    except IndexError:
+        return None, base_parameters
+    params = dict(base_parameters)
+    params.update(getattr(event, "parameter_defaults", None) or {})
+    return event.start_time, params
+
+
+def _sleep_until(flow: Any, when: datetime.datetime, message: str) -> None:
+    delay = (when - _now()).total_seconds()
+    if delay > 0:
+        from prefect_jupyter.utilities.logging import get_logger
+
+        get_logger("Flow").info(message, when)
+        time.sleep(delay)
+
+
+def _run_until_finished(
+    flow: Any, runner_cls: type, flow_state: State, task_states: dict, parameters: dict,
+    run_context: dict, observers: Any, runner_kwargs: dict,
+) -> State:
+    if isinstance(flow_state, Scheduled):
+        flow_state = Pending(message=flow_state.message)
+    while True:
+        task_contexts = {
+            t: {"task_run_id": str(uuid.uuid4()), "task_id": flow.slugs.get(t), "task_slug": flow.slugs.get(t)}
+            for t in flow.tasks
+        }
+        runner = runner_cls(flow=flow, observers=observers)
+        flow_state = runner.run(
+            state=flow_state,
+            task_states=task_states,
+            return_tasks=flow.tasks,
+            parameters=parameters,
+            context=run_context,
+            task_contexts=task_contexts,
+            **runner_kwargs,
+        )
+        if flow_state.is_finished() or not isinstance(flow_state.result, dict):
+            return flow_state
+        task_states = dict(flow_state.result)
+        if not _ask_to_resume(task_states):
+            return flow_state
+        _sleep_until(flow, _earliest_start(task_states), "Waiting for next available Task run at %s")
+
+
+def _ask_to_resume(task_states: dict) -> bool:
+    """Ask on standard input to resume each paused task; whether anything can go on."""
+    can_continue = False
+    for task, state in list(task_states.items()):
+        if isinstance(state, Paused):
+            try:
+                answer = input(f"{task} is currently Paused; enter 'y' to resume:\n")
+            except EOFError:  # no one to ask (a script without stdin, a test)
+                answer = ""
+            if answer.strip().lower() == "y":
+                task_states[task] = Resume("Approval given to resume.")
+                can_continue = True
+        elif isinstance(state, Scheduled) and not isinstance(state, Paused):
+            can_continue = True
+    return can_continue
+
+
+def _earliest_start(task_states: dict) -> datetime.datetime:
+    starts = [
+        s.start_time
+        for s in task_states.values()
+        if isinstance(s, Scheduled) and not isinstance(s, Paused) and s.start_time is not None
+    ]
+    return min(starts, default=_now())
+
+
+def _keep_fresh_caches(flow: Any, flow_state: State) -> None:
+    """Drop expired states from ``context.caches`` for this flow's cached tasks."""
+    caches = context.setdefault("caches", {})
+    now = _now()
+    for task in flow.tasks:
+        key = task.cache_key or task.name
+        if key in caches:
+            caches[key] = [
+                s for s in caches[key]
+                if s.cached_result_expiration is None or s.cached_result_expiration > now
+            ]

@@ -1,0 +1,378 @@
+"""Running a flow: one pass over its tasks in dependency order.
+
+``FlowRunner.run`` sets up the run's context, moves the flow to ``Running``, submits every task to
+the executor (mapped tasks as a parent plus one child per element) and decides the final state
+from the reference tasks:
+
+* any reference task failed → ``Failed("Some reference tasks failed.")``
+* all reference tasks succeeded → ``Success("All reference tasks succeeded.")``
+* otherwise (e.g. a paused task) → ``Success("No reference tasks failed.")``, or ``Running`` while
+  terminal tasks are unfinished.
+
+The state each task ends in is the runner's business; the flow runner only wires upstream states
+(which may be executor futures) to downstream tasks. A mapped child's upstream is the matching
+child of a mapped upstream task, so chained maps run element by element on parallel executors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prefect_jupyter.configuration import config
+from prefect_jupyter.context import context as prefect_context
+from prefect_jupyter.core.edge import Edge
+from prefect_jupyter.engine import signals
+from prefect_jupyter.engine.runner import Runner
+from prefect_jupyter.engine.state import Failed, Mapped, Pending, Running, State, Success
+from prefect_jupyter.engine.task_runner import TaskRunner
+from prefect_jupyter.utilities.collections import flatten_seq
+
+
+def run_task(
+    task: Any,
+    state: State | None,
+    upstream_states: dict[Edge, State],
+    context: dict[str, Any],
+    flow_result: Any = None,
+    task_runner_cls: type = TaskRunner,
+    task_runner_state_handlers: Iterable[Callable] | None = None,
+    is_mapped_parent: bool = False,
+    events: Any = None,
+) -> State:
+    """Run one task (or mapped child) to its final state; what executors are given to call."""
+    with prefect_context(context):
+        runner = task_runner_cls(
+            task=task,
+            state_handlers=task_runner_state_handlers,
+            flow_result=flow_result,
+            observers=events,
+        )
+        return runner.run(
+            state=state, upstream_states=upstream_states, context=context,
+            is_mapped_parent=is_mapped_parent,
+        )
+
+
+@dataclasses.dataclass
+class _Pass:
+    """What one pass over the flow's tasks accumulates."""
+
+    task_states: dict[Any, Any]
+    mapped_children: dict[Any, list[Any]] = dataclasses.field(default_factory=dict)
+
+
+class FlowRunner(Runner):
+    """Runs a flow once.
+
+    Args:
+        flow: the flow to run.
+        task_runner_cls: the class that runs each task (default ``TaskRunner``).
+        state_handlers: extra handlers ``(runner, old_state, new_state) -> state``.
+        observers: callables receiving every ``StateEvent`` of this run.
+
+    Example:
+        >>> state = FlowRunner(flow).run(parameters={"name": "world"}, return_tasks=flow.tasks)
+    """
+
+    def __init__(
+        self,
+        flow: Any,
+        task_runner_cls: type | None = None,
+        state_handlers: Iterable[Callable] | None = None,
+        observers: Any = None,
+    ) -> None:
+        super().__init__(state_handlers=state_handlers, observers=observers, logger_name="FlowRunner")
+        self.flow = flow
+        self.task_runner_cls = task_runner_cls or TaskRunner
+
+    def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
+        for handler in self.flow.state_handlers:
+            new_state = handler(self.flow, old_state, new_state) or new_state
+        return new_state
+
+    # -- entry point -------------------------------------------------------------------------------
+    def run(
+        self,
+        state: State | None = None,
+        task_states: dict | None = None,
+        return_tasks: Iterable[Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        task_runner_state_handlers: Iterable[Callable] | None = None,
+        executor: Any = None,
+        context: dict[str, Any] | None = None,
+        task_contexts: dict[Any, dict] | None = None,
+    ) -> State:
+        """Run the flow and return its final state (its ``result`` maps return tasks to states).
+
+        Args:
+            state: the flow run's starting state (default ``Pending()``).
+            task_states: known task states (finished ones are not run again).
+            return_tasks: tasks whose states go into the final state's result.
+            parameters: parameter values.
+            task_runner_state_handlers: handlers given to every task runner.
+            executor: where tasks run (default: the flow's, else the configured default).
+            context: extra context for the run.
+            task_contexts: extra context per task.
+        """
+        from prefect_jupyter.executors import default_executor
+
+        state = state or Pending()
+        return_tasks = set(return_tasks or ())
+        if return_tasks - self.flow.tasks:
+            raise ValueError("Some tasks in return_tasks were not found in the flow.")
+        executor = executor or self.flow.executor or default_executor()
+        run_context = self._run_context(parameters or {}, context or {})
+        with prefect_context(run_context):
+            self.logger.info("Beginning Flow run for '%s'", self.flow.name)
+            try:
+                state = self.check_flow_is_pending_or_running(state)
+                state = self.set_flow_to_running(state)
+                new_state = self.get_flow_run_state(
+                    state, dict(task_states or {}), return_tasks, executor,
+                    task_runner_state_handlers, task_contexts or {},
+                )
+                state = self.handle_state_change(state, new_state)
+            except signals.ENDRUN as exc:
+                state = exc.state
+            except Exception as exc:
+                if prefect_context.get("raise_on_exception"):
+                    raise
+                self.logger.exception("Unexpected error while running flow: %r", exc)
+                failed = Failed(f"Unexpected error while running flow: {exc!r}", result=exc)
+                state = self.handle_state_change(state, failed)
+        return state
+
+    def _run_context(self, parameters: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        start = extra.get("scheduled_start_time", now)
+        ctx: dict[str, Any] = {
+            "flow_name": self.flow.name,
+            "flow_id": self.flow.name,
+            "flow_run_id": str(uuid.uuid4()),
+            "flow_run_name": str(uuid.uuid4()),
+            "scheduled_start_time": start,
+            "date": start,
+            "running_with_backend": False,
+            "checkpointing": bool(config.flows.checkpointing),
+            "logger": self.logger,
+        }
+        for label, day in (("yesterday", -1), ("today", 0), ("tomorrow", 1)):
+            when = start + datetime.timedelta(days=day)
+            ctx[label] = when.strftime("%Y-%m-%d")
+            ctx[f"{label}_nodash"] = when.strftime("%Y%m%d")
+        ctx.update(extra)
+        merged = dict(prefect_context.get("parameters") or {})
+        merged.update(extra.get("parameters") or {})
+        merged.update(parameters)
+        ctx["parameters"] = merged
+        return ctx
+
+    # -- steps ---------------------------------------------------------------------------------------
+    def check_flow_is_pending_or_running(self, state: State) -> State:
+        """A finished flow run ends at once; anything else but pending/running is not ready."""
+        if state.is_finished():
+            self.logger.info("Flow run has already finished.")
+            raise signals.ENDRUN(state)
+        if not (state.is_pending() or state.is_running()):
+            self.logger.info("Flow is not ready to run.")
+            raise signals.ENDRUN(state)
+        return state
+
+    def set_flow_to_running(self, state: State) -> State:
+        """Pending → ``Running("Running flow.")``."""
+        if state.is_pending():
+            return self.handle_state_change(state, Running(message="Running flow."))
+        return state
+
+    def get_flow_run_state(
+        self,
+        state: State,
+        task_states: dict,
+        return_tasks: set,
+        executor: Any,
+        task_runner_state_handlers: Iterable[Callable] | None,
+        task_contexts: dict,
+    ) -> State:
+        """Submit every task in order, wait for the results and decide the flow's state."""
+        if not state.is_running():
+            self.logger.info("Flow is not in a Running state.")
+            raise signals.ENDRUN(state)
+        run = _Pass(task_states)
+        flow = self.flow
+        with executor.start():
+            for task in flow.sorted_tasks():
+                self._submit_task(task, run, executor, task_runner_state_handlers, task_contexts)
+            final_tasks = flow.terminal_tasks() | flow.reference_tasks() | return_tasks
+            final_states = executor.wait(
+                {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner.")) for t in final_tasks}
+            )
+            expanded = dict(final_states)
+            for t, s in final_states.items():
+                if s.is_mapped():
+                    if t in run.mapped_children:
+                        s.map_states = executor.wait(run.mapped_children[t])
+                    expanded[t] = s.map_states
+        key_states = flatten_seq([expanded[t] for t in flow.reference_tasks()])
+        terminal_states = flatten_seq([expanded[t] for t in flow.terminal_tasks()])
+        return_states = {t: final_states[t] for t in return_tasks}
+        return self.determine_final_state(state, key_states, return_states, terminal_states)
+
+    def determine_final_state(
+        self, state: State, key_states: list, return_states: dict, terminal_states: list
+    ) -> State:
+        """The flow's state from its reference (key) and terminal task states."""
+        if not all(s.is_finished() for s in terminal_states):
+            self.logger.info("Flow run RUNNING: terminal tasks are incomplete.")
+            state.result = return_states
+            return state
+        if any(s.is_failed() for s in key_states):
+            self.logger.info("Flow run FAILED: some reference tasks failed.")
+            return Failed(message="Some reference tasks failed.", result=return_states)
+        if all(s.is_successful() for s in key_states):
+            self.logger.info("Flow run SUCCESS: all reference tasks succeeded")
+            return Success(message="All reference tasks succeeded.", result=return_states)
+        self.logger.info("Flow run SUCCESS: no reference tasks failed")
+        return Success(message="No reference tasks failed.", result=return_states)
+
+    # -- one task ------------------------------------------------------------------------------------
+    def _submit_task(
+        self,
+        task: Any,
+        run: _Pass,
+        executor: Any,
+        handlers: Iterable[Callable] | None,
+        task_contexts: dict,
+    ) -> None:
+        from prefect_jupyter.tasks.core.constants import Constant
+        from prefect_jupyter.tasks.core.resource_manager import (
+            ResourceCleanupTask,
+            ResourceSetupTask,
+        )
+
+        task_state = run.task_states.get(task)
+        if task_state is None and isinstance(task, Constant):
+            run.task_states[task] = task_state = Success(result=task.value)
+        if (
+            isinstance(task, (ResourceSetupTask, ResourceCleanupTask))
+            and isinstance(task_state, State)
+            and task_state.is_finished()
+            and not task_state.is_cached()
+        ):
+            # a resource must be set up (and cleaned up) again on a rerun
+            task_state = Pending()
+        if (
+            isinstance(task_state, State)
+            and task_state.is_finished()
+            and not task_state.is_cached()
+            and not task_state.is_mapped()
+        ):
+            return
+
+        upstream_states = self._upstream_states(task, run, executor)
+        ctx = dict(prefect_context, **task_contexts.get(task, {}))
+        submit = _Submitter(executor, task, ctx, self.flow.result, self.task_runner_cls, handlers, self.events)
+        if not any(edge.mapped for edge in upstream_states):
+            run.task_states[task] = submit(task_state, upstream_states)
+            return
+
+        upstream_states = executor.wait(upstream_states)
+        parent = executor.wait(submit(task_state, upstream_states, is_mapped_parent=True))
+        run.task_states[task] = parent
+        if not isinstance(parent, Mapped):
+            return
+        children = []
+        for index, child_upstream in enumerate(_child_upstream_states(parent, upstream_states, run)):
+            if isinstance(task_state, Mapped):
+                current = task_state.map_states[index] if index < len(task_state.map_states) else None
+            else:
+                current = task_state
+            children.append(submit(current, child_upstream, map_index=index))
+        run.mapped_children[task] = children
+
+    def _upstream_states(self, task: Any, run: _Pass, executor: Any) -> dict:
+        from prefect_jupyter.tasks.core.constants import Constant
+
+        upstream: dict[Edge, Any] = {}
+        for edge in self.flow.edges_to(task):
+            s = run.task_states.get(edge.upstream_task, Pending(message="Task state not available."))
+            if edge.flattened and not isinstance(s, Mapped):
+                s = executor.wait(s)
+                s = _flattened(s)
+            if not edge.mapped and isinstance(s, Mapped):
+                # a reduce over a mapped task needs every child
+                children = run.mapped_children.get(edge.upstream_task)
+                if children is not None:
+                    s.map_states = executor.wait(children)
+                if edge.flattened:
+                    s = _flattened(Success(result=[c.result for c in s.map_states]))
+            upstream[edge] = s
+        for key, value in self.flow.constants[task].items():
+            edge = Edge(Constant(value), task, key=key)
+            upstream[edge] = Success("Auto-generated constant value", result=value)
+        return upstream
+
+
+class _Submitter:
+    """Submits ``run_task`` for one task (or one of its mapped children) to the executor."""
+
+    def __init__(
+        self, executor: Any, task: Any, ctx: dict, flow_result: Any, runner_cls: type,
+        handlers: Any, events: Any,
+    ) -> None:
+        self.executor, self.task, self.ctx = executor, task, ctx
+        self.flow_result, self.runner_cls, self.handlers, self.events = flow_result, runner_cls, handlers, events
+
+    def __call__(
+        self, state: Any, upstream_states: dict, is_mapped_parent: bool = False, map_index: int | None = None
+    ) -> Any:
+        ctx = self.ctx if map_index is None else {**self.ctx, "map_index": map_index}
+        return self.executor.submit(
+            run_task,
+            task=self.task,
+            state=state,
+            upstream_states=upstream_states,
+            context=ctx,
+            flow_result=self.flow_result,
+            task_runner_cls=self.runner_cls,
+            task_runner_state_handlers=self.handlers,
+            is_mapped_parent=is_mapped_parent,
+            events=self.events,
+        )
+
+
+def _flattened(state: State) -> State:
+    """A copy of a successful state whose list-of-lists result is flattened one level."""
+    if not state.is_successful() or state.is_mapped():
+        return state
+    value = state.result
+    try:
+        flat = [item for part in value for item in part]
+    except TypeError:
+        return Failed(f"Cannot flatten a result that is not a list of lists: {value!r}")
+    new = Success(message=state.message, result=flat)
+    return new
+
+
+def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) -> list[dict]:
+    """For each mapped child, its upstream states: element ``i`` of each mapped upstream."""
+    per_child: list[dict] = [{} for _ in range(parent.n_map_states)]
+    for edge, s in upstream_states.items():
+        if not edge.mapped:
+            for child in per_child:
+                child[edge] = s
+            continue
+        if isinstance(s, Mapped):
+            elements = run.mapped_children.get(edge.upstream_task) or s.map_states
+            for i, child in enumerate(per_child):
+                child[edge] = elements[i]
+        elif s.is_successful():
+            for i, child in enumerate(per_child):
+                child[edge] = Success(result=s.result[i], message=s.message)
+        else:
+            for child in per_child:
+                child[edge] = s
+    return per_child

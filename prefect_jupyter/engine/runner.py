@@ -1,0 +1,79 @@
+"""What the flow runner and the task runner share: state changes, handlers and observers.
+
+:meth:`Runner.handle_state_change` is the single place a run moves from one state to the next: it
+calls the target's state handlers (task or flow), then the runner's own, then tells the observers
+of the state-event stream. A failing handler ends the run ``Failed`` with a message naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from prefect_jupyter.engine import signals
+from prefect_jupyter.engine.events import EventStream
+from prefect_jupyter.engine.state import Failed, State
+
+
+class Runner:
+    """Base class of ``FlowRunner`` and ``TaskRunner``.
+
+    Args:
+        state_handlers: handlers ``(runner, old_state, new_state) -> state | None``.
+        observers: an :class:`EventStream` or callables receiving each ``StateEvent``.
+        logger_name: the name of this runner's logger.
+    """
+
+    def __init__(
+        self,
+        state_handlers: Iterable[Callable] | None = None,
+        observers: Any = None,
+        logger_name: str = "Runner",
+    ) -> None:
+        from prefect_jupyter.utilities.logging import get_logger
+
+        if state_handlers is not None and not isinstance(state_handlers, Iterable):
+            raise TypeError("state_handlers should be iterable.")
+        self.state_handlers = list(state_handlers or [])
+        self.events = observers if isinstance(observers, EventStream) else EventStream(observers)
+        self.logger = get_logger(logger_name)
+
+    def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
+        """The handlers of the thing being run (the task's or the flow's)."""
+        return new_state
+
+    def _event_target(self) -> tuple[Any, Any]:
+        """(task or None for the flow, map_index) for events of this runner."""
+        return None, None
+
+    def handle_state_change(self, old_state: State, new_state: State) -> State:
+        """Move from ``old_state`` to ``new_state``: run handlers and publish the change.
+
+        Raises:
+            ENDRUN: with a ``Failed`` state when a handler raises.
+        """
+        if new_state is old_state:
+            return new_state
+        try:
+            new_state = self.call_runner_target_handlers(old_state, new_state)
+            for handler in self.state_handlers:
+                new_state = handler(self, old_state, new_state) or new_state
+        except signals.ENDRUN:
+            raise
+        except Exception as exc:
+            from prefect_jupyter.context import context
+
+            msg = f"Exception raised while calling state handlers: {exc!r}"
+            self.logger.exception(msg)
+            if context.get("raise_on_exception"):
+                raise
+            failed = Failed(msg, result=exc)
+            self._publish(old_state, failed)
+            raise signals.ENDRUN(failed) from exc
+        self._publish(old_state, new_state)
+        return new_state
+
+    def _publish(self, old_state: State, new_state: State) -> None:
+        if self.events:
+            task, map_index = self._event_target()
+            self.events.publish(task, map_index, old_state, new_state)

@@ -1,0 +1,484 @@
+"""The states a flow run or task run passes through.
+
+States form a small class hierarchy, as in Prefect 1: every ``is_x()`` predicate is an
+``isinstance`` check, so ``Retrying().is_pending()`` is true because ``Retrying`` is a kind of
+``Scheduled``, which is a kind of ``Pending``. Subclasses only set their colour and extra fields.
+
+A state carries an optional ``message`` and a ``result``. The result value is stored plainly and
+wrapped in a :class:`~prefect_jupyter.engine.result.Result` only when someone asks for
+``state._result`` — the engine creates several states per task run, and most never need the
+wrapper.
+
+Example:
+    >>> from prefect_jupyter.engine.state import Success, Retrying
+    >>> Success("done", result=42).result
+    42
+    >>> Retrying().is_pending()
+    True
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+__all__ = [
+    "State",
+    "Pending",
+    "Paused",
+    "Scheduled",
+    "Resume",
+    "Retrying",
+    "Submitted",
+    "Queued",
+    "ClientFailed",
+    "Running",
+    "Cancelling",
+    "Finished",
+    "Success",
+    "Cached",
+    "Mapped",
+    "Skipped",
+    "Looped",
+    "Failed",
+    "TimedOut",
+    "TriggerFailed",
+    "ValidationFailed",
+    "Cancelled",
+]
+
+_NOTHING: Any = object()
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class State:
+    """The base state: a message, a result and the context it was created in.
+
+    Args:
+        message: a human-readable message; an exception is also accepted and kept as is.
+        result: the value this state carries, or a ``Result`` object wrapping it.
+        context: extra data (e.g. ``task_tags``) recorded with the state.
+        cached_inputs: the inputs (name -> ``Result``) a task received, kept for reruns.
+    """
+
+    color = "#696969"
+
+    # __slots__ would make states slightly faster, but Prefect 1 users attach attributes to
+    # states in state handlers; keep the plain __dict__.
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        context: dict | None = None,
+        cached_inputs: dict | None = None,
+    ) -> None:
+        self.message = message
+        self._result_value = _NOTHING
+        self._result_obj = None
+        if result is not None:
+            self._result = result
+        self.context = context if context is not None else {}
+        self.cached_inputs = cached_inputs if cached_inputs is not None else {}
+
+    # -- result ---------------------------------------------------------------------------
+    @property
+    def result(self) -> Any:
+        """The value this state carries (``None`` when it carries nothing)."""
+        if self._result_obj is not None:
+            return self._result_obj.value
+        return None if self._result_value is _NOTHING else self._result_value
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result = value
+
+    @property
+    def _result(self) -> Any:
+        """The ``Result`` object holding this state's value (``NoResult`` when empty)."""
+        from prefect_jupyter.engine.result import NoResult, Result
+
+        if self._result_obj is None:
+            if self._result_value is _NOTHING:
+                return NoResult
+            self._result_obj = Result(value=self._result_value)
+        return self._result_obj
+
+    @_result.setter
+    def _result(self, value: Any) -> None:
+        from prefect_jupyter.engine.result.base import Result
+
+        if isinstance(value, Result):
+            self._result_obj = value
+            self._result_value = _NOTHING
+        else:
+            self._result_obj = None
+            self._result_value = value
+
+    @property
+    def has_result(self) -> bool:
+        """Whether a value (or a result object) was attached to this state."""
+        return self._result_obj is not None or self._result_value is not _NOTHING
+
+    def load_result(self, result: Any = None) -> State:
+        """Read this state's value through ``result`` from the location it was written to."""
+        location = getattr(self._result_obj, "location", None)
+        if result is not None and location is not None and self._result_obj.value is None:
+            self._result = result.read(location)
+        return self
+
+    def load_cached_results(self, results: dict | None = None) -> State:
+        """Read the values of ``cached_inputs`` through the given results (name -> Result)."""
+        for name, res in (results or {}).items():
+            cached = self.cached_inputs.get(name)
+            if cached is not None and getattr(cached, "location", None) and cached.value is None:
+                self.cached_inputs[name] = res.read(cached.location)
+        return self
+
+    # -- comparison and display -------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        assert isinstance(other, State)
+        return self.message == other.message and self.result == other.result
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        if self.message:
+            return f'<{type(self).__name__}: "{self.message}">'
+        return f"<{type(self).__name__}>"
+
+    # -- hierarchy ----------------------------------------------------------------------------
+    @classmethod
+    def children(cls, names_only: bool = False) -> list:
+        """Every subclass of this state, recursively (sorted by name)."""
+        found: set[type] = set()
+        todo = list(cls.__subclasses__())
+        while todo:
+            sub = todo.pop()
+            if sub not in found and not sub.__name__.startswith("_"):
+                found.add(sub)
+                todo.extend(sub.__subclasses__())
+        ordered = sorted(found, key=lambda c: c.__name__)
+        return [c.__name__ for c in ordered] if names_only else ordered
+
+    @classmethod
+    def parents(cls, names_only: bool = False) -> list:
+        """Every state class this one derives from, nearest first."""
+        ordered = [c for c in cls.__mro__[1:] if issubclass(c, State) and not c.__name__.startswith("_")]
+        return [c.__name__ for c in ordered] if names_only else ordered
+
+    # -- predicates (all isinstance checks) --------------------------------------------------
+    def is_pending(self) -> bool:
+        return isinstance(self, Pending)
+
+    def is_scheduled(self) -> bool:
+        return isinstance(self, Scheduled)
+
+    def is_queued(self) -> bool:
+        return isinstance(self, Queued)
+
+    def is_submitted(self) -> bool:
+        return isinstance(self, Submitted)
+
+    def is_running(self) -> bool:
+        return isinstance(self, Running)
+
+    def is_cancelling(self) -> bool:
+        return isinstance(self, Cancelling)
+
+    def is_finished(self) -> bool:
+        return isinstance(self, Finished)
+
+    def is_successful(self) -> bool:
+        return isinstance(self, Success)
+
+    def is_cached(self) -> bool:
+        return isinstance(self, Cached)
+
+    def is_mapped(self) -> bool:
+        return isinstance(self, Mapped)
+
+    def is_skipped(self) -> bool:
+        return isinstance(self, Skipped)
+
+    def is_looped(self) -> bool:
+        return isinstance(self, Looped)
+
+    def is_failed(self) -> bool:
+        return isinstance(self, Failed)
+
+    def is_retrying(self) -> bool:
+        return isinstance(self, Retrying)
+
+    def is_paused(self) -> bool:
+        return isinstance(self, Paused)
+
+    def is_meta_state(self) -> bool:
+        return isinstance(self, _MetaState)
+
+    # -- serialization -------------------------------------------------------------------------
+    def serialize(self) -> dict:
+        """This state as JSON-ready data (see :mod:`prefect_jupyter.engine.state_schema`)."""
+        from prefect_jupyter.engine.state_schema import state_to_dict
+
+        return state_to_dict(self)
+
+    @staticmethod
+    def deserialize(data: dict) -> State:
+        """The state described by ``data`` (the output of :meth:`serialize`)."""
+        from prefect_jupyter.engine.state_schema import state_from_dict
+
+        return state_from_dict(data)
+
+
+class _MetaState(State):
+    """A state that wraps another state (``Submitted``, ``Queued``, ``ClientFailed``)."""
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        state: State | None = None,
+        context: dict | None = None,
+        cached_inputs: dict | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.state = state
+
+
+# -- pending ---------------------------------------------------------------------------------
+class Pending(State):
+    """The run has not started yet."""
+
+    color = "#7ebdff"
+
+
+class Scheduled(Pending):
+    """The run is due at ``start_time`` (now when not given)."""
+
+    color = "#ffab00"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        start_time: datetime.datetime | None = None,
+        cached_inputs: dict | None = None,
+        context: dict | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.start_time = start_time if start_time is not None else _now()
+
+
+class Paused(Scheduled):
+    """The run waits for approval (``manual_only`` trigger or a ``PAUSE`` signal)."""
+
+    color = "#99a8e8"
+
+
+class Resume(Scheduled):
+    """A paused run was approved and may start."""
+
+    color = "#f58c0c"
+
+
+class Retrying(Scheduled):
+    """The run failed and will be tried again at ``start_time``; ``run_count`` runs so far."""
+
+    color = "#f66a0a"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        start_time: datetime.datetime | None = None,
+        cached_inputs: dict | None = None,
+        context: dict | None = None,
+        run_count: int | None = None,
+    ) -> None:
+        super().__init__(message, result, start_time, cached_inputs, context)
+        if run_count is None:
+            from prefect_jupyter import context as ctx
+
+            run_count = int(ctx.get("task_run_count", 1))
+        self.run_count = run_count
+
+
+class Submitted(_MetaState):
+    """The run was handed to an executor; ``state`` is the state it had before."""
+
+    color = "#ffdf5d"
+
+
+class Queued(_MetaState):
+    """The run waits for a concurrency slot until ``start_time``."""
+
+    color = "#ffea7f"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        state: State | None = None,
+        start_time: datetime.datetime | None = None,
+        context: dict | None = None,
+        cached_inputs: dict | None = None,
+    ) -> None:
+        super().__init__(message, result, state, context, cached_inputs)
+        self.start_time = start_time if start_time is not None else _now()
+
+
+class ClientFailed(_MetaState):
+    """Setting ``state`` through the API failed."""
+
+    color = "#eb0000"
+
+
+# -- running ---------------------------------------------------------------------------------
+class Running(State):
+    """The run is in progress."""
+
+    color = "#3d67ff"
+
+
+class Cancelling(Running):
+    """The run was asked to stop and is stopping."""
+
+    color = "#E8E8E8"
+
+
+# -- finished --------------------------------------------------------------------------------
+class Finished(State):
+    """The run ended."""
+
+    color = "#003ccb"
+
+
+class Success(Finished):
+    """The run ended well."""
+
+    color = "#28a745"
+
+
+class Cached(Success):
+    """The result came from the cache (or an existing target) instead of running the task.
+
+    Args:
+        cached_parameters: the flow parameters when the value was cached.
+        cached_result_expiration: when the cached value stops being valid (``None``: never).
+        hashed_inputs: input hashes, kept for compatibility with Prefect 1.
+    """
+
+    color = "#34d058"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        cached_inputs: dict | None = None,
+        cached_parameters: dict | None = None,
+        cached_result_expiration: datetime.datetime | None = None,
+        context: dict | None = None,
+        hashed_inputs: dict | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.cached_parameters = cached_parameters
+        self.cached_result_expiration = cached_result_expiration
+        self.hashed_inputs = hashed_inputs
+
+
+class Mapped(Success):
+    """A mapped task: it ran as ``n_map_states`` children whose states are ``map_states``."""
+
+    color = "#003ccb"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        map_states: list[State] | None = None,
+        context: dict | None = None,
+        cached_inputs: dict | None = None,
+        n_map_states: int | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.map_states = map_states if map_states is not None else []
+        self._n_map_states = n_map_states
+
+    @property
+    def n_map_states(self) -> int:
+        """How many children this mapped task has."""
+        return max(len(self.map_states), self._n_map_states or 0)
+
+    @n_map_states.setter
+    def n_map_states(self, value: int) -> None:
+        self._n_map_states = value
+
+    @property
+    def result(self) -> Any:  # type: ignore[override]
+        """The children's results, in map order."""
+        if self.map_states:
+            return [s.result for s in self.map_states]
+        return State.result.fget(self)  # type: ignore[attr-defined]
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result = value
+
+
+class Skipped(Success):
+    """The task did not run (skip signal, skipped upstream, or a false ``case``)."""
+
+    color = "#62757f"
+
+
+class Looped(Finished):
+    """One iteration of a looping task ended; ``loop_count`` iterations so far."""
+
+    color = "#003ccb"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        loop_count: int | None = None,
+        context: dict | None = None,
+        cached_inputs: dict | None = None,
+    ) -> None:
+        super().__init__(message, result, context, cached_inputs)
+        self.loop_count = loop_count
+
+
+class Failed(Finished):
+    """The run ended badly; ``result`` usually holds the exception."""
+
+    color = "#eb0000"
+
+
+class TimedOut(Failed):
+    """The task ran longer than its ``timeout``."""
+
+    color = "#ff4e33"
+
+
+class TriggerFailed(Failed):
+    """The task's trigger did not pass, so it did not run."""
+
+    color = "#ff5131"
+
+
+class ValidationFailed(Failed):
+    """The task's result did not pass validation."""
+
+    color = "#ff5131"
+
+
+class Cancelled(Finished):
+    """The run was stopped before it ended."""
+
+    color = "#bdbdbd"

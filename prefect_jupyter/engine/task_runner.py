@@ -1,0 +1,432 @@
+"""Running one task: from its upstream states to its final state.
+
+``TaskRunner.run`` reads as a list of steps, each taking the current state and returning the next
+one (or raising ``ENDRUN`` with the state the run ends in). Each change of state goes through
+:meth:`TaskRunner.handle_state_change`, the one place where state handlers run and observers of
+the state-event stream hear about it.
+
+Retries and loops happen inside one call: a failed task with retries left becomes ``Retrying``,
+waits ``retry_delay`` and runs again; a ``LOOP`` signal runs it again with ``task_loop_count`` and
+``task_loop_result`` in context. Both are loops here, not recursion.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from typing import Any
+
+from prefect_jupyter.context import context as prefect_context
+from prefect_jupyter.engine import signals
+from prefect_jupyter.engine.runner import Runner
+from prefect_jupyter.engine.state import (
+    Cached,
+    Failed,
+    Looped,
+    Mapped,
+    Paused,
+    Pending,
+    Resume,
+    Retrying,
+    Running,
+    Scheduled,
+    Skipped,
+    State,
+    Success,
+    TimedOut,
+    TriggerFailed,
+)
+
+_SKIP_MESSAGE = (
+    "Upstream task was skipped; if this was not the intended behavior, consider changing "
+    "`skip_on_upstream_skip=False` for this task."
+)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _all_upstream(upstream_states: dict) -> Iterable[State]:
+    """Upstream states, with unmapped edges from mapped tasks expanded into their children."""
+    for edge, state in upstream_states.items():
+        if isinstance(state, Mapped) and not edge.mapped:
+            yield from state.map_states
+        else:
+            yield state
+
+
+class TaskRunner(Runner):
+    """Runs a task once its upstream states are known.
+
+    Args:
+        task: the task to run.
+        state_handlers: extra handlers ``(runner, old_state, new_state) -> state``.
+        flow_result: the flow's default ``Result``, used when the task has none.
+        observers: callables receiving each :class:`~prefect_jupyter.engine.events.StateEvent`.
+    """
+
+    def __init__(
+        self,
+        task: Any,
+        state_handlers: Iterable[Callable] | None = None,
+        flow_result: Any = None,
+        observers: Any = None,
+    ) -> None:
+        from prefect_jupyter.engine.result.base import Result
+
+        super().__init__(state_handlers=state_handlers, observers=observers, logger_name="TaskRunner")
+        self.task = task
+        self.result = task.result if task.result is not None else (flow_result or Result())
+
+    # -- hooks for Runner --------------------------------------------------------------------------
+    def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
+        for handler in self.task.state_handlers:
+            new_state = handler(self.task, old_state, new_state) or new_state
+        return new_state
+
+    def _event_target(self) -> tuple[Any, Any]:
+        return self.task, prefect_context.get("map_index")
+
+    # -- the run ------------------------------------------------------------------------------------
+    def run(
+        self,
+        state: State | None = None,
+        upstream_states: dict | None = None,
+        context: dict | None = None,
+        is_mapped_parent: bool = False,
+    ) -> State:
+        """Run the task and return its final state.
+
+        Args:
+            state: the state to start from (default ``Pending()``).
+            upstream_states: edge -> state for every edge into this task.
+            context: extra context for this run (``map_index``, ``parameters``, ...).
+            is_mapped_parent: compute the ``Mapped`` parent state instead of running.
+        """
+        state = state or Pending()
+        upstream_states = upstream_states or {}
+        ctx = self._run_context(context or {})
+        if isinstance(state, Resume):
+            ctx["resume"] = True
+        with prefect_context(ctx):
+            name = ctx["task_full_name"]
+            self.logger.info("Task '%s': Starting task run...", name)
+            try:
+                state = self.check_task_is_ready(state)
+                state = self.check_task_reached_start_time(state)
+                state = self.check_upstream_finished(state, upstream_states)
+                state = self.check_upstream_skipped(state, upstream_states)
+                inputs = self.get_task_inputs(state, upstream_states)
+                if is_mapped_parent:
+                    state = self.check_task_ready_to_map(state, upstream_states)
+                self.set_task_run_name(inputs)
+                if self.task.target:
+                    state = self.check_target(state, inputs)
+                else:
+                    state = self.check_task_is_cached(state, inputs)
+                state = self.check_task_trigger(state, upstream_states)
+                state = self.run_until_settled(state, inputs)
+            except signals.ENDRUN as exc:
+                state = exc.state
+            except signals.PrefectStateSignal as exc:
+                if prefect_context.get("raise_on_exception"):
+                    raise
+                state = exc.state
+            except Exception as exc:
+                if prefect_context.get("raise_on_exception"):
+                    raise
+                msg = f"Task '{name}': Unexpected error while running task: {exc!r}"
+                self.logger.exception(msg)
+                state = Failed(message=msg, result=exc)
+            self.logger.info(
+                "Task '%s': Finished task run for task with final state: '%s'",
+                name,
+                type(state).__name__,
+            )
+        return state
+
+    def _run_context(self, context: dict) -> dict:
+        task = self.task
+        map_index = context.get("map_index")
+        ctx = dict(context)
+        ctx.setdefault("map_index", None)
+        ctx["task_name"] = task.name
+        ctx["task_full_name"] = task.name if map_index is None else f"{task.name}[{map_index}]"
+        ctx["task_tags"] = task.tags
+        ctx.setdefault("task_slug", getattr(task, "slug", None) or task.name)
+        ctx.setdefault("task_run_count", 1)
+        ctx["logger"] = task.logger
+        return ctx
+
+    # -- the steps ----------------------------------------------------------------------------------
+    def check_task_is_ready(self, state: State) -> State:
+        """Only a ``Pending``, ``Mapped`` or ``Cached`` state may go on."""
+        if state.is_pending() or state.is_mapped() or state.is_cached():
+            return state
+        raise signals.ENDRUN(state)
+
+    def check_task_reached_start_time(self, state: State) -> State:
+        """A ``Scheduled`` state (including ``Retrying``) waits for its start time.
+
+        A ``Paused`` task, or one scheduled with no start time, ends the run as it is.
+        """
+        if isinstance(state, Scheduled):
+            if state.start_time is None or isinstance(state, Paused):
+                raise signals.ENDRUN(state)
+            delay = (state.start_time - _now()).total_seconds()
+            if delay > 0:
+                time.sleep(delay)
+        return state
+
+    def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
+        """End the run (unchanged) unless every upstream state is finished."""
+        if not all(s.is_finished() for s in _all_upstream(upstream_states)):
+            self.logger.debug("Task '%s': Not all upstream states are finished; ending run.", self.task.name)
+            raise signals.ENDRUN(state)
+        return state
+
+    def check_upstream_skipped(self, state: State, upstream_states: dict) -> State:
+        """Skip when an upstream task skipped (unless ``skip_on_upstream_skip=False``)."""
+        if self.task.skip_on_upstream_skip and any(
+            s.is_skipped() for s in _all_upstream(upstream_states)
+        ):
+            raise signals.ENDRUN(self.handle_state_change(state, Skipped(message=_SKIP_MESSAGE)))
+        return state
+
+    def get_task_inputs(self, state: State, upstream_states: dict) -> dict[str, Any]:
+        """The task's keyword inputs (values) from keyed upstream edges."""
+        inputs = {}
+        for edge, upstream in upstream_states.items():
+            if edge.key is not None:
+                inputs[edge.key] = upstream.result
+        return inputs
+
+    def check_task_ready_to_map(self, state: State, upstream_states: dict) -> State:
+        """Decide the ``Mapped`` parent state: how many children the upstream results give."""
+        mapped = [(e, s) for e, s in upstream_states.items() if e.mapped]
+        if upstream_states and not any(s.is_successful() for _, s in mapped):
+            raise signals.ENDRUN(
+                self.handle_state_change(state, Failed("No upstream states can be mapped over."))
+            )
+        sizes = []
+        for _, s in mapped:
+            if not s.is_successful():
+                continue
+            if s.is_mapped():
+                sizes.append(s.n_map_states)
+            elif not hasattr(s.result, "__getitem__"):
+                raise signals.ENDRUN(
+                    self.handle_state_change(
+                        state, Failed("At least one upstream state has an unmappable result.")
+                    )
+                )
+            else:
+                sizes.append(len(s.result))
+        new = Mapped("Ready to proceed with mapping.", n_map_states=min(sizes, default=0))
+        raise signals.ENDRUN(self.handle_state_change(state, new))
+
+    def set_task_run_name(self, inputs: dict[str, Any]) -> None:
+        """Fill ``task_run_name`` (a template or a function) into context."""
+        template = self.task.task_run_name
+        if not template:
+            return
+        kwargs = {**(prefect_context.get("parameters") or {}), **prefect_context, **inputs}
+        name = template(**kwargs) if callable(template) else template.format(**kwargs)
+        prefect_context["task_run_name"] = name
+
+    def _formatting_kwargs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        kwargs = {**(prefect_context.get("parameters") or {}), **prefect_context, **inputs}
+        kwargs.pop("self", None)
+        return kwargs
+
+    def check_target(self, state: State, inputs: dict[str, Any]) -> State:
+        """An existing result at the task's ``target`` makes the task ``Cached`` without running."""
+        if state.is_cached():
+            return state
+        target = self.task.target
+        kwargs = self._formatting_kwargs(inputs)
+        from prefect_jupyter.engine.result.base import render_location
+
+        template = target(**kwargs) if callable(target) else target
+        if self.result.exists(template, **kwargs):
+            location = render_location(template, **kwargs)
+            cached = Cached(
+                result=self.result.read(location),
+                cached_parameters=kwargs.get("parameters"),
+                cached_result_expiration=None,
+                message=f"Result found at task target {location}",
+            )
+            return self.handle_state_change(state, cached)
+        return state
+
+    def check_task_is_cached(self, state: State, inputs: dict[str, Any]) -> State:
+        """Reuse a valid cached state (given, or from earlier runs in this process)."""
+        parameters = prefect_context.get("parameters")
+        if state.is_cached():
+            if self.task.cache_validator(state, inputs, parameters):
+                return state
+            state = self.handle_state_change(state, Pending("Cache was invalid; ready to run."))
+        if self.task.cache_for is not None:
+            from prefect_jupyter.engine.caching import cached_states
+
+            for candidate in cached_states(self.task.cache_key or self.task.name):
+                if self.task.cache_validator(candidate, inputs, parameters):
+                    return self.handle_state_change(state, candidate)
+        return state
+
+    def check_task_trigger(self, state: State, upstream_states: dict) -> State:
+        """Run the trigger; a false result or a signal ends the run."""
+        if state.is_cached():
+            return state
+        try:
+            if not self.task.trigger(upstream_states):
+                raise signals.TRIGGERFAIL(message="Trigger failed")
+        except signals.PrefectStateSignal as exc:
+            if prefect_context.get("raise_on_exception"):
+                raise
+            raise signals.ENDRUN(self.handle_state_change(state, exc.state)) from None
+        except Exception as exc:
+            if prefect_context.get("raise_on_exception"):
+                raise
+            self.logger.exception(
+                "Task '%s': Unexpected error while evaluating task trigger: %r", self.task.name, exc
+            )
+            failed = TriggerFailed(f"Unexpected error while checking task trigger: {exc!r}", result=exc)
+            raise signals.ENDRUN(self.handle_state_change(state, failed)) from None
+        return state
+
+    def run_until_settled(self, state: State, inputs: dict[str, Any]) -> State:
+        """Run the task, then again for each retry or loop, until it has a final state."""
+        while True:
+            if state.is_cached():
+                return state
+            state = self.handle_state_change(state, Running(message="Starting task run."))
+            state = self.handle_state_change(state, self.get_task_run_state(inputs))
+            state = self.cache_result(state, inputs)
+            state = self.check_for_retry(state)
+            if isinstance(state, Retrying):
+                delay = (state.start_time - _now()).total_seconds()
+                if delay > 0:
+                    time.sleep(delay)
+                prefect_context["task_run_count"] = state.run_count + 1
+                continue
+            if isinstance(state, Looped):
+                prefect_context["task_loop_result"] = state.result
+                prefect_context["task_loop_count"] = (state.loop_count or 1) + 1
+                state = self.handle_state_change(
+                    state, Pending(message=f"Looping task (on loop index {state.loop_count})")
+                )
+                continue
+            return state
+
+    def get_task_run_state(self, inputs: dict[str, Any]) -> State:
+        """Call ``task.run`` and turn its outcome (value, signal or error) into a state."""
+        from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
+
+        task = self.task
+        name = prefect_context.get("task_full_name", task.name)
+        new_state: State | None = None
+        try:
+            if task.log_stdout:
+                from prefect_jupyter.utilities.logging import redirect_stdout_to_logger
+
+                redirect = redirect_stdout_to_logger(self.logger)
+            else:
+                redirect = nullcontext()
+            with redirect:
+                if task.timeout:
+                    value = run_with_timeout(task.run, inputs, task.timeout)
+                else:
+                    value = task.run(**inputs)
+        except TaskTimeoutSignal as exc:
+            if prefect_context.get("raise_on_exception"):
+                raise
+            return TimedOut("Task timed out during execution.", result=exc)
+        except signals.LOOP as exc:
+            new_state = exc.state
+            value = new_state.result if new_state.result is not exc else None
+            new_state.loop_count = prefect_context.get("task_loop_count") or 1
+            new_state.message = new_state.message or f"Task is looping ({new_state.loop_count})"
+        except signals.SUCCESS as exc:
+            new_state = exc.state
+            value = new_state.result if new_state.result is not exc else None
+        except signals.PrefectStateSignal as exc:
+            if prefect_context.get("raise_on_exception"):
+                raise
+            self.logger.info("Task '%s': %s signal raised: %r", name, type(exc).__name__, exc)
+            return exc.state
+        except Exception as exc:
+            if prefect_context.get("raise_on_exception"):
+                raise
+            self.logger.error(
+                "Task '%s': Exception encountered during task execution!", name, exc_info=True
+            )
+            return Failed(f"Error during execution of task: {exc!r}", result=exc)
+
+        result = self._checkpoint(value, inputs)
+        if new_state is None:
+            new_state = Success(message="Task run succeeded.")
+        new_state._result = result
+        return new_state
+
+    def _checkpoint(self, value: Any, inputs: dict[str, Any]) -> Any:
+        """Write ``value`` through the task's result when checkpointing is on; else the value."""
+        if (
+            prefect_context.get("checkpointing") is True
+            and self.task.checkpoint is not False
+            and value is not None
+        ):
+            from prefect_jupyter.engine.result.base import ResultNotImplementedError
+
+            try:
+                return self.result.write(value, **self._formatting_kwargs(inputs))
+            except ResultNotImplementedError:
+                return value
+        return value
+
+    def cache_result(self, state: State, inputs: dict[str, Any]) -> State:
+        """With ``cache_for``, a success becomes ``Cached`` and is kept for later runs."""
+        if state.is_successful() and not state.is_skipped() and self.task.cache_for is not None:
+            from prefect_jupyter.engine.cache_validators import hash_inputs
+            from prefect_jupyter.engine.caching import remember
+            from prefect_jupyter.engine.result.base import Result
+
+            cached = Cached(
+                result=state._result,
+                cached_inputs={k: Result(value=v) for k, v in inputs.items()},
+                hashed_inputs=hash_inputs(inputs),
+                cached_parameters=prefect_context.get("parameters"),
+                cached_result_expiration=_now() + self.task.cache_for,
+                message=state.message,
+            )
+            state = self.handle_state_change(state, cached)
+            remember(self.task.cache_key or self.task.name, state)
+        return state
+
+    def check_for_retry(self, state: State) -> State:
+        """A failure with retries left becomes ``Retrying`` (unless ``retry_on`` excludes it)."""
+        if not state.is_failed():
+            return state
+        task = self.task
+        if task.retry_on and state.result is not None and not isinstance(
+            state.result, tuple(task.retry_on)
+        ):
+            self.logger.info(
+                "Task '%s': Skipping retry. Exception of type %r is not an instance of the "
+                "retry on exception types.",
+                prefect_context.get("task_full_name", task.name),
+                type(state.result).__name__,
+            )
+            return state
+        run_count = prefect_context.get("task_run_count", 1)
+        if run_count > task.max_retries:
+            return state
+        retry = Retrying(
+            message=f"Retrying Task (after attempt {run_count} of {task.max_retries + 1})",
+            start_time=_now() + task.retry_delay,
+            run_count=run_count,
+        )
+        return self.handle_state_change(state, retry)

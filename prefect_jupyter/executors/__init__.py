@@ -1,0 +1,20 @@
+"""Executors: where task runs execute (``LocalExecutor`` here; Dask ones join later)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect_jupyter.executors.base import Executor
+from prefect_jupyter.executors.local import LocalExecutor
+
+__all__ = ["Executor", "LocalExecutor", "default_executor"]
+
+
+def default_executor() -> Any:
+    """A new instance of the configured ``engine.executor.default_class``."""
+    from prefect_jupyter.configuration import config
+    from prefect_jupyter.utilities.imports import import_object
+
+    cls_path = config.engine.executor.default_class
+    cls = import_object(cls_path) if isinstance(cls_path, str) else cls_path
+    return cls()

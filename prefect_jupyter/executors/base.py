@@ -1,0 +1,34 @@
+"""The executor contract: ``start`` (a context manager), ``submit`` and ``wait``.
+
+The flow runner calls ``submit(fn, *args, **kwargs)`` for each task run and gets back a future
+(anything the executor understands); arguments may hold futures from earlier submissions, which
+the executor resolves before calling ``fn``. ``wait(futures)`` returns the same structure
+(a future, or a dict/list/tuple of them) with every future replaced by its value.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+class Executor(abc.ABC):
+    """Where task runs execute."""
+
+    def __repr__(self) -> str:
+        return f"<Executor: {type(self).__name__}>"
+
+    @contextlib.contextmanager
+    def start(self) -> Iterator[None]:
+        """Set up what the executor needs for one flow run, and tear it down afterwards."""
+        yield
+
+    @abc.abstractmethod
+    def submit(self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` (eventually) and return a future for its value."""
+
+    @abc.abstractmethod
+    def wait(self, futures: Any) -> Any:
+        """Resolve every future in ``futures`` (a future or a dict/list/tuple of them)."""

@@ -1,0 +1,1 @@
+"""The task library: core building blocks and control flow."""

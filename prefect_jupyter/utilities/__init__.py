@@ -1,0 +1,1 @@
+"""Helpers shared across prefect_jupyter: collections, configuration, logging, debugging."""
