@@ -41,10 +41,11 @@ __all__ = ["Context", "context"]
 
 def _merged_config(base: Any, overrides: Any) -> Any:
     """Layer a (possibly partial) config mapping over `base`, returning a new `Config`."""
-    if not isinstance(overrides, Mapping):
-        return overrides
+    if overrides is base or not isinstance(overrides, Mapping):
+        return overrides  # e.g. `context(config=config)` while context.config is config already
     if not isinstance(base, Config):
-        base = Config()
+        # e.g. a snapshot made with `context.to_dict()` and put back with `context.update()`
+        base = as_nested_dict(base, Config) if isinstance(base, Mapping) else Config()
     return merge_dicts(base, as_nested_dict(overrides, Config))
 
 
@@ -98,7 +99,7 @@ class ContextOverlay:
     """The context manager returned by `Context.__call__`; it yields the context itself.
 
     A small class rather than `@contextmanager`: the engine enters one per task run, and this
-    avoids the generator machinery of `@contextmanager`, roughly halving the cost.
+    avoids the generator machinery of `@contextmanager` (about 40% cheaper when measured).
     """
 
     __slots__ = ("_context", "_values", "_state", "_previous")

@@ -179,3 +179,17 @@ class TestThreads:
     def test_thread_sees_config_context_at_first_use(self):
         with set_temporary_config({"context.flag": "on"}):
             assert run_in_thread(lambda: context.get("flag")) == "on"
+
+
+def test_overlaying_the_current_config_keeps_its_identity():
+    with context(config=config):
+        assert context.config is config
+
+
+def test_config_overlay_over_a_plain_dict_config():
+    # a snapshot taken with to_dict() and restored with update() leaves a plain dict behind
+    with context():
+        context.update(config=config.to_dict())
+        with context(config={"flows": {"checkpointing": True}}):
+            assert context.config.flows.checkpointing is True
+            assert context.config.logging.level == "INFO"

@@ -43,18 +43,20 @@ def run_task(
     is_mapped_parent: bool = False,
     events: Any = None,
 ) -> State:
-    """Run one task (or mapped child) to its final state; what executors are given to call."""
-    with prefect_context(context):
-        runner = task_runner_cls(
-            task=task,
-            state_handlers=task_runner_state_handlers,
-            flow_result=flow_result,
-            observers=events,
-        )
-        return runner.run(
-            state=state, upstream_states=upstream_states, context=context,
-            is_mapped_parent=is_mapped_parent,
-        )
+    """Run one task (or mapped child) to its final state; what executors are given to call.
+
+    ``context`` is the whole run context; the task runner enters it for the task run.
+    """
+    runner = task_runner_cls(
+        task=task,
+        state_handlers=task_runner_state_handlers,
+        flow_result=flow_result,
+        observers=events,
+    )
+    return runner.run(
+        state=state, upstream_states=upstream_states, context=context,
+        is_mapped_parent=is_mapped_parent,
+    )
 
 
 @dataclasses.dataclass

@@ -15,6 +15,19 @@ from prefect_jupyter.engine.events import EventStream
 from prefect_jupyter.engine.state import Failed, State
 
 
+def _logger(name: str) -> Any:
+    # one lookup per runner class, not per task run (getLogger takes a lock)
+    logger = _LOGGERS.get(name)
+    if logger is None:
+        from prefect_jupyter.utilities.logging import get_logger
+
+        logger = _LOGGERS[name] = get_logger(name)
+    return logger
+
+
+_LOGGERS: dict[str, Any] = {}
+
+
 class Runner:
     """Base class of ``FlowRunner`` and ``TaskRunner``.
 
@@ -30,13 +43,11 @@ class Runner:
         observers: Any = None,
         logger_name: str = "Runner",
     ) -> None:
-        from prefect_jupyter.utilities.logging import get_logger
-
         if state_handlers is not None and not isinstance(state_handlers, Iterable):
             raise TypeError("state_handlers should be iterable.")
         self.state_handlers = list(state_handlers or [])
         self.events = observers if isinstance(observers, EventStream) else EventStream(observers)
-        self.logger = get_logger(logger_name)
+        self.logger = _logger(logger_name)
 
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
         """The handlers of the thing being run (the task's or the flow's)."""

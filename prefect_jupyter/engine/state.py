@@ -421,10 +421,10 @@ class Mapped(Success):
 
     @property
     def result(self) -> Any:  # type: ignore[override]
-        """The children's results, in map order."""
-        if self.map_states:
-            return [s.result for s in self.map_states]
-        return State.result.fget(self)  # type: ignore[attr-defined]
+        """The children's results, in map order (an explicitly set result wins)."""
+        if self.has_result:
+            return State.result.fget(self)  # type: ignore[attr-defined]
+        return [s.result for s in self.map_states if s is not None]
 
     @result.setter
     def result(self, value: Any) -> None:

@@ -43,7 +43,7 @@ def _with_thread(fn: Callable[..., Any], kwargs: dict[str, Any], timeout: int) -
     from prefect_jupyter.context import context
 
     outcome: dict[str, Any] = {}
-    snapshot = context.to_dict()
+    snapshot = dict(context)
 
     def target() -> None:
         try:

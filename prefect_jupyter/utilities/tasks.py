@@ -127,12 +127,17 @@ def apply_map(func: Callable, *args: Any, flow: Any = None, **kwargs: Any) -> An
             )
     scratch = Flow("apply_map scratch")
     arg_flags: dict[Task, tuple[bool, bool]] = {}
+    # constants given as mapped arguments end up in ``scratch.constants`` by value
+    mapped_constants: dict[int, tuple[Task, bool]] = {}
 
     def prepare(value: Any) -> Task:
         with context(case=None, resource=None):
             made = as_task(value, flow=scratch)
         arg_flags[made] = (not isinstance(value, unmapped), isinstance(value, flatten))
-        if not isinstance(made, Constant):
+        if isinstance(made, Constant):
+            if not isinstance(value, unmapped):
+                mapped_constants[id(made.value)] = (made, isinstance(value, flatten))
+        else:
             scratch.add_task(made)
             target.add_task(made)
         return made
@@ -150,8 +155,12 @@ def apply_map(func: Callable, *args: Any, flow: Any = None, **kwargs: Any) -> An
         )
     for t, consts in scratch.constants.items():
         for key, value in consts.items():
-            # a constant the function closed over is passed whole to every child
-            target.add_edge(Constant(value), t, key=key, mapped=False)
+            if id(value) in mapped_constants:
+                const, is_flat = mapped_constants[id(value)]
+                target.add_edge(const, t, key=key, mapped=True, flattened=is_flat)
+            else:
+                # a constant the function made itself is passed whole to every child
+                target.add_edge(Constant(value), t, key=key, mapped=False)
     return result
 
 

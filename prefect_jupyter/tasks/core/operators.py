@@ -14,7 +14,13 @@ _MISSING: Any = object()
 class GetItem(Task):
     """Evaluates ``task_result[key]`` (``default`` when the key is missing, if given)."""
 
+    def __init__(self, default: Any = _MISSING, **kwargs: Any) -> None:
+        self.default = default
+        super().__init__(**kwargs)
+
     def run(self, task_result: Any, key: Any, default: Any = _MISSING) -> Any:  # type: ignore[override]
+        if default is _MISSING:
+            default = self.default
         if default is _MISSING:
             return task_result[key]
         try:
@@ -26,7 +32,13 @@ class GetItem(Task):
 class GetAttr(Task):
     """Evaluates ``getattr(task_result, attr)`` (dotted names follow attributes)."""
 
+    def __init__(self, default: Any = _MISSING, **kwargs: Any) -> None:
+        self.default = default
+        super().__init__(**kwargs)
+
     def run(self, task_result: Any, attr: str, default: Any = _MISSING) -> Any:  # type: ignore[override]
+        if default is _MISSING:
+            default = self.default
         value = task_result
         try:
             for part in attr.split("."):
