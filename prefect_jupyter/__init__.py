@@ -14,18 +14,16 @@ Importing this package stays light: dask, graphviz, SQLAlchemy, IPython and pand
 when a feature that needs them is used.
 """
 
+import prefect_jupyter.engine  # noqa: E402,F401
+import prefect_jupyter.executors  # noqa: E402,F401
+import prefect_jupyter.triggers  # noqa: E402,F401  (Prefect 1 path: prefect_jupyter.triggers)
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
-
-import prefect_jupyter.triggers  # noqa: E402,F401  (Prefect 1 path: prefect_jupyter.triggers)
 from prefect_jupyter.core import DateTimeParameter, Edge, Flow, Parameter, Task
 from prefect_jupyter.tasks.control_flow import case, ifelse, merge, switch
 from prefect_jupyter.tasks.core.resource_manager import resource_manager
 from prefect_jupyter.utilities.edges import flatten, mapped, unmapped
 from prefect_jupyter.utilities.tasks import apply_map, tags, task
-
-import prefect_jupyter.engine  # noqa: E402,F401
-import prefect_jupyter.executors  # noqa: E402,F401
 
 # ``prefect_jupyter.context`` is the context object (as ``prefect.context`` is), not the module.
 context = context  # noqa: PLW0127

@@ -19,7 +19,7 @@ from prefect_jupyter.engine.state import Paused, Pending, Resume, Scheduled, Sta
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def check_parameters(flow: Any, parameters: dict[str, Any]) -> None:

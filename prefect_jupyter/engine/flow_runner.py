@@ -149,7 +149,7 @@ class FlowRunner(Runner):
         return state
 
     def _run_context(self, parameters: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         start = extra.get("scheduled_start_time", now)
         ctx: dict[str, Any] = {
             "flow_name": self.flow.name,

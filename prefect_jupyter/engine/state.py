@@ -51,7 +51,7 @@ _NOTHING: Any = object()
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class State:

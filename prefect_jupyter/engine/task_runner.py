@@ -46,7 +46,7 @@ _SKIP_MESSAGE = (
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _all_upstream(upstream_states: dict) -> Iterable[State]:

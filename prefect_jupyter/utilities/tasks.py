@@ -190,5 +190,5 @@ def pause_task(message: str | None = None, duration: Any = None) -> None:
     if duration is not None:
         import datetime
 
-        start_time = datetime.datetime.now(datetime.timezone.utc) + duration
+        start_time = datetime.datetime.now(datetime.UTC) + duration
     raise signals.PAUSE(message or "Pause signal raised during task execution.", start_time=start_time)
