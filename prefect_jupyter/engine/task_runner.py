@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from typing import Any
 
 from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
+from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
 from prefect_jupyter.engine.state import (
     Cached,
     Failed,
@@ -324,8 +324,6 @@ class TaskRunner(Runner):
 
     def get_task_run_state(self, inputs: dict[str, Any]) -> State:
         """Call ``task.run`` and turn its outcome (value, signal or error) into a state."""
-        from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
-
         task = self.task
         name = prefect_context.get("task_full_name", task.name)
         new_state: State | None = None
@@ -333,14 +331,10 @@ class TaskRunner(Runner):
             if task.log_stdout:
                 from prefect_jupyter.utilities.logging import redirect_stdout_to_logger
 
-                redirect = redirect_stdout_to_logger(self.logger)
+                with redirect_stdout_to_logger(self.logger):
+                    value = self._call_run(inputs)
             else:
-                redirect = nullcontext()
-            with redirect:
-                if task.timeout:
-                    value = run_with_timeout(task.run, inputs, task.timeout)
-                else:
-                    value = task.run(**inputs)
+                value = self._call_run(inputs)
         except TaskTimeoutSignal as exc:
             if prefect_context.get("raise_on_exception"):
                 raise
@@ -371,6 +365,12 @@ class TaskRunner(Runner):
             new_state = Success(message="Task run succeeded.")
         new_state._result = result
         return new_state
+
+    def _call_run(self, inputs: dict[str, Any]) -> Any:
+        task = self.task
+        if task.timeout:
+            return run_with_timeout(task.run, inputs, task.timeout)
+        return task.run(**inputs)
 
     def _checkpoint(self, value: Any, inputs: dict[str, Any]) -> Any:
         """Write ``value`` through the task's result when checkpointing is on; else the value."""

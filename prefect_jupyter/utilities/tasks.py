@@ -125,6 +125,7 @@ def apply_map(func: Callable, *args: Any, flow: Any = None, **kwargs: Any) -> An
                 f"Cannot map over non-sequence object of type `{type(value).__name__}`; "
                 "pass a list, a task, or wrap it in unmapped(...)."
             )
+    original_tasks = set(target.tasks)
     scratch = Flow("apply_map scratch")
     arg_flags: dict[Task, tuple[bool, bool]] = {}
     # constants given as mapped arguments end up in ``scratch.constants`` by value
@@ -161,6 +162,16 @@ def apply_map(func: Callable, *args: Any, flow: Any = None, **kwargs: Any) -> An
             else:
                 # a constant the function made itself is passed whole to every child
                 target.add_edge(Constant(value), t, key=key, mapped=False)
+    # As in Prefect 1, a task ``func`` made with no upstream task inside the subgraph depends
+    # on every argument (except unmapped constants), so that it is mapped like the others.
+    new_tasks = scratch.tasks - original_tasks - set(arg_flags)
+    for t in new_tasks:
+        upstream = target.upstream_tasks(t)
+        if upstream & new_tasks:
+            continue
+        for arg, (is_mapped, is_flat) in arg_flags.items():
+            if arg not in upstream and (is_mapped or not isinstance(arg, Constant)):
+                target.add_edge(arg, t, mapped=is_mapped, flattened=is_flat)
     return result
 
 
