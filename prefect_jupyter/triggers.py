@@ -85,7 +85,7 @@ def all_failed(upstream_states: dict) -> bool:
 def any_successful(upstream_states: dict) -> bool:
     """Run if at least one upstream task succeeded (or there is none)."""
     states = _states(upstream_states)
-    if states and not any(s.is_successful() for s in states):
+    if upstream_states and not any(s.is_successful() for s in states):
         raise signals.TRIGGERFAIL(
             'Trigger was "any_successful" but none of the upstream tasks succeeded.'
         )
@@ -95,7 +95,7 @@ def any_successful(upstream_states: dict) -> bool:
 def any_failed(upstream_states: dict) -> bool:
     """Run if at least one upstream task failed (or there is none)."""
     states = _states(upstream_states)
-    if states and not any(s.is_failed() for s in states):
+    if upstream_states and not any(s.is_failed() for s in states):
         raise signals.TRIGGERFAIL(
             'Trigger was "any_failed" but none of the upstream tasks failed.'
         )

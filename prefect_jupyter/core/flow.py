@@ -69,7 +69,8 @@ class Flow:
         terminal_state_handler: Callable | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
-            raise TypeError(f"A Flow needs a name (a non-empty string), got {name!r}.")
+            # ValueError, as Prefect 1 raises for a missing name
+            raise ValueError(f"A Flow needs a name (a non-empty string), got {name!r}.")
         if state_handlers is not None and not isinstance(state_handlers, (list, tuple)):
             raise TypeError("state_handlers should be iterable.")
         self.name = name
@@ -455,6 +456,7 @@ class Flow:
     def copy(self) -> Flow:
         """A copy with its own task, edge and constant collections (the tasks are shared)."""
         new = _copy.copy(self)
+        new.__dict__.pop("_previous_flow", None)  # the copy is not inside a ``with`` block
         new.tasks = set(self.tasks)
         new.edges = set(self.edges)
         new.constants = collections.defaultdict(dict, {t: dict(c) for t, c in self.constants.items()})
@@ -467,27 +469,37 @@ class Flow:
         new._slug_counters = collections.defaultdict(lambda: itertools.count(1))
         return new
 
-    def update(self, flow: Flow, merge_parameters: bool = False, validate: bool | None = None) -> None:
+    def update(
+        self,
+        flow: Flow,
+        merge_parameters: bool = False,
+        validate: bool | None = None,
+        merge_reference_tasks: bool = False,
+    ) -> None:
         """Add every task, edge and constant of ``flow`` to this one.
 
         Args:
-            merge_parameters: reuse this flow's parameter when both have one of the same name.
+            merge_parameters: when both flows have a parameter of the same name, ``flow``'s
+                parameter replaces this flow's (as in Prefect 1), taking over its edges.
+            merge_reference_tasks: add ``flow``'s reference tasks to this flow's.
         """
-        replacements: dict[Task, Task] = {}
         if merge_parameters:
-            mine = {p.name: p for p in self.parameters()}
-            replacements = {p: mine[p.name] for p in flow.parameters() if p.name in mine}
+            theirs = {p.name: p for p in flow.parameters()}
+            for p in list(self.parameters()):
+                if p.name in theirs and theirs[p.name] is not p:
+                    self.replace(p, theirs[p.name], validate=False)
         for t in flow.sorted_tasks():
-            if t not in replacements:
-                self.add_task(t)
+            self.add_task(t)
         for e in flow.edges:
-            self.add_edge(
-                replacements.get(e.upstream_task, e.upstream_task),
-                replacements.get(e.downstream_task, e.downstream_task),
-                key=e.key, mapped=e.mapped, flattened=e.flattened, validate=False,
-            )
+            if e not in self.edges:
+                self.add_edge(
+                    e.upstream_task, e.downstream_task,
+                    key=e.key, mapped=e.mapped, flattened=e.flattened, validate=False,
+                )
         for t, consts in flow.constants.items():
-            self.constants[replacements.get(t, t)].update(consts)
+            self.constants[t].update(consts)
+        if merge_reference_tasks:
+            self.set_reference_tasks(self.reference_tasks() | flow.reference_tasks())
         if validate if validate is not None else config.flows.eager_edge_validation:
             self.validate()
 
@@ -545,6 +557,12 @@ class Flow:
         """
         from prefect_jupyter.engine.flow_run import run_flow
 
+        if "_previous_flow" in self.__dict__:  # inside this flow's own ``with`` block
+            raise RuntimeError(
+                "Don't call `flow.run()` from within a `Flow` context manager: the flow is "
+                "still being built. Leave the `with Flow(...) as flow:` block first, then call "
+                "`flow.run(...)`."
+            )
         return run_flow(self, parameters, run_on_schedule=run_on_schedule, runner_cls=runner_cls, **kwargs)
 
 

@@ -67,10 +67,12 @@ def infer_nout(run: Callable) -> int | None:
     except Exception:  # unresolvable annotations just mean "unknown"
         hints = getattr(run, "__annotations__", {})
     ret = hints.get("return", inspect.Parameter.empty)
-    if typing.get_origin(ret) is not tuple:
+    if typing.get_origin(ret) is not tuple or ret is typing.Tuple:  # noqa: UP006 (bare: any length)
         return None
     args = typing.get_args(ret)
-    if not args or (len(args) == 2 and args[1] is Ellipsis):
+    if not args:  # Tuple[()]: the empty tuple
+        return 0
+    if len(args) == 2 and args[1] is Ellipsis:
         return None
     if args == ((),):
         return 0
@@ -169,12 +171,12 @@ class Task:
             raise ValueError(
                 "A datetime.timedelta `retry_delay` must be provided if max_retries > 0"
             )
+        self.retry_on = _retry_on_set(retry_on, max_retries)  # checked first, as in Prefect 1
         if retry_delay is not None and not max_retries:
             raise ValueError(
                 "A `max_retries` argument greater than 0 must be provided if specifying "
                 "a retry delay."
             )
-        self.retry_on = _retry_on_set(retry_on, max_retries)
         if isinstance(timeout, datetime.timedelta):
             if timeout.microseconds:
                 warnings.warn(

@@ -50,6 +50,12 @@ def run_flow(
     """Run ``flow`` (see :meth:`Flow.run`) and return its final state."""
     from prefect_jupyter.engine.flow_runner import FlowRunner
 
+    if "return_tasks" in kwargs:
+        raise ValueError(
+            "The `return_tasks` keyword cannot be provided to `flow.run()`; all task states are "
+            "always returned. If you want to receive a subset of task states, use a FlowRunner "
+            "directly."
+        )
     parameters = dict(parameters or {})
     names = {p.name for p in flow.parameters()}
     for key in [k for k in kwargs if k in names]:
@@ -153,7 +159,7 @@ def _ask_to_resume(task_states: dict) -> bool:
         if isinstance(state, Paused):
             try:
                 answer = input(f"{task} is currently Paused; enter 'y' to resume:\n")
-            except EOFError:  # no one to ask (a script without stdin, a test)
+            except (EOFError, OSError):  # no one to ask (no stdin, a captured test)
                 answer = ""
             if answer.strip().lower() == "y":
                 task_states[task] = Resume("Approval given to resume.")

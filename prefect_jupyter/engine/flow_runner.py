@@ -169,6 +169,9 @@ class FlowRunner(Runner):
         ctx.update(extra)
         merged = dict(prefect_context.get("parameters") or {})
         merged.update(extra.get("parameters") or {})
+        for param in self.flow.parameters():
+            if not param.required:
+                merged.setdefault(param.name, param.default)
         merged.update(parameters)
         ctx["parameters"] = merged
         return ctx
@@ -311,6 +314,10 @@ class FlowRunner(Runner):
                     s.map_states = executor.wait(children)
                 if edge.flattened:
                     s = _flattened(Success(result=[c.result for c in s.map_states]))
+            if edge.mapped and edge.flattened and isinstance(s, Mapped):
+                # mapping over flatten(a mapped task): one child per element of each child's result
+                children = executor.wait(run.mapped_children.get(edge.upstream_task) or s.map_states)
+                s = Mapped(s.message, map_states=_flattened_children(children))
             upstream[edge] = s
         for key, value in self.flow.constants[task].items():
             edge = Edge(Constant(value), task, key=key)
@@ -359,6 +366,18 @@ def _flattened(state: State) -> State:
     return new
 
 
+def _flattened_children(children: list) -> list:
+    """Each successful child's result split into one state per element (others kept whole)."""
+    flat: list = []
+    for child in children:
+        value = child.result
+        if child.is_successful() and not child.is_skipped() and hasattr(value, "__len__") and hasattr(value, "__getitem__"):
+            flat.extend(Success(message=child.message, result=item) for item in value)
+        else:
+            flat.append(child)
+    return flat
+
+
 def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) -> list[dict]:
     """For each mapped child, its upstream states: element ``i`` of each mapped upstream."""
     per_child: list[dict] = [{} for _ in range(parent.n_map_states)]
@@ -368,7 +387,9 @@ def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) ->
                 child[edge] = s
             continue
         if isinstance(s, Mapped):
-            elements = run.mapped_children.get(edge.upstream_task) or s.map_states
+            elements = s.map_states if edge.flattened else (
+                run.mapped_children.get(edge.upstream_task) or s.map_states
+            )
             for i, child in enumerate(per_child):
                 child[edge] = elements[i]
         elif s.is_successful():

@@ -74,7 +74,7 @@ class Runner:
         except Exception as exc:
             from prefect_jupyter.context import context
 
-            msg = f"Exception raised while calling state handlers: {exc!r}"
+            msg = f"Unexpected error while calling state handlers: {exc!r}"
             self.logger.exception(msg)
             if context.get("raise_on_exception"):
                 raise

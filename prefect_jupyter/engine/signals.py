@@ -30,6 +30,7 @@ __all__ = [
     "PAUSE",
     "LOOP",
     "ENDRUN",
+    "signal_from_state",
 ]
 
 
@@ -120,3 +121,18 @@ class ENDRUN(PrefectSignal):
     def __init__(self, state: state.State) -> None:
         self.state = state
         super().__init__(message=state.message)  # type: ignore[arg-type]
+
+
+def signal_from_state(state: state.State) -> type[PrefectStateSignal]:
+    """The signal class that ends a run in ``state``'s class (``Failed()`` -> ``FAIL``).
+
+    Raises:
+        ValueError: if no signal leads to that state class (e.g. ``Running``).
+    """
+    todo = list(PrefectStateSignal.__subclasses__())
+    while todo:
+        signal = todo.pop()
+        if signal.state_class is type(state):
+            return signal
+        todo.extend(signal.__subclasses__())
+    raise ValueError(f"No signal matches the provided state: {state}")

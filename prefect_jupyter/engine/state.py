@@ -140,10 +140,18 @@ class State:
 
     # -- comparison and display -------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
+        # As in Prefect 1: the type, the result and the data fields count; message and context
+        # do not (so a flow's ``Success("Task run succeeded.", result=1) == Success(result=1)``).
         if type(self) is not type(other):
             return False
         assert isinstance(other, State)
-        return self.message == other.message and self.result == other.result
+        if not self.result == other.result:
+            return False
+        return all(
+            value == getattr(other, attr, _NOTHING)
+            for attr, value in self.__dict__.items()
+            if not attr.startswith("_") and attr not in ("message", "context")
+        )
 
     __hash__ = object.__hash__
 
@@ -154,22 +162,26 @@ class State:
 
     # -- hierarchy ----------------------------------------------------------------------------
     @classmethod
-    def children(cls, names_only: bool = False) -> list:
-        """Every subclass of this state, recursively (sorted by name)."""
+    def children(cls, include_self: bool = False, names_only: bool = False) -> list:
+        """Every subclass of this state, recursively (sorted by name; private ones hidden)."""
         found: set[type] = set()
         todo = list(cls.__subclasses__())
         while todo:
             sub = todo.pop()
-            if sub not in found and not sub.__name__.startswith("_"):
+            if sub not in found:
                 found.add(sub)
                 todo.extend(sub.__subclasses__())
-        ordered = sorted(found, key=lambda c: c.__name__)
+        ordered = sorted((c for c in found if not c.__name__.startswith("_")), key=lambda c: c.__name__)
+        if include_self:
+            ordered.append(cls)
         return [c.__name__ for c in ordered] if names_only else ordered
 
     @classmethod
-    def parents(cls, names_only: bool = False) -> list:
+    def parents(cls, include_self: bool = False, names_only: bool = False) -> list:
         """Every state class this one derives from, nearest first."""
         ordered = [c for c in cls.__mro__[1:] if issubclass(c, State) and not c.__name__.startswith("_")]
+        if include_self:
+            ordered.append(cls)
         return [c.__name__ for c in ordered] if names_only else ordered
 
     # -- predicates (all isinstance checks) --------------------------------------------------
@@ -177,7 +189,7 @@ class State:
         return isinstance(self, Pending)
 
     def is_scheduled(self) -> bool:
-        return isinstance(self, Scheduled)
+        return isinstance(self, (Scheduled, Queued))
 
     def is_queued(self) -> bool:
         return isinstance(self, Queued)
@@ -451,6 +463,10 @@ class Looped(Finished):
         cached_inputs: dict | None = None,
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
+        if loop_count is None:
+            from prefect_jupyter import context as ctx
+
+            loop_count = ctx.get("task_loop_count") or 1
         self.loop_count = loop_count
 
 

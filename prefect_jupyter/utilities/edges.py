@@ -19,11 +19,12 @@ class EdgeAnnotation:
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        # Annotations nest (``unmapped(flatten(x))``): merge the inner flags.
-        merged = dict(getattr(value, "annotations", {})) if isinstance(value, EdgeAnnotation) else {}
+        # Annotations nest (``unmapped(flatten(x))``): merge the inner flags. As in Prefect 1,
+        # the inner annotation wins a conflict (``mapped(unmapped(x))`` is unmapped).
+        merged = dict(type(self).annotations)
         if isinstance(value, EdgeAnnotation):
+            merged.update(value.annotations)
             self.value = value.value
-        merged.update(type(self).annotations)
         self.annotations = merged
 
     def __repr__(self) -> str:

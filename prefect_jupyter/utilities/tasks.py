@@ -176,14 +176,14 @@ def apply_map(func: Callable, *args: Any, flow: Any = None, **kwargs: Any) -> An
 
 
 def defaults_from_attrs(*attr_args: str) -> Callable:
-    """Fill ``run`` keyword arguments left as ``None`` from the task's attributes of that name."""
+    """Fill ``run`` keyword arguments that were not passed from the task's attributes of that
+    name (an explicit ``None`` is kept, as in Prefect 1)."""
 
     def wrapper(run_method: Callable) -> Callable:
         @functools.wraps(run_method)
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             for attr in attr_args:
-                if kwargs.get(attr) is None:
-                    kwargs[attr] = getattr(self, attr)
+                kwargs.setdefault(attr, getattr(self, attr))
             return run_method(self, *args, **kwargs)
 
         return method

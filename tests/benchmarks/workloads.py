@@ -34,7 +34,7 @@ __all__ = [
 class EngineSpec:
     """How to import and configure one engine."""
 
-    label: str
+    label: str  # shown in tables, followed by the version
     package: str
     # environment variable that sets the engine's logging level at import time
     log_level_env: str
@@ -44,7 +44,7 @@ ENGINES: dict[str, EngineSpec] = {
     "prefect_jupyter": EngineSpec(
         "prefect_jupyter", "prefect_jupyter", "PREFECT_JUPYTER__LOGGING__LEVEL"
     ),
-    "prefect1": EngineSpec("prefect 1.4.1", "prefect", "PREFECT__LOGGING__LEVEL"),
+    "prefect1": EngineSpec("prefect", "prefect", "PREFECT__LOGGING__LEVEL"),
 }
 
 
@@ -84,16 +84,19 @@ class FormattingNullHandler(logging.Handler):
         self.format(record)
 
 
-def send_log_output_to_null(logger_name: str) -> int:
-    """Swap each stream handler of `logger_name` for a `FormattingNullHandler`.
+def send_log_output_to_null(package: str) -> int:
+    """Swap each stream handler of the engine's logger (named `package`) for a
+    `FormattingNullHandler`.
 
-    The replacement keeps the original's formatter, filters and level. Other handlers (Prefect
+    The engine's logging module is imported first, since it attaches the console handler on
+    import (`prefect_jupyter` imports it lazily, on the first run). The replacement keeps the original's formatter, filters and level. Other handlers (Prefect
     1's `CloudHandler`, which returns early outside a backend run) stay, as part of the engine.
 
     Returns:
         How many handlers were replaced.
     """
-    logger = logging.getLogger(logger_name)
+    importlib.import_module(f"{package}.utilities.logging")
+    logger = logging.getLogger(package)
     replaced = 0
     for handler in list(logger.handlers):
         if not isinstance(handler, logging.StreamHandler):

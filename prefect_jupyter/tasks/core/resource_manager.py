@@ -53,17 +53,19 @@ class ResourceCleanupTask(Task):
 def resource_cleanup_trigger(upstream_states: dict) -> bool:
     """Clean up once everything upstream finished, if init and setup succeeded (else skip)."""
     labels = {"mgr": "init", "resource": "setup"}
-    for edge, state in upstream_states.items():
-        if not state.is_finished():
-            raise signals.TRIGGERFAIL(
-                "Trigger was 'resource_cleanup_trigger' but some of the upstream tasks were not "
-                "finished."
-            )
-        if edge.key in labels:
-            if state.is_skipped():
-                raise signals.SKIP(f"Resource manager {labels[edge.key]} skipped")
-            if not state.is_successful():
-                raise signals.SKIP(f"Resource manager {labels[edge.key]} failed")
+    if not all(state.is_finished() for state in upstream_states.values()):
+        raise signals.TRIGGERFAIL(
+            "Trigger was 'resource_cleanup_trigger' but some of the upstream tasks were not "
+            "finished."
+        )
+    # Check init before setup (not in edge order) so a failed init is always named as the cause.
+    by_key = {edge.key: state for edge, state in upstream_states.items() if edge.key in labels}
+    for key, label in labels.items():
+        state = by_key.get(key)
+        if state is not None and state.is_skipped():
+            raise signals.SKIP(f"Resource manager {label} skipped")
+        if state is not None and not state.is_successful():
+            raise signals.SKIP(f"Resource manager {label} failed")
     return True
 
 
