@@ -131,15 +131,32 @@ class Flow:
 
     def __enter__(self) -> Flow:
         self._previous_flow = context.get("flow", _NOTHING)
+        self._previous_tracker = context.get("_unused_task_tracker", _NOTHING)
         context["flow"] = self
+        context["_unused_task_tracker"] = set()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        previous = self.__dict__.pop("_previous_flow", _NOTHING)
-        if previous is _NOTHING:
-            context.pop("flow", None)
-        else:
-            context["flow"] = previous
+        unused = context.get("_unused_task_tracker") or set()
+        for key, previous in (
+            ("flow", self.__dict__.pop("_previous_flow", _NOTHING)),
+            ("_unused_task_tracker", self.__dict__.pop("_previous_tracker", _NOTHING)),
+        ):
+            if previous is _NOTHING:
+                context.pop(key, None)
+            else:
+                context[key] = previous
+        unused = {t for t in unused if t not in self.tasks}
+        if unused and not exc[0]:
+            import warnings
+
+            names = ", ".join(sorted(repr(t) for t in unused))
+            warnings.warn(
+                f"Tasks were created but not added to the flow: {names}. A task made inside "
+                f"`with Flow(...)` only joins the flow when it is called (e.g. `t = MyTask()` "
+                "then `t()`), used as another task's input, or added with flow.add_task(t).",
+                stacklevel=2,
+            )
 
     def _changed(self) -> None:
         self._sorted = None
@@ -175,6 +192,9 @@ class Flow:
         self.slugs[task] = task.slug or self._generate_task_slug(task)
         self.tasks.add(task)
         self._order[task] = len(self._order)
+        tracker = context.get("_unused_task_tracker")
+        if tracker is not None:
+            tracker.discard(task)
         self._upstream[task] = set()
         self._downstream[task] = set()
         self._changed()

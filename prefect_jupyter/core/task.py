@@ -234,6 +234,7 @@ class Task:
         self.auto_generated = False
         self.log_stdout = log_stdout
         self.nout = nout if nout is not None else infer_nout(self.run)
+        _track_new_task(self)
 
     def _point_result_at_target(self) -> None:
         if not (self.target and self.result is not None):
@@ -296,6 +297,10 @@ class Task:
             new._point_result_at_target()
         new.tags = set(self.tags) | set(new.tags) | set(context.get("tags", ()))
         new.state_handlers = list(new.state_handlers)
+        tracker = context.get("_unused_task_tracker")
+        if tracker is not None:
+            tracker.discard(self)
+        _track_new_task(new)
         return new
 
     def __call__(
@@ -557,6 +562,16 @@ class Task:
 
     def __le__(self, other: object) -> Task:
         return _operator("LessThanOrEqual", self, other)
+
+
+def _track_new_task(task: Task) -> None:
+    """Remember a task made inside ``with Flow(...)`` so the flow can warn if it is never used."""
+    tracker = context.get("_unused_task_tracker")
+    if tracker is not None and not getattr(task, "auto_generated", False):
+        from prefect_jupyter.tasks.core.constants import Constant
+
+        if not isinstance(task, Constant):
+            tracker.add(task)
 
 
 def _operator(kind: str, left: object, right: object) -> Task:
