@@ -134,4 +134,4 @@ def remove_observer(observer: Observer) -> None:
     """Stop sending new runs' events to ``observer`` (no error if it was not registered)."""
     global _global
     with _lock:
-        _global = tuple(o for o in _global if o is not observer)
+        _global = tuple(o for o in _global if o != observer)  # == so bound methods match

@@ -354,16 +354,17 @@ class _Submitter:
 
 
 def _flattened(state: State) -> State:
-    """A copy of a successful state whose list-of-lists result is flattened one level."""
+    """A copy of a successful state whose list-of-lists result is flattened one level.
+
+    A result that is not a list of lists is passed on as it is (as in Prefect 1).
+    """
     if not state.is_successful() or state.is_mapped():
         return state
-    value = state.result
     try:
-        flat = [item for part in value for item in part]
+        flat = [item for part in state.result for item in part]
     except TypeError:
-        return Failed(f"Cannot flatten a result that is not a list of lists: {value!r}")
-    new = Success(message=state.message, result=flat)
-    return new
+        return state
+    return Success(message=state.message, result=flat)
 
 
 def _flattened_children(children: list) -> list:

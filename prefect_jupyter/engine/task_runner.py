@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prefect_jupyter.context import context as prefect_context
@@ -56,6 +56,15 @@ def _all_upstream(upstream_states: dict) -> Iterable[State]:
             yield from state.map_states
         else:
             yield state
+
+
+def _input_values(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inputs as plain values (Prefect 1 passed ``Result`` objects here; both are accepted)."""
+    from prefect_jupyter.engine.result.base import Result
+
+    if any(isinstance(v, Result) for v in inputs.values()):
+        return {k: v.value if isinstance(v, Result) else v for k, v in inputs.items()}
+    return inputs
 
 
 class TaskRunner(Runner):
@@ -217,6 +226,17 @@ class TaskRunner(Runner):
                 continue
             if s.is_mapped():
                 sizes.append(s.n_map_states)
+            elif isinstance(s.result, Mapping):
+                raise signals.ENDRUN(
+                    self.handle_state_change(
+                        state,
+                        Failed(
+                            "At least one upstream state has an unmappable result: a dict can't "
+                            "be mapped over by position; map over list(d.values()), "
+                            "list(d.keys()) or list(d.items()) instead."
+                        ),
+                    )
+                )
             elif not hasattr(s.result, "__getitem__"):
                 raise signals.ENDRUN(
                     self.handle_state_change(
@@ -304,9 +324,9 @@ class TaskRunner(Runner):
             if state.is_cached():
                 return state
             state = self.handle_state_change(state, Running(message="Starting task run."))
-            state = self.handle_state_change(state, self.get_task_run_state(inputs))
+            state = self.get_task_run_state(state, inputs)
             state = self.cache_result(state, inputs)
-            state = self.check_for_retry(state)
+            state = self.check_for_retry(state, inputs)
             if isinstance(state, Retrying):
                 delay = (state.start_time - _now()).total_seconds()
                 if delay > 0:
@@ -322,8 +342,19 @@ class TaskRunner(Runner):
                 continue
             return state
 
-    def get_task_run_state(self, inputs: dict[str, Any]) -> State:
-        """Call ``task.run`` and turn its outcome (value, signal or error) into a state."""
+    def get_task_run_state(self, state: State, inputs: dict[str, Any]) -> State:
+        """Call ``task.run`` from a ``Running`` state; the outcome (value, signal or error)
+        becomes the new state.
+
+        Args:
+            state: the current state; anything but ``Running`` ends the run unchanged.
+            inputs: the ``run`` arguments (values, or ``Result`` objects holding them).
+        """
+        if not state.is_running():
+            raise signals.ENDRUN(state)
+        return self.handle_state_change(state, self._outcome(_input_values(inputs)))
+
+    def _outcome(self, inputs: dict[str, Any]) -> State:
         task = self.task
         name = prefect_context.get("task_full_name", task.name)
         new_state: State | None = None
@@ -406,7 +437,7 @@ class TaskRunner(Runner):
             remember(self.task.cache_key or self.task.name, state)
         return state
 
-    def check_for_retry(self, state: State) -> State:
+    def check_for_retry(self, state: State, inputs: dict[str, Any] | None = None) -> State:
         """A failure with retries left becomes ``Retrying`` (unless ``retry_on`` excludes it)."""
         if not state.is_failed():
             return state

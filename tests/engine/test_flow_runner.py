@@ -152,7 +152,9 @@ class TestFlowRunnerDirectly:
 
     def test_unknown_return_tasks_are_an_error(self, chain):
         flow, _, _ = chain
-        with pytest.raises(ValueError, match="Some tasks in return_tasks were not found in the flow."):
+        with pytest.raises(
+            ValueError, match="Some tasks in return_tasks were not found in the flow."
+        ):
             FlowRunner(flow).run(return_tasks=[Task()])
 
     def test_a_finished_flow_state_is_returned_as_is(self, chain):
@@ -283,10 +285,27 @@ class TestContext:
 
     def test_context_keys_prefect1_provides(self):
         keys = [
-            "today", "yesterday", "tomorrow", "today_nodash", "yesterday_nodash",
-            "tomorrow_nodash", "date", "flow_name", "flow_run_id", "flow_run_name", "task_name",
-            "task_full_name", "task_slug", "task_tags", "task_run_count", "map_index",
-            "parameters", "logger", "scheduled_start_time", "flow_id", "task_run_id",
+            "today",
+            "yesterday",
+            "tomorrow",
+            "today_nodash",
+            "yesterday_nodash",
+            "tomorrow_nodash",
+            "date",
+            "flow_name",
+            "flow_run_id",
+            "flow_run_name",
+            "task_name",
+            "task_full_name",
+            "task_slug",
+            "task_tags",
+            "task_run_count",
+            "map_index",
+            "parameters",
+            "logger",
+            "scheduled_start_time",
+            "flow_id",
+            "task_run_id",
         ]
 
         @task(tags=["blue"])
@@ -297,7 +316,7 @@ class TestContext:
             r = read(Parameter("p", default=3))
         seen = flow.run().result[r].result
         assert [k for k, v in seen.items() if v == "MISSING"] == []
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         assert seen["today"] == now.strftime("%Y-%m-%d")
         assert seen["today_nodash"] == now.strftime("%Y%m%d")
         assert seen["yesterday"] == (now - datetime.timedelta(days=1)).strftime("%Y-%m-%d")

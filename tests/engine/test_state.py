@@ -35,9 +35,28 @@ from prefect_jupyter.engine.state import (
 )
 
 ALL_STATES = [
-    State, Pending, Paused, Scheduled, Resume, Retrying, Submitted, Queued, ClientFailed,
-    Running, Cancelling, Finished, Success, Cached, Mapped, Skipped, Looped, Failed, TimedOut,
-    TriggerFailed, ValidationFailed, Cancelled,
+    State,
+    Pending,
+    Paused,
+    Scheduled,
+    Resume,
+    Retrying,
+    Submitted,
+    Queued,
+    ClientFailed,
+    Running,
+    Cancelling,
+    Finished,
+    Success,
+    Cached,
+    Mapped,
+    Skipped,
+    Looped,
+    Failed,
+    TimedOut,
+    TriggerFailed,
+    ValidationFailed,
+    Cancelled,
 ]
 
 # Prefect 1.4.1's colours, as shown in its UI.
@@ -234,7 +253,7 @@ class TestReprAndEquality:
         assert Success() != "Success"
 
     def test_data_fields_count_for_equality(self):
-        when = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+        when = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
         assert Scheduled(start_time=when) == Scheduled(start_time=when)
         assert Scheduled(start_time=when) != Scheduled(start_time=when + datetime.timedelta(1))
 
@@ -245,14 +264,14 @@ class TestReprAndEquality:
 
 class TestScheduledAndRetrying:
     def test_scheduled_start_time_defaults_to_now_utc(self):
-        before = datetime.datetime.now(datetime.timezone.utc)
+        before = datetime.datetime.now(datetime.UTC)
         s = Scheduled()
-        after = datetime.datetime.now(datetime.timezone.utc)
+        after = datetime.datetime.now(datetime.UTC)
         assert before <= s.start_time <= after
         assert s.start_time.tzinfo is not None
 
     def test_scheduled_start_time_given(self):
-        when = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+        when = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
         assert Scheduled(start_time=when).start_time == when
         assert Paused(start_time=when).start_time == when
 
@@ -293,7 +312,7 @@ class TestMappedCachedLooped:
         assert Mapped(result="x", map_states=[Success(result=1)]).result == "x"
 
     def test_cached_fields(self):
-        expires = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+        expires = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
         c = Cached(
             result=1,
             cached_inputs={"x": Result(value=2)},
@@ -322,12 +341,21 @@ class TestMappedCachedLooped:
         assert Looped(loop_count=7).loop_count == 7
 
 
-def test_serialize_round_trip():
+@pytest.mark.parametrize("cls", ALL_STATES, ids=lambda c: c.__name__)
+def test_serialize_round_trip_keeps_type_and_message(cls):
     pytest.importorskip("prefect_jupyter.engine.state_schema")
-    original = Failed("bad", result=1)
-    restored = State.deserialize(original.serialize())
-    assert type(restored) is Failed
-    assert restored.message == "bad"
+    restored = State.deserialize(cls("a message").serialize())
+    assert type(restored) is cls
+    assert restored.message == "a message"
+
+
+def test_serialize_round_trip_keeps_fields():
+    pytest.importorskip("prefect_jupyter.engine.state_schema")
+    when = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    retrying = State.deserialize(Retrying("again", start_time=when, run_count=2).serialize())
+    assert retrying.start_time == when
+    assert retrying.run_count == 2
+    assert State.deserialize(Looped(loop_count=3).serialize()).loop_count == 3
 
 
 def test_module_exports_every_state():

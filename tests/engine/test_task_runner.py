@@ -26,6 +26,8 @@ from prefect_jupyter.engine.state import (
     TimedOut,
     TriggerFailed,
 )
+from prefect_jupyter.engine.result import Result
+from prefect_jupyter.engine.signals import ENDRUN
 from prefect_jupyter.engine.task_runner import TaskRunner
 from prefect_jupyter.utilities.debug import raise_on_exception
 
@@ -69,7 +71,9 @@ class TestRun:
     def test_failed_upstream_fails_the_trigger(self, add, edge):
         state = TaskRunner(add).run(upstream_states={edge: Failed(result=2)})
         assert type(state) is TriggerFailed
-        assert state.message == 'Trigger was "all_successful" but some of the upstream tasks failed.'
+        assert (
+            state.message == 'Trigger was "all_successful" but some of the upstream tasks failed.'
+        )
 
     def test_unfinished_upstream_leaves_the_state_unchanged(self, add, edge):
         start = Pending()
@@ -89,7 +93,9 @@ class TestRun:
 
     def test_running_state_is_returned_as_is(self, add, edge):
         running = Running()
-        assert TaskRunner(add).run(state=running, upstream_states={edge: Success(result=1)}) is running
+        assert (
+            TaskRunner(add).run(state=running, upstream_states={edge: Success(result=1)}) is running
+        )
 
     def test_paused_state_stays_paused(self):
         paused = Paused()
@@ -105,7 +111,7 @@ class TestRun:
         assert state.message == 'Trigger function is "manual_only"'
 
     def test_scheduled_in_the_near_future_waits_then_runs(self):
-        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=0.1)
+        start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=0.1)
         t0 = time.monotonic()
         state = TaskRunner(Task()).run(state=Scheduled(start_time=start))
         assert type(state) is Success
@@ -158,7 +164,9 @@ class TestRun:
         caplog.set_level(logging.INFO)
         TaskRunner(Task(name="hello")).run()
         assert "Task 'hello': Starting task run..." in messages(caplog)
-        assert "Task 'hello': Finished task run for task with final state: 'Success'" in messages(caplog)
+        assert "Task 'hello': Finished task run for task with final state: 'Success'" in messages(
+            caplog
+        )
 
 
 class TestSteps:
@@ -212,23 +220,35 @@ class TestSteps:
 
         state = TaskRunner(Task(trigger=bad_trigger)).run()
         assert type(state) is TriggerFailed
-        assert state.message == "Unexpected error while checking task trigger: ZeroDivisionError('z')"
+        assert (
+            state.message == "Unexpected error while checking task trigger: ZeroDivisionError('z')"
+        )
         assert isinstance(state.result, ZeroDivisionError)
 
     def test_get_task_run_state_success(self, add):
-        state = TaskRunner(add).get_task_run_state({"x": 1, "y": 5})
+        state = TaskRunner(add).get_task_run_state(Running(), {"x": 1, "y": 5})
         assert type(state) is Success
         assert state.result == 6
 
+    def test_get_task_run_state_takes_prefect1_style_result_inputs(self, add):
+        inputs = {"x": Result(value=1), "y": Result(value=5)}
+        assert TaskRunner(add).get_task_run_state(Running(), inputs=inputs).result == 6
+
+    def test_get_task_run_state_needs_a_running_state(self, add):
+        pending = Pending()
+        with pytest.raises(ENDRUN) as info:
+            TaskRunner(add).get_task_run_state(pending, {"x": 1, "y": 5})
+        assert info.value.state is pending
+
     def test_get_task_run_state_error(self):
-        state = TaskRunner(boom).get_task_run_state({})
+        state = TaskRunner(boom).get_task_run_state(Running(), {})
         assert type(state) is Failed
         assert state.message == "Error during execution of task: ValueError('boom')"
         assert isinstance(state.result, ValueError)
 
     def test_check_for_retry_with_retries_left(self):
         t = Task(max_retries=2, retry_delay=datetime.timedelta(seconds=5))
-        before = datetime.datetime.now(datetime.timezone.utc)
+        before = datetime.datetime.now(datetime.UTC)
         state = TaskRunner(t).check_for_retry(Failed("x"))
         assert type(state) is Retrying
         assert state.message == "Retrying Task (after attempt 1 of 3)"
@@ -258,7 +278,7 @@ class TestSteps:
         assert state.result == 5
         assert state.cached_inputs["x"].value == 2
         assert state.cached_parameters == {"p": 1}
-        assert state.cached_result_expiration > datetime.datetime.now(datetime.timezone.utc)
+        assert state.cached_result_expiration > datetime.datetime.now(datetime.UTC)
 
     def test_cache_result_without_cache_for(self):
         done = Success(result=5)
@@ -376,7 +396,8 @@ class TestErrorsAndLogging:
     def test_failure_is_logged_with_the_traceback(self, caplog):
         TaskRunner(boom).run()
         records = [
-            r for r in caplog.records
+            r
+            for r in caplog.records
             if r.getMessage() == "Task 'boom': Exception encountered during task execution!"
         ]
         assert records and records[0].levelno == logging.ERROR
