@@ -20,7 +20,6 @@ from typing import Any
 from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
-from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
 from prefect_jupyter.engine.state import (
     Cached,
     Failed,
@@ -38,6 +37,7 @@ from prefect_jupyter.engine.state import (
     TimedOut,
     TriggerFailed,
 )
+from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
 
 _SKIP_MESSAGE = (
     "Upstream task was skipped; if this was not the intended behavior, consider changing "

@@ -11,6 +11,8 @@ import pytest
 from prefect_jupyter import Flow, Task, context, task, triggers
 from prefect_jupyter.core.edge import Edge
 from prefect_jupyter.engine import signals
+from prefect_jupyter.engine.result import Result
+from prefect_jupyter.engine.signals import ENDRUN
 from prefect_jupyter.engine.state import (
     Cached,
     Failed,
@@ -26,8 +28,6 @@ from prefect_jupyter.engine.state import (
     TimedOut,
     TriggerFailed,
 )
-from prefect_jupyter.engine.result import Result
-from prefect_jupyter.engine.signals import ENDRUN
 from prefect_jupyter.engine.task_runner import TaskRunner
 from prefect_jupyter.utilities.debug import raise_on_exception
 
