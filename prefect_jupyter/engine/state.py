@@ -104,7 +104,13 @@ class State:
         if self._result_obj is None:
             if self._result_value is _NOTHING:
                 return NoResult
-            self._result_obj = Result(value=self._result_value)
+            # the task runner leaves its task's result type here, so that the wrapper has the
+            # type (and serializer) the task asked for, as in Prefect 1
+            template = self.__dict__.get("_result_template")
+            if template is not None:
+                self._result_obj = template.from_value(self._result_value)
+            else:
+                self._result_obj = Result(value=self._result_value)
         return self._result_obj
 
     @_result.setter

@@ -395,6 +395,8 @@ class TaskRunner(Runner):
         if new_state is None:
             new_state = Success(message="Task run succeeded.")
         new_state._result = result
+        if result is value:
+            new_state._result_template = self.result
         return new_state
 
     def _call_run(self, inputs: dict[str, Any]) -> Any:

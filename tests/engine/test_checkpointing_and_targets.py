@@ -362,3 +362,20 @@ def test_targets_are_ignored_when_checkpointing_is_off(tmp_path: Path) -> None:
     assert not isinstance(flow.run().result[result], Cached)
     assert calls == [1, 1, 1]
     assert files_in(tmp_path) == []
+
+
+def test_unwritten_result_keeps_the_tasks_result_type(tmp_path) -> None:
+    """Without checkpointing the value is not written, but ``_result`` has the task's type."""
+    from prefect_jupyter import Flow, task
+    from prefect_jupyter.engine.results import LocalResult
+
+    @task(result=LocalResult(dir=str(tmp_path)), checkpoint=False)
+    def five() -> int:
+        return 5
+
+    with Flow("typed") as flow:
+        out = five()
+    state = flow.run().result[out]
+    assert type(state._result) is LocalResult
+    assert state._result.value == 5 and state._result.location is None
+    assert list(tmp_path.iterdir()) == []
