@@ -23,6 +23,9 @@ class _NoDefault:
     def __repr__(self) -> str:
         return "<no default>"
 
+    def __reduce__(self) -> str:
+        return "no_default"  # pickle by reference: the marker must stay one object
+
 
 no_default: Any = _NoDefault()
 

@@ -65,6 +65,7 @@ class _Pass:
 
     task_states: dict[Any, Any]
     mapped_children: dict[Any, list[Any]] = dataclasses.field(default_factory=dict)
+    events: Any = None  # what task runs publish to (the stream, or a forwarder to it)
 
 
 class FlowRunner(Runner):
@@ -208,7 +209,9 @@ class FlowRunner(Runner):
             raise signals.ENDRUN(state)
         run = _Pass(task_states)
         flow = self.flow
-        with executor.start():
+        tasks_by_slug = {slug: t for t, slug in flow.slugs.items()}
+        with executor.start(), executor.forward_events(self.events, tasks_by_slug) as events:
+            run.events = events
             for task in flow.sorted_tasks():
                 self._submit_task(task, run, executor, task_runner_state_handlers, task_contexts)
             final_tasks = flow.terminal_tasks() | flow.reference_tasks() | return_tasks
@@ -279,7 +282,7 @@ class FlowRunner(Runner):
 
         upstream_states = self._upstream_states(task, run, executor)
         ctx = dict(prefect_context, **task_contexts.get(task, {}))
-        submit = _Submitter(executor, task, ctx, self.flow.result, self.task_runner_cls, handlers, self.events)
+        submit = _Submitter(executor, task, ctx, self.flow.result, self.task_runner_cls, handlers, run.events)
         if not any(edge.mapped for edge in upstream_states):
             run.task_states[task] = submit(task_state, upstream_states)
             return
@@ -341,6 +344,7 @@ class _Submitter:
         ctx = self.ctx if map_index is None else {**self.ctx, "map_index": map_index}
         return self.executor.submit(
             run_task,
+            extra_context={"task_name": self.task.name, "map_index": map_index},
             task=self.task,
             state=state,
             upstream_states=upstream_states,

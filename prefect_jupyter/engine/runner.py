@@ -46,7 +46,8 @@ class Runner:
         if state_handlers is not None and not isinstance(state_handlers, Iterable):
             raise TypeError("state_handlers should be iterable.")
         self.state_handlers = list(state_handlers or [])
-        self.events = observers if isinstance(observers, EventStream) else EventStream(observers)
+        # an EventStream, or a forwarder with the same publish() (see engine.remote_events)
+        self.events = observers if hasattr(observers, "publish") else EventStream(observers)
         self.logger = _logger(logger_name)
 
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:

@@ -47,7 +47,17 @@ __all__ = [
     "Cancelled",
 ]
 
-_NOTHING: Any = object()
+class _Nothing:
+    """The marker for "no result"; pickles by reference so it survives a trip to a worker."""
+
+    def __repr__(self) -> str:
+        return "<no result>"
+
+    def __reduce__(self) -> str:
+        return "_NOTHING"
+
+
+_NOTHING: Any = _Nothing()
 
 
 def _now() -> datetime.datetime:

@@ -1,13 +1,17 @@
-"""Executors: where task runs execute (``LocalExecutor`` here; Dask ones join later)."""
+"""Executors: where task runs execute — here, on local cores through Dask, or on a Dask cluster.
+
+Dask itself is imported only when a Dask executor starts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from prefect_jupyter.executors.base import Executor
+from prefect_jupyter.executors.dask import DaskExecutor
 from prefect_jupyter.executors.local import LocalExecutor
+from prefect_jupyter.executors.local_dask import LocalDaskExecutor
 
-__all__ = ["Executor", "LocalExecutor", "default_executor"]
+__all__ = ["Executor", "LocalExecutor", "LocalDaskExecutor", "DaskExecutor", "default_executor"]
 
 
 def default_executor() -> Any:

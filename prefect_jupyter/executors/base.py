@@ -25,6 +25,15 @@ class Executor(abc.ABC):
         """Set up what the executor needs for one flow run, and tear it down afterwards."""
         yield
 
+    @contextlib.contextmanager
+    def forward_events(self, stream: Any, tasks_by_slug: dict[str, Any]) -> Iterator[Any]:
+        """What task runs should publish state events to while this executor runs them.
+
+        Executors whose task runs happen in this process pass the run's stream itself; those
+        running elsewhere yield a picklable forwarder and deliver its messages to ``stream``.
+        """
+        yield stream
+
     @abc.abstractmethod
     def submit(self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any) -> Any:
         """Run ``fn(*args, **kwargs)`` (eventually) and return a future for its value."""

@@ -8,7 +8,17 @@ from typing import Any
 
 from prefect_jupyter.core.task import Task
 
-_MISSING: Any = object()
+class _Missing:
+    """The marker for "no default"; pickles by reference so it survives a trip to a worker."""
+
+    def __repr__(self) -> str:
+        return "<no default>"
+
+    def __reduce__(self) -> str:
+        return "_MISSING"
+
+
+_MISSING: Any = _Missing()
 
 
 class GetItem(Task):
