@@ -27,7 +27,7 @@ from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.core.edge import Edge
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
-from prefect_jupyter.engine.state import Failed, Mapped, Pending, Running, State, Success
+from prefect_jupyter.engine.state import Cancelled, Failed, Mapped, Pending, Running, State, Success
 from prefect_jupyter.engine.task_runner import TaskRunner
 from prefect_jupyter.utilities.collections import flatten_seq
 
@@ -210,24 +210,42 @@ class FlowRunner(Runner):
         run = _Pass(task_states)
         flow = self.flow
         tasks_by_slug = {slug: t for t, slug in flow.slugs.items()}
-        with executor.start(), executor.forward_events(self.events, tasks_by_slug) as events:
-            run.events = events
-            for task in flow.sorted_tasks():
-                self._submit_task(task, run, executor, task_runner_state_handlers, task_contexts)
-            final_tasks = flow.terminal_tasks() | flow.reference_tasks() | return_tasks
-            final_states = executor.wait(
-                {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner.")) for t in final_tasks}
-            )
-            expanded = dict(final_states)
-            for t, s in final_states.items():
-                if s.is_mapped():
-                    if t in run.mapped_children:
-                        s.map_states = executor.wait(run.mapped_children[t])
-                    expanded[t] = s.map_states
+        try:
+            with executor.start(), executor.forward_events(self.events, tasks_by_slug) as events:
+                run.events = events
+                for task in flow.sorted_tasks():
+                    self._submit_task(task, run, executor, task_runner_state_handlers, task_contexts)
+                final_tasks = flow.terminal_tasks() | flow.reference_tasks() | return_tasks
+                final_states = executor.wait(
+                    {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner.")) for t in final_tasks}
+                )
+                expanded = dict(final_states)
+                for t, s in final_states.items():
+                    if s.is_mapped():
+                        if t in run.mapped_children:
+                            s.map_states = executor.wait(run.mapped_children[t])
+                        expanded[t] = s.map_states
+        except KeyboardInterrupt:
+            # the executor has cancelled what was pending; tell observers how things ended
+            self._cancel_unfinished(run, state)
+            raise
         key_states = flatten_seq([expanded[t] for t in flow.reference_tasks()])
         terminal_states = flatten_seq([expanded[t] for t in flow.terminal_tasks()])
         return_states = {t: final_states[t] for t in return_tasks}
         return self.determine_final_state(state, key_states, return_states, terminal_states)
+
+    def _cancel_unfinished(self, run: _Pass, state: State) -> None:
+        """After an interrupt: every submitted, unfinished task run (and the flow) is Cancelled."""
+        message = "Task run was cancelled: the flow run was interrupted (KeyboardInterrupt)."
+        for task, task_state in run.task_states.items():
+            children = run.mapped_children.get(task, [])
+            if not (isinstance(task_state, State) and task_state.is_finished()):
+                self.events.publish(task, None, Pending(), Cancelled(message))
+            for index, child in enumerate(children):
+                if not (isinstance(child, State) and child.is_finished()):
+                    self.events.publish(task, index, Pending(), Cancelled(message))
+        self.logger.warning("Flow run was interrupted (KeyboardInterrupt); running tasks were cancelled.")
+        self.handle_state_change(state, Cancelled("Flow run was interrupted (KeyboardInterrupt)."))
 
     def determine_final_state(
         self, state: State, key_states: list, return_states: dict, terminal_states: list

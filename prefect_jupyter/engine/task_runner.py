@@ -22,6 +22,7 @@ from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
 from prefect_jupyter.engine.state import (
     Cached,
+    Cancelled,
     Failed,
     Looped,
     Mapped,
@@ -140,6 +141,9 @@ class TaskRunner(Runner):
                 state = self.run_until_settled(state, inputs)
             except signals.ENDRUN as exc:
                 state = exc.state
+            except KeyboardInterrupt:
+                self.handle_state_change(state, Cancelled("Task run was interrupted (KeyboardInterrupt)."))
+                raise
             except signals.PrefectStateSignal as exc:
                 if prefect_context.get("raise_on_exception"):
                     raise
