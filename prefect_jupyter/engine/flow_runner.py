@@ -273,17 +273,12 @@ class FlowRunner(Runner):
         handlers: Iterable[Callable] | None,
         task_contexts: dict,
     ) -> None:
-        from prefect_jupyter.tasks.core.constants import Constant
-        from prefect_jupyter.tasks.core.resource_manager import (
-            ResourceCleanupTask,
-            ResourceSetupTask,
-        )
-
+        constant_cls, resource_classes = _special_task_classes()
         task_state = run.task_states.get(task)
-        if task_state is None and isinstance(task, Constant):
+        if task_state is None and isinstance(task, constant_cls):
             run.task_states[task] = task_state = Success(result=task.value)
         if (
-            isinstance(task, (ResourceSetupTask, ResourceCleanupTask))
+            isinstance(task, resource_classes)
             and isinstance(task_state, State)
             and task_state.is_finished()
             and not task_state.is_cached()
@@ -299,7 +294,8 @@ class FlowRunner(Runner):
             return
 
         upstream_states = self._upstream_states(task, run, executor)
-        ctx = dict(prefect_context, **task_contexts.get(task, {}))
+        # vars() of the thread-local context is its plain dict: a fast shallow copy
+        ctx = {**vars(prefect_context), **task_contexts.get(task, {})}
         submit = _Submitter(executor, task, ctx, self.flow.result, self.task_runner_cls, handlers, run.events)
         if not any(edge.mapped for edge in upstream_states):
             run.task_states[task] = submit(task_state, upstream_states)
@@ -320,11 +316,11 @@ class FlowRunner(Runner):
         run.mapped_children[task] = children
 
     def _upstream_states(self, task: Any, run: _Pass, executor: Any) -> dict:
-        from prefect_jupyter.tasks.core.constants import Constant
-
         upstream: dict[Edge, Any] = {}
         for edge in self.flow.edges_to(task):
-            s = run.task_states.get(edge.upstream_task, Pending(message="Task state not available."))
+            s = run.task_states.get(edge.upstream_task)
+            if s is None:
+                s = Pending(message="Task state not available.")
             if edge.flattened and not isinstance(s, Mapped):
                 s = executor.wait(s)
                 s = _flattened(s)
@@ -340,10 +336,37 @@ class FlowRunner(Runner):
                 children = executor.wait(run.mapped_children.get(edge.upstream_task) or s.map_states)
                 s = Mapped(s.message, map_states=_flattened_children(children))
             upstream[edge] = s
-        for key, value in self.flow.constants[task].items():
-            edge = Edge(Constant(value), task, key=key)
-            upstream[edge] = Success("Auto-generated constant value", result=value)
+        for key, value in (self.flow.constants.get(task) or {}).items():
+            upstream[_constant_edge(self.flow, task, key, value)] = Success(
+                "Auto-generated constant value", result=value
+            )
         return upstream
+
+
+def _constant_edge(flow: Any, task: Any, key: str, value: Any) -> Edge:
+    """The edge carrying a folded constant into ``task`` (made once per flow, task and value)."""
+    cache = flow.__dict__.setdefault("_constant_edges", {})
+    known = cache.get((task, key))
+    if known is not None and known[0] is value:
+        return known[1]
+    constant_cls, _ = _special_task_classes()
+    edge = Edge(constant_cls(value), task, key=key)
+    cache[(task, key)] = (value, edge)
+    return edge
+
+
+_SPECIAL: tuple | None = None
+
+
+def _special_task_classes() -> tuple:
+    """(Constant, (ResourceSetupTask, ResourceCleanupTask)), imported once on first use."""
+    global _SPECIAL
+    if _SPECIAL is None:
+        from prefect_jupyter.tasks.core.constants import Constant
+        from prefect_jupyter.tasks.core.resource_manager import ResourceCleanupTask, ResourceSetupTask
+
+        _SPECIAL = (Constant, (ResourceSetupTask, ResourceCleanupTask))
+    return _SPECIAL
 
 
 class _Submitter:
