@@ -585,6 +585,16 @@ class Flow:
             )
         return run_flow(self, parameters, run_on_schedule=run_on_schedule, runner_cls=runner_cls, **kwargs)
 
+    def visualize(
+        self, flow_state: Any = None, filename: str | None = None, format: str | None = None,
+        horizontal: bool = False,
+    ) -> Any:
+        """Draw the flow as a ``graphviz.Digraph`` (coloured by ``flow_state``); with ``filename``,
+        also render it to ``filename.format``. See :func:`prefect_jupyter.viz.visualize`."""
+        from prefect_jupyter.viz.graphviz import visualize
+
+        return visualize(self, flow_state, filename=filename, format=format, horizontal=horizontal)
+
 
 _NOTHING: Any = object()
 

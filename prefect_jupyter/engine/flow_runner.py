@@ -363,7 +363,10 @@ def _special_task_classes() -> tuple:
     global _SPECIAL
     if _SPECIAL is None:
         from prefect_jupyter.tasks.core.constants import Constant
-        from prefect_jupyter.tasks.core.resource_manager import ResourceCleanupTask, ResourceSetupTask
+        from prefect_jupyter.tasks.core.resource_manager import (
+            ResourceCleanupTask,
+            ResourceSetupTask,
+        )
 
         _SPECIAL = (Constant, (ResourceSetupTask, ResourceCleanupTask))
     return _SPECIAL

@@ -52,38 +52,78 @@ def layered_layout(
     layers = _order(vertex_rank, up, down)
     x = _place(layers, widths, up, down)
 
-    heights = [0.0] * len(layers)
-    for i, (_, _, h) in enumerate(nodes):
-        heights[rank[i]] = max(heights[rank[i]], h)
-    centre_y = []
-    top = PAD
-    for h in heights:
-        centre_y.append(top + h / 2)
-        top += h + RANK_SEP
-    height = top - RANK_SEP + PAD if layers else 2 * PAD
-
-    left = min((x[v] - widths[v] / 2 for v in range(len(x))), default=PAD)
-    shift = PAD - left
-    positions = {}
-    right = 0.0
-    for i, (node_id, w, h) in enumerate(nodes):
-        cx = x[i] + shift
-        positions[node_id] = (round(cx - w / 2, 1), round(centre_y[rank[i]] - h / 2, 1))
-        right = max(right, cx + w / 2)
-    for v in range(n, len(x)):
-        right = max(right, x[v] + shift + widths[v] / 2)
-
-    routes = {}
-    for (u, v), chain in chains.items():
-        waypoints = [(x[u] + shift, centre_y[rank[u]] + nodes[u][2] / 2)]
-        waypoints += [(x[d] + shift, centre_y[vertex_rank[d]]) for d in chain[1:-1]]
-        waypoints.append((x[v] + shift, centre_y[rank[v]] - nodes[v][2] / 2))
-        routes[(u, v)] = _bezier(waypoints)
+    centre_y, height = _rank_centres(nodes, rank, len(layers))
+    shift = PAD - min((x[v] - widths[v] / 2 for v in range(len(x))), default=0.0)
+    x = [cx + shift for cx in x]
+    positions = {
+        node_id: (round(x[i] - w / 2, 1), round(centre_y[rank[i]] - h / 2, 1))
+        for i, (node_id, w, h) in enumerate(nodes)
+    }
+    right = max((x[v] + widths[v] / 2 for v in range(len(x))), default=PAD)
+    routes = _routes(nodes, chains, x, [centre_y[r] for r in vertex_rank])
     points = []
     for s, t in edges:
         key = (index[s], index[t])
-        points.append([list(p) for p in routes[key]] if key in routes else [])
+        points.append(routes[key] if key in routes else [])
     return positions, points, round(right + PAD, 1), round(height, 1)
+
+
+def _rank_centres(
+    nodes: Sequence[tuple[str, float, float]], rank: list[int], n_ranks: int
+) -> tuple[list[float], float]:
+    """The y centre of each rank (each as tall as its tallest node) and the drawing's height."""
+    heights = [0.0] * n_ranks
+    for i, (_, _, h) in enumerate(nodes):
+        heights[rank[i]] = max(heights[rank[i]], h)
+    centres = []
+    top = PAD
+    for h in heights:
+        centres.append(top + h / 2)
+        top += h + RANK_SEP
+    return centres, (top - RANK_SEP + PAD if n_ranks else 2 * PAD)
+
+
+def _routes(
+    nodes: Sequence[tuple[str, float, float]],
+    chains: dict[tuple[int, int], list[int]],
+    x: list[float],
+    y: list[float],
+) -> dict[tuple[int, int], list[Point]]:
+    """Each edge's Bézier points, from the bottom of its source to the top of its target.
+
+    Edges leaving (or entering) the same node are spread over the middle of its border, ordered
+    by where they go (or come from), so that they do not all meet in one point.
+    """
+    ports_out: dict[int, list[tuple[float, tuple[int, int]]]] = {}
+    ports_in: dict[int, list[tuple[float, tuple[int, int]]]] = {}
+    for (u, v), chain in chains.items():
+        ports_out.setdefault(u, []).append((x[chain[1]], (u, v)))
+        ports_in.setdefault(v, []).append((x[chain[-2]], (u, v)))
+    start: dict[tuple[int, int], float] = {}
+    end: dict[tuple[int, int], float] = {}
+    for ports, ends in ((ports_out, start), (ports_in, end)):
+        for vertex, edges in ports.items():
+            edges.sort()
+            k = len(edges)
+            step = min(12.0, nodes[vertex][1] * 0.6 / (k - 1)) if k > 1 else 0.0
+            for i, (_, pair) in enumerate(edges):
+                ends[pair] = x[vertex] + (i - (k - 1) / 2) * step
+    routes = {}
+    for (u, v), chain in chains.items():
+        waypoints = [(start[(u, v)], y[u] + nodes[u][2] / 2)]
+        waypoints += [(x[d], y[d]) for d in chain[1:-1]]
+        waypoints.append((end[(u, v)], y[v] - nodes[v][2] / 2))
+        routes[(u, v)] = _bezier(waypoints)
+    return routes
+
+
+def total_span(nodes: Sequence[tuple[str, float, float]], edges: Sequence[tuple[str, str]]) -> int:
+    """How many ranks the edges cross in all: a measure of how hard a graph is to lay out
+    (layered layouts add a dummy node per rank crossed)."""
+    index = {node_id: i for i, (node_id, _, _) in enumerate(nodes)}
+    pairs = sorted({(index[s], index[t]) for s, t in edges if index[s] != index[t]})
+    rank = _ranks(len(nodes), pairs)
+    return sum(abs(rank[v] - rank[u]) for u, v in pairs)
 
 
 def _ranks(n: int, pairs: list[tuple[int, int]]) -> list[int]:
@@ -154,9 +194,7 @@ def _neighbours(
     return up, down
 
 
-def _order(
-    vertex_rank: list[int], up: list[list[int]], down: list[list[int]]
-) -> list[list[int]]:
+def _order(vertex_rank: list[int], up: list[list[int]], down: list[list[int]]) -> list[list[int]]:
     """Vertices by rank, ordered by barycenter sweeps to reduce crossings."""
     n_ranks = max(vertex_rank, default=-1) + 1
     layers: list[list[int]] = [[] for _ in range(n_ranks)]
@@ -199,8 +237,9 @@ def _place(
                 for v in layer:
                     vs = nbrs[v]
                     wanted.append(sum(x[u] for u in vs) / len(vs) if vs else x[v])
-                for v, cx in zip(layer, _closest_spaced(wanted, [widths[v] for v in layer]),
-                                 strict=True):
+                for v, cx in zip(
+                    layer, _closest_spaced(wanted, [widths[v] for v in layer]), strict=True
+                ):
                     x[v] = cx
     return x
 
@@ -238,12 +277,11 @@ def _closest_spaced(wanted: list[float], widths: list[float]) -> list[float]:
 
 def _bezier(waypoints: list[Point]) -> list[Point]:
     """Cubic Bézier control points through ``waypoints``, vertical at each of them."""
-    points = [_round(waypoints[0])]
-    for (ax, ay), (bx, by) in zip(waypoints, waypoints[1:], strict=False):
-        mid = (by - ay) / 2
-        points += [_round((ax, ay + mid)), _round((bx, by - mid)), _round((bx, by))]
+    ax, ay = waypoints[0]
+    points = [(round(ax, 1), round(ay, 1))]
+    for bx, by in waypoints[1:]:
+        mid = round((ay + by) / 2, 1)
+        rbx, rby = round(bx, 1), round(by, 1)
+        points += [(points[-1][0], mid), (rbx, mid), (rbx, rby)]
+        ay = by
     return points
-
-
-def _round(p: Point) -> Point:
-    return (round(p[0], 1), round(p[1], 1))

@@ -32,12 +32,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prefect_jupyter.viz.layered import PAD, layered_layout
+from prefect_jupyter.viz.layered import PAD, layered_layout, total_span
 
 __all__ = ["Layout", "apply_layout", "compute_layout", "dot_available", "clear_cache"]
 
 ENGINES = ("dot", "layered")
-DOT_TIMEOUT = 30.0  # seconds; a flow that makes dot this slow gets the layered layout instead
+DOT_TIMEOUT = 10.0  # seconds; a flow that makes dot this slow gets the layered layout instead
+# dot's time grows quickly with the number of ranks that edges cross in all (here ~2,000 for a
+# typical 1,000-task flow: under 1.5 s). One parameter feeding every task of a chain crosses
+# n²/2 ranks: 5,000 took dot 2.6 s, 20,000 over 10 s, 500,000 made it crash after 28 s. Past this
+# many, the automatic choice is the layered layout, which caps its dummy nodes.
+DOT_MAX_SPAN = 4_000
 _CACHE_SIZE = 32
 
 Point = tuple[float, float]
@@ -111,13 +116,15 @@ def compute_layout(
             "graphviz (`apt-get install graphviz`, `brew install graphviz` or `conda install "
             "graphviz`), or use layout='layered'."
         )
-    chosen = "dot" if dot else "layered"
-    key = (chosen, tuple(nodes), tuple(edges))
+    # keyed by what was asked for, so that a dot that failed or was skipped is not tried again
+    key = (engine, dot, tuple(nodes), tuple(edges))
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
             _cache.move_to_end(key)
             return cached
+    if dot and engine is None and total_span(nodes, edges) > DOT_MAX_SPAN:
+        dot = None
     layout = None
     if dot:
         try:
@@ -128,9 +135,8 @@ def compute_layout(
             warnings.warn(
                 f"graphviz dot failed ({exc}); using the built-in layered layout instead.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,  # the caller of graph_model
             )
-            key = ("layered", *key[1:])
     if layout is None:
         positions, points, width, height = layered_layout(nodes, edges)
         layout = Layout(
@@ -146,15 +152,16 @@ def compute_layout(
 def _dot_layout(
     dot: str, nodes: Sequence[tuple[str, float, float]], edges: Sequence[tuple[str, str]]
 ) -> Layout:
-    """Run ``dot -Tjson`` on boxes of fixed size (no labels: they are drawn by the front end)."""
+    """Run ``dot -Tjson0`` (``-Tjson`` without drawing instructions) on boxes of fixed size and
+    no labels: the front ends draw the labels."""
     index = {node_id: i for i, (node_id, _, _) in enumerate(nodes)}
     lines = [
         "digraph G {",
         "graph [rankdir=TB, nodesep=0.28, ranksep=0.5];",
         'node [shape=box, fixedsize=true, label=""];',
     ]
-    lines += [f"n{i} [width={w / 72:.4f}, height={h / 72:.4f}];" for i, (_, w, h) in
-              enumerate(nodes)]
+    for i, (_, w, h) in enumerate(nodes):  # sizes in inches
+        lines.append(f"n{i} [width={w / 72:.4f}, height={h / 72:.4f}];")
     lines += [f"n{index[s]} -> n{index[t]} [id=e{j}];" for j, (s, t) in enumerate(edges)]
     lines.append("}")
     done = subprocess.run(
@@ -165,6 +172,8 @@ def _dot_layout(
         timeout=DOT_TIMEOUT,
         check=False,
     )
+    if done.returncode < 0:
+        raise ValueError(f"dot crashed (signal {-done.returncode})")
     if done.returncode != 0:
         raise ValueError(f"dot exited with {done.returncode}: {done.stderr.strip()[:300]}")
     data = json.loads(done.stdout)
@@ -183,8 +192,8 @@ def _dot_layout(
     points: list[tuple[Point, ...]] = [()] * len(edges)
     for edge in data.get("edges", []):
         points[int(edge["id"][1:])] = _spline(edge["pos"], flip)
-    return Layout(positions, tuple(points), round(bb_w + 2 * PAD, 1),
-                  round(bb_h + 2 * PAD, 1), "dot")
+    width, height = round(bb_w + 2 * PAD, 1), round(bb_h + 2 * PAD, 1)
+    return Layout(positions, tuple(points), width, height, "dot")
 
 
 def _spline(pos: str, flip: Any) -> tuple[Point, ...]:
@@ -208,6 +217,7 @@ def _spline(pos: str, flip: Any) -> tuple[Point, ...]:
 
 def _straight(a: Point, b: Point) -> list[Point]:
     """A straight line from ``a`` to ``b`` as one Bézier segment (``a, c1, c2, b``)."""
+
     def at(f: float) -> Point:
         return (round(a[0] + (b[0] - a[0]) * f, 1), round(a[1] + (b[1] - a[1]) * f, 1))
 

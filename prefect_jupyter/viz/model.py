@@ -121,10 +121,10 @@ def graph_model(flow: Flow, flow_state: Any = None, layout: bool | str = True) -
 
 
 def state_update(flow: Flow, flow_state: Any) -> dict[str, dict[str, Any]]:
-    """Just the states of ``flow``'s task nodes: ``{id: {"state", "color", "message", "counts",
-    "n_children"}}``.
+    """Just the states of ``flow``'s task nodes, by node id.
 
-    Cheap to compute and small to send: a live view sends :func:`graph_model` once, then this
+    Each value is ``{"state", "color", "message", "counts", "n_children"}`` as in the nodes of
+    :func:`graph_model`. Cheap to compute and small to send: a live view sends :func:`graph_model` once, then this
     after each change. Tasks without a state get ``None`` fields, so an update is always complete.
     """
     states = task_states(flow_state)
@@ -236,7 +236,13 @@ def _add_constants(flow: Flow, nodes: list[dict[str, Any]], edges: list[dict[str
             node["w"], node["h"] = _size(name, "constant")
             nodes.append(node)
             edges.append(
-                {"source": node_id, "target": target, "key": key, "mapped": False, "flattened": False}
+                {
+                    "source": node_id,
+                    "target": target,
+                    "key": key,
+                    "mapped": False,
+                    "flattened": False,
+                }
             )
 
 

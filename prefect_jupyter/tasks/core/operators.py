@@ -8,6 +8,7 @@ from typing import Any
 
 from prefect_jupyter.core.task import Task
 
+
 class _Missing:
     """The marker for "no default"; pickles by reference so it survives a trip to a worker."""
 
