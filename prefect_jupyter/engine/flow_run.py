@@ -179,11 +179,23 @@ def _earliest_start(task_states: dict) -> datetime.datetime:
 
 
 def _keep_fresh_caches(flow: Any, flow_state: State) -> None:
-    """Drop expired states from ``context.caches`` for this flow's cached tasks."""
+    """Add this run's cached states to ``context.caches`` and drop expired ones.
+
+    Task runs on other threads or processes cache into a copy of the context, so the states
+    the run returns are what this process keeps for later runs.
+    """
     caches = context.setdefault("caches", {})
     now = _now()
+    results = flow_state.result if isinstance(flow_state.result, dict) else {}
     for task in flow.tasks:
         key = task.cache_key or task.name
+        task_state = results.get(task)
+        found = list(getattr(task_state, "map_states", None) or []) + [task_state]
+        for s in found:
+            if isinstance(s, State) and s.is_cached() and s.cached_result_expiration is not None:
+                kept = caches.setdefault(key, [])
+                if not any(k is s or k.cached_result_expiration == s.cached_result_expiration for k in kept):
+                    kept.append(s)
         if key in caches:
             caches[key] = [
                 s for s in caches[key]

@@ -66,6 +66,11 @@ class _Pass:
     task_states: dict[Any, Any]
     mapped_children: dict[Any, list[Any]] = dataclasses.field(default_factory=dict)
     events: Any = None  # what task runs publish to (the stream, or a forwarder to it)
+    last_states: dict[tuple[Any, int | None], State] = dataclasses.field(default_factory=dict)
+
+    def note(self, event: Any) -> None:
+        """Observer: keep each task run's latest state (to know what an interrupt cuts short)."""
+        self.last_states[(event.task, event.map_index)] = event.new_state
 
 
 class FlowRunner(Runner):
@@ -210,25 +215,34 @@ class FlowRunner(Runner):
         run = _Pass(task_states)
         flow = self.flow
         tasks_by_slug = {slug: t for t, slug in flow.slugs.items()}
+        observers = getattr(self.events, "observers", None)
+        if observers:
+            self.events.observers = (*observers, run.note)
         try:
             with executor.start(), executor.forward_events(self.events, tasks_by_slug) as events:
                 run.events = events
                 for task in flow.sorted_tasks():
                     self._submit_task(task, run, executor, task_runner_state_handlers, task_contexts)
                 final_tasks = flow.terminal_tasks() | flow.reference_tasks() | return_tasks
-                final_states = executor.wait(
-                    {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner.")) for t in final_tasks}
-                )
+                # one wait for everything, so independent work runs side by side and chained
+                # maps run element by element
+                final_states, children = executor.wait((
+                    {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner.")) for t in final_tasks},
+                    {t: run.mapped_children[t] for t in final_tasks if t in run.mapped_children},
+                ))
                 expanded = dict(final_states)
                 for t, s in final_states.items():
                     if s.is_mapped():
-                        if t in run.mapped_children:
-                            s.map_states = executor.wait(run.mapped_children[t])
+                        if t in children:
+                            s.map_states = children[t]
                         expanded[t] = s.map_states
         except KeyboardInterrupt:
             # the executor has cancelled what was pending; tell observers how things ended
             self._cancel_unfinished(run, state)
             raise
+        finally:
+            if observers:
+                self.events.observers = observers
         key_states = flatten_seq([expanded[t] for t in flow.reference_tasks()])
         terminal_states = flatten_seq([expanded[t] for t in flow.terminal_tasks()])
         return_states = {t: final_states[t] for t in return_tasks}
@@ -238,12 +252,12 @@ class FlowRunner(Runner):
         """After an interrupt: every submitted, unfinished task run (and the flow) is Cancelled."""
         message = "Task run was cancelled: the flow run was interrupted (KeyboardInterrupt)."
         for task, task_state in run.task_states.items():
-            children = run.mapped_children.get(task, [])
-            if not (isinstance(task_state, State) and task_state.is_finished()):
-                self.events.publish(task, None, Pending(), Cancelled(message))
-            for index, child in enumerate(children):
-                if not (isinstance(child, State) and child.is_finished()):
-                    self.events.publish(task, index, Pending(), Cancelled(message))
+            runs = [(None, task_state), *enumerate(run.mapped_children.get(task, []))]
+            for index, future in runs:
+                # futures don't say whether they finished; the events seen so far do
+                last = run.last_states.get((task, index), Pending())
+                if not ((isinstance(future, State) and future.is_finished()) or last.is_finished()):
+                    self.events.publish(task, index, last, Cancelled(message))
         self.logger.warning("Flow run was interrupted (KeyboardInterrupt); running tasks were cancelled.")
         self.handle_state_change(state, Cancelled("Flow run was interrupted (KeyboardInterrupt)."))
 

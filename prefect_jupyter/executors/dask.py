@@ -152,10 +152,11 @@ class DaskExecutor(Executor):
         try:
             return self.client.submit(fn, *args, key=key, pure=False, **kwargs)
         except Exception as exc:
-            if "pickle" in f"{type(exc).__name__} {exc}".lower():
+            problem = _pickling_problem(exc)
+            if problem:
                 raise TypeError(
                     f"Task {name!r} can't be sent to the Dask cluster: its inputs can't be "
-                    f"pickled ({exc}). Pass picklable values, or use LocalExecutor()."
+                    f"pickled ({problem}). Pass picklable values, or use LocalExecutor()."
                 ) from exc
             raise
 
@@ -163,12 +164,30 @@ class DaskExecutor(Executor):
         try:
             return self.client.gather(futures)
         except Exception as exc:
-            if "pickle" in f"{type(exc).__name__} {exc}".lower():
+            problem = _pickling_problem(exc)
+            if problem:
                 raise TypeError(
-                    f"A task's inputs or result can't cross to the Dask cluster ({exc}). Use "
+                    f"A task's inputs or result can't cross to the Dask cluster ({problem}). Use "
                     "picklable values, or LocalExecutor()."
                 ) from exc
             raise
+
+
+def _pickling_problem(exc: BaseException) -> str | None:
+    """The root cause's first line when ``exc`` comes from (de)serializing, else ``None``.
+
+    Dask wraps pickling errors ("Could not serialize object of type ...", with the graph or a
+    whole traceback in the text); the innermost error says what couldn't be pickled.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if not any(word in f"{type(e).__name__} {e}".lower() for e in chain for word in ("pickl", "serializ")):
+        return None
+    text = str(chain[-1]) or type(chain[-1]).__name__
+    return text.splitlines()[0]
 
 
 def _flush_events(client: Any) -> None:

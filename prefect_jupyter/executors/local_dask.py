@@ -170,8 +170,11 @@ class LocalDaskExecutor(Executor):
             graph[key] = self._results[key]
         keys = list(graph)
         get = {"threads": "threads", "processes": "processes", "synchronous": "sync"}[self.scheduler]
+        # dask sends process workers batches of 6 tasks by default; task runs are coarse, so
+        # send them one at a time or mapped children end up running one after another
+        options = {"chunksize": dask.config.get("chunksize", 1)} if get == "processes" else {}
         try:
-            values = dask.get(graph, keys) if get == "sync" else _scheduler_get(get)(graph, keys, pool=self._pool)
+            values = dask.get(graph, keys) if get == "sync" else _scheduler_get(get)(graph, keys, pool=self._pool, **options)
         except Exception as exc:
             raise self._explain(exc, graph) from exc
         self._results.update(zip(keys, values, strict=True))

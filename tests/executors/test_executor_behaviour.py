@@ -363,7 +363,7 @@ class TestCaching:
             second = flow.run(executor=executor)
         assert type(first.result[result]) is Success
         assert type(second.result[result]) is Cached
-        assert second.result[result].message == f"Result found at task target {tmp_path / 'where_am_i.pkl'}"
+        assert second.result[result].message == "Result found at task target where_am_i.pkl"
         assert second.result[result].result == first.result[result].result
         assert len(notes(tmp_path)) == 1
 
@@ -449,7 +449,7 @@ class TestControlFlow:
         state = flow.run(executor=executor)
         assert state.result[yes].result == "yes"
         assert type(state.result[no]) is Skipped
-        assert state.result[no].message == 'Provided value "True" did not match "False"'
+        assert state.result[no].message == SKIP_MESSAGE
 
 
 class TestTriggersAndSignals:
@@ -517,7 +517,7 @@ class TestResourcesAndHandlers:
 
         with Flow("handlers", state_handlers=[on_flow]) as flow:
             directory = Parameter("directory")
-            single = handled(2)
+            single = handled(2, task_args={"name": "single"})
             children = handled.map([1, 2])
             flow.add_task(directory)
         state = flow.run(executor=executor, directory=str(tmp_path))
@@ -526,7 +526,7 @@ class TestResourcesAndHandlers:
         assert [c.message for c in state.result[children].map_states] == ["DONE!", "DONE!"]
         assert flow_changes == ["Pending -> Running", "Running -> Success"]
         lines = notes(tmp_path)
-        for who in ("handled", "handled[0]", "handled[1]"):
+        for who in ("single", "handled[0]", "handled[1]"):
             mine = [line.split(": ")[1] for line in lines if line.split(": ")[0] == who]
             assert mine == ["Pending -> Running", "Running -> Success"], who
         assert "handled: Pending -> Mapped" in lines
@@ -545,6 +545,12 @@ def slow_one() -> int:
     return 1
 
 
+@task
+def rest(x: int) -> int:
+    time.sleep(1)
+    return x
+
+
 class TestParallelism:
     def test_mapped_children_run_side_by_side(self, parallel_executor):
         with Flow("parallel") as flow:
@@ -554,6 +560,17 @@ class TestParallelism:
         elapsed = time.monotonic() - started
         assert [c.result for c in state.result[result].map_states] == [1, 2, 3, 4]
         assert elapsed < 1.6, f"4 naps of 0.5 s took {elapsed:.2f} s"
+
+    def test_a_map_runs_beside_an_independent_task(self, parallel_executor):
+        with Flow("side by side") as flow:
+            single = slow_one()
+            children = rest.map([7])
+        started = time.monotonic()
+        state = flow.run(executor=parallel_executor)
+        elapsed = time.monotonic() - started
+        assert state.result[single].result == 1
+        assert [c.result for c in state.result[children].map_states] == [7]
+        assert elapsed < 1.6, f"two 1 s tasks took {elapsed:.2f} s"
 
     def test_processes_run_tasks_outside_the_flow_process(self, remote_executor, tmp_path):
         with Flow("where") as flow:
