@@ -194,7 +194,8 @@ def _keep_fresh_caches(flow: Any, flow_state: State) -> None:
         for s in found:
             if isinstance(s, State) and s.is_cached() and s.cached_result_expiration is not None:
                 kept = caches.setdefault(key, [])
-                if not any(k is s or k.cached_result_expiration == s.cached_result_expiration for k in kept):
+                expires = s.cached_result_expiration
+                if not any(k is s or k.cached_result_expiration == expires for k in kept):
                     kept.append(s)
         if key in caches:
             caches[key] = [

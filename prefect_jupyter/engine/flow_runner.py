@@ -227,7 +227,8 @@ class FlowRunner(Runner):
                 # one wait for everything, so independent work runs side by side and chained
                 # maps run element by element
                 final_states, children = executor.wait((
-                    {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner.")) for t in final_tasks},
+                    {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner."))
+                     for t in final_tasks},
                     {t: run.mapped_children[t] for t in final_tasks if t in run.mapped_children},
                 ))
                 expanded = dict(final_states)

@@ -174,7 +174,11 @@ class LocalDaskExecutor(Executor):
         # send them one at a time or mapped children end up running one after another
         options = {"chunksize": dask.config.get("chunksize", 1)} if get == "processes" else {}
         try:
-            values = dask.get(graph, keys) if get == "sync" else _scheduler_get(get)(graph, keys, pool=self._pool, **options)
+            if get == "sync":
+                values = dask.get(graph, keys)
+            else:
+                scheduler_get = _scheduler_get(get)
+                values = _interruptible(lambda: scheduler_get(graph, keys, pool=self._pool, **options))
         except Exception as exc:
             raise self._explain(exc, graph) from exc
         self._results.update(zip(keys, values, strict=True))
@@ -223,6 +227,33 @@ def _collect(obj: Any, found: dict) -> None:
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             _collect(v, found)
+
+
+def _interruptible(compute: Callable[[], Any]) -> Any:
+    """``compute()`` on a helper thread, waited for in short timed steps.
+
+    Ctrl-C (SIGINT) may be delivered to any thread of the process, and a main thread blocked in
+    an untimed wait (as dask's scheduler loop is on POSIX) would only see it once a running task
+    ends. A timed wait wakes up regularly, so the interrupt surfaces here at once.
+    """
+    import threading
+    from concurrent.futures import Future
+    from concurrent.futures import TimeoutError as WaitTimeout
+
+    future: Future = Future()
+
+    def target() -> None:
+        try:
+            future.set_result(compute())
+        except BaseException as exc:  # handed to the waiting thread below
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="prefect-jupyter-dask-scheduler", daemon=True).start()
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except WaitTimeout:
+            continue
 
 
 def _scheduler_get(name: str) -> Callable:

@@ -22,22 +22,29 @@ def inc(x: int) -> int:
 
 def worker_processes() -> set[int]:
     return {
-        p.pid for p in psutil.Process().children(recursive=True)
+        p.pid
+        for p in psutil.Process().children(recursive=True)
         if "resource_tracker" not in " ".join(p.cmdline())
     }
 
 
 class TestConstruction:
     def test_repr_names_where_tasks_run(self):
-        assert repr(DaskExecutor(address="tcp://10.0.0.5:8786")) == "<Executor: DaskExecutor(tcp://10.0.0.5:8786)>"
+        assert (
+            repr(DaskExecutor(address="tcp://10.0.0.5:8786"))
+            == "<Executor: DaskExecutor(tcp://10.0.0.5:8786)>"
+        )
         assert repr(DaskExecutor()) == "<Executor: DaskExecutor(a temporary local cluster)>"
         assert isinstance(DaskExecutor(), Executor)
 
     @pytest.mark.parametrize(
-        "extra", [{"cluster_class": "distributed.LocalCluster"}, {"cluster_kwargs": {"n_workers": 1}}]
+        "extra",
+        [{"cluster_class": "distributed.LocalCluster"}, {"cluster_kwargs": {"n_workers": 1}}],
     )
     def test_an_address_excludes_a_cluster_class_or_kwargs(self, extra):
-        with pytest.raises(ValueError, match="Cannot specify `address` and `cluster_class`/`cluster_kwargs`"):
+        with pytest.raises(
+            ValueError, match="Cannot specify `address` and `cluster_class`/`cluster_kwargs`"
+        ):
             DaskExecutor(address="tcp://127.0.0.1:8786", **extra)
 
     def test_an_address_must_be_a_string(self):
@@ -74,7 +81,9 @@ class TestExistingCluster:
         executor = DaskExecutor(address=dask_address)
         with executor.start():
             a = executor.submit(int.__add__, 1, 2, extra_context={"task_name": "add"})
-            b = executor.submit(int.__mul__, a, 10, extra_context={"task_name": "mul", "map_index": 0})
+            b = executor.submit(
+                int.__mul__, a, 10, extra_context={"task_name": "mul", "map_index": 0}
+            )
             assert executor.wait(b) == 30
             assert executor.wait({"both": [a, b], "plain": 7}) == {"both": [3, 30], "plain": 7}
         assert executor.client is None
@@ -88,6 +97,8 @@ class TestExistingCluster:
         assert len(dask_cluster.scheduler_info["workers"]) == 2
 
 
+# the shared cluster's scheduler already serves HTTP on 8787; a second cluster picks another port
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 class TestTemporaryCluster:
     def test_a_temporary_cluster_runs_the_flow_and_is_closed(self):
         before = worker_processes()

@@ -210,7 +210,10 @@ def record_transitions(task_: Any, old_state: Any, new_state: Any) -> Any:
     """A task state handler that notes each transition (in whatever process runs the task)."""
     index = prefect_jupyter.context.get("map_index")
     where = task_.name if index is None else f"{task_.name}[{index}]"
-    note(prefect_jupyter.context.parameters["directory"], f"{where}: {type(old_state).__name__} -> {type(new_state).__name__}")
+    note(
+        prefect_jupyter.context.parameters["directory"],
+        f"{where}: {type(old_state).__name__} -> {type(new_state).__name__}",
+    )
     return new_state
 
 
@@ -355,8 +358,12 @@ class TestCaching:
     def test_a_target_makes_the_second_run_cached(self, executor, tmp_path):
         with Flow("target") as flow:
             result = where_am_i(
-                str(tmp_path), task_args={"target": "{task_name}.pkl", "checkpoint": True,
-                                          "result": LocalResult(dir=tmp_path)},
+                str(tmp_path),
+                task_args={
+                    "target": "{task_name}.pkl",
+                    "checkpoint": True,
+                    "result": LocalResult(dir=tmp_path),
+                },
             )
         with set_temporary_config({"flows.checkpointing": True}):
             first = flow.run(executor=executor)
@@ -376,7 +383,11 @@ class TestMapping:
         parent = state.result[result]
         assert type(parent) is Mapped
         assert parent.message == "Ready to proceed with mapping."
-        assert [(type(c), c.result) for c in parent.map_states] == [(Success, 2), (Success, 3), (Success, 4)]
+        assert [(type(c), c.result) for c in parent.map_states] == [
+            (Success, 2),
+            (Success, 3),
+            (Success, 4),
+        ]
 
     def test_chained_maps_and_a_reduce(self, executor):
         with Flow("chained") as flow:
@@ -420,7 +431,10 @@ class TestMapping:
         assert type(state) is Failed
         children = state.result[ratios].map_states
         assert [type(c) for c in children] == [Success, Failed, Success]
-        assert children[1].message == "Error during execution of task: ZeroDivisionError('division by zero')"
+        assert (
+            children[1].message
+            == "Error during execution of task: ZeroDivisionError('division by zero')"
+        )
         downstream = state.result[after].map_states
         assert [type(c) for c in downstream] == [Success, TriggerFailed, Success]
         assert [downstream[0].result, downstream[2].result] == [2.0, 1.5]
@@ -465,7 +479,10 @@ class TestTriggersAndSignals:
         assert state.result[cleanup].result == "finished"
         assert state.result[fine].result == "finished"
         assert type(state.result[unused]) is TriggerFailed
-        assert state.result[unused].message == 'Trigger was "any_failed" but none of the upstream tasks failed.'
+        assert (
+            state.result[unused].message
+            == 'Trigger was "any_failed" but none of the upstream tasks failed.'
+        )
 
     def test_manual_only_pauses(self, executor, monkeypatch):
         monkeypatch.setattr("builtins.input", lambda prompt="": "n")
@@ -611,8 +628,12 @@ class TestLiveEvents:
         with observe(lambda e: arrivals.append((e, time.monotonic()))):
             flow.run(executor=executor)
         ended = time.monotonic()
-        running = [t for e, t in arrivals if e.task_name == "slow_one" and type(e.new_state) is Running]
-        succeeded = [t for e, t in arrivals if e.task_name == "slow_one" and type(e.new_state) is Success]
+        running = [
+            t for e, t in arrivals if e.task_name == "slow_one" and type(e.new_state) is Running
+        ]
+        succeeded = [
+            t for e, t in arrivals if e.task_name == "slow_one" and type(e.new_state) is Success
+        ]
         assert len(running) == 1 and len(succeeded) == 1
         assert running[0] < ended - 0.7, "the Running event only arrived after the run ended"
         assert succeeded[0] - running[0] > 0.9

@@ -39,7 +39,8 @@ def never(x: int) -> int:
 def worker_processes() -> set[int]:
     """This process's children, without multiprocessing's lifelong resource tracker."""
     return {
-        p.pid for p in psutil.Process().children(recursive=True)
+        p.pid
+        for p in psutil.Process().children(recursive=True)
         if "resource_tracker" not in " ".join(p.cmdline())
     }
 
@@ -109,13 +110,21 @@ def test_worker_processes_stop_even_while_busy():
     seen: list[StateEvent] = []
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        flow.run(executor=LocalDaskExecutor("processes", num_workers=3), pid=os.getpid(), observers=[seen.append])
+        flow.run(
+            executor=LocalDaskExecutor("processes", num_workers=3),
+            pid=os.getpid(),
+            observers=[seen.append],
+        )
     assert time.monotonic() - started < 4
     assert worker_processes() == before
     for index in (0, 1):
-        assert [type(e.new_state) for e in seen if e.task is children and e.map_index == index] == [Running, Cancelled]
+        assert [type(e.new_state) for e in seen if e.task is children and e.map_index == index] == [
+            Running,
+            Cancelled,
+        ]
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")
 def test_a_temporary_cluster_is_closed_after_an_interrupt():
     flow, tasks = interrupted_flow()
     before = worker_processes()

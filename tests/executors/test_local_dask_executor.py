@@ -50,7 +50,8 @@ def total(xs: list[int]) -> int:
 
 def worker_processes() -> set[int]:
     return {
-        p.pid for p in psutil.Process().children(recursive=True)
+        p.pid
+        for p in psutil.Process().children(recursive=True)
         if "resource_tracker" not in " ".join(p.cmdline())
     }
 
@@ -58,8 +59,14 @@ def worker_processes() -> set[int]:
 class TestConstruction:
     @pytest.mark.parametrize(
         ("given", "scheduler"),
-        [("threads", "threads"), ("threading", "threads"), ("processes", "processes"),
-         ("multiprocessing", "processes"), ("synchronous", "synchronous"), ("sync", "synchronous")],
+        [
+            ("threads", "threads"),
+            ("threading", "threads"),
+            ("processes", "processes"),
+            ("multiprocessing", "processes"),
+            ("synchronous", "synchronous"),
+            ("sync", "synchronous"),
+        ],
     )
     def test_scheduler_names(self, given, scheduler):
         executor = LocalDaskExecutor(given)
@@ -71,7 +78,9 @@ class TestConstruction:
         assert LocalDaskExecutor().scheduler == "threads"
 
     def test_an_unknown_scheduler_is_refused(self):
-        with pytest.raises(ValueError, match="Unknown scheduler 'bogus'.*'threads', 'processes' or 'synchronous'"):
+        with pytest.raises(
+            ValueError, match="Unknown scheduler 'bogus'.*'threads', 'processes' or 'synchronous'"
+        ):
             LocalDaskExecutor("bogus")
 
 
@@ -83,9 +92,15 @@ class TestSubmitAndWait:
             a = executor.submit(int.__add__, 1, 2)
             b = executor.submit(int.__mul__, a, 10)
             assert executor.wait(b) == 30
-            assert executor.wait({"a": a, "both": [a, b], "plain": 7}) == {"a": 3, "both": [3, 30], "plain": 7}
+            assert executor.wait({"a": a, "both": [a, b], "plain": 7}) == {
+                "a": 3,
+                "both": [3, 30],
+                "plain": 7,
+            }
 
-    def test_a_task_run_executes_once_when_the_flow_runner_waits_part_way(self, scheduler, tmp_path):
+    def test_a_task_run_executes_once_when_the_flow_runner_waits_part_way(
+        self, scheduler, tmp_path
+    ):
         # the runner waits for `numbers` before mapping over it; `size` uses it again later
         directory = str(tmp_path)
         with Flow("once") as flow:
@@ -157,7 +172,9 @@ class TestPools:
         with Flow("processes") as flow:
             doubled = double.map(directory=unmapped(str(tmp_path)), x=[1, 2, 3, 4])
         seen: list = []
-        state = flow.run(executor=LocalDaskExecutor("processes", num_workers=2), observers=[seen.append])
+        state = flow.run(
+            executor=LocalDaskExecutor("processes", num_workers=2), observers=[seen.append]
+        )
         assert [c.result for c in state.result[doubled].map_states] == [2, 4, 6, 8]
         assert seen  # the event manager's process is also gone
         assert worker_processes() == before
