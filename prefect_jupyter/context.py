@@ -84,11 +84,14 @@ class Context(DotDict, threading.local):
         # `kwargs` is already a fresh dict; only build a new one when a mapping is passed.
         return ContextOverlay(self, dict(*args, **kwargs) if args else kwargs)
 
-    def __getstate__(self) -> Any:
+    def __reduce__(self) -> Any:
+        # The context is per process and per thread: a pickled reference to it (a task function
+        # that uses `context`, shipped to a worker) must become the worker's own context there.
+        if self is context:
+            return "context"
         raise TypeError(
-            "The prefect_jupyter context cannot be pickled: its contents change during runs and "
-            "differ per thread. Read it where it is used, as `prefect_jupyter.context`, instead "
-            "of passing the object itself."
+            "A Context other than prefect_jupyter.context cannot be pickled: its contents differ "
+            "per thread. Pass the values you need instead of the object."
         )
 
     def __repr__(self) -> str:

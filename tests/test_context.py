@@ -80,9 +80,15 @@ class TestAccess:
     def test_repr(self):
         assert repr(context) == "<Context>"
 
-    def test_pickling_is_refused_with_advice(self):
+    def test_the_context_pickles_as_a_reference_to_each_process_own_context(self):
+        # a task function using `context` can be shipped to a worker process
+        assert pickle.loads(pickle.dumps(context)) is context
+
+    def test_other_contexts_cannot_be_pickled(self):
+        from prefect_jupyter.context import Context
+
         with pytest.raises(TypeError, match="cannot be pickled"):
-            pickle.dumps(context)
+            pickle.dumps(Context(a=1))
 
 
 class TestOverlay:

@@ -81,9 +81,15 @@ class LocalDaskExecutor(Executor):
 
             return ThreadPoolExecutor(workers, thread_name_prefix="prefect-jupyter")
         if self.scheduler == "processes":
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            return ProcessPoolExecutor(workers)
+            import dask
+
+            # Dask's default: "spawn" — forking a process that runs threads (a notebook kernel,
+            # a Dask client) can deadlock the child.
+            method = dask.config.get("multiprocessing.context", "spawn")
+            return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
         return None
 
     def _close_pool(self, interrupted: bool) -> None:
