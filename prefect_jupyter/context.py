@@ -81,8 +81,15 @@ class Context(DotDict, threading.local):
 
         A `config` value is merged over the current `context.config` rather than replacing it.
         """
-        # `kwargs` is already a fresh dict; only build a new one when a mapping is passed.
-        return ContextOverlay(self, dict(*args, **kwargs) if args else kwargs)
+        # `kwargs` is already a fresh dict with string keys (Python checks that when it is made);
+        # only a mapping passed positionally needs building and checking.
+        if not args:
+            return ContextOverlay(self, kwargs)
+        values = dict(*args, **kwargs)
+        for key in values:
+            if not isinstance(key, str):
+                raise TypeError(f"Context keys must be strings, got {key!r}.")
+        return ContextOverlay(self, values)
 
     def __reduce__(self) -> Any:
         # The context is per process and per thread: a pickled reference to it (a task function
@@ -116,9 +123,6 @@ class ContextOverlay:
         # Hold on to this thread's storage so that __exit__ restores exactly what we changed.
         state = ctx.__dict__
         values = self._values
-        for key in values:
-            if not isinstance(key, str):
-                raise TypeError(f"Context keys must be strings, got {key!r}.")
         if "config" in values:
             values = {**values, "config": _merged_config(state.get("config"), values["config"])}
         self._state = state

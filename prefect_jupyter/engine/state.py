@@ -64,6 +64,19 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+_RESULT_CLASS: Any = None
+
+
+def _result_class() -> type:
+    # imported on first use: results import states' neighbours, and states are made very often
+    global _RESULT_CLASS
+    if _RESULT_CLASS is None:
+        from prefect_jupyter.engine.result.base import Result
+
+        _RESULT_CLASS = Result
+    return _RESULT_CLASS
+
+
 class State:
     """The base state: a message, a result and the context it was created in.
 
@@ -125,9 +138,7 @@ class State:
 
     @_result.setter
     def _result(self, value: Any) -> None:
-        from prefect_jupyter.engine.result.base import Result
-
-        if isinstance(value, Result):
+        if isinstance(value, _result_class()):
             self._result_obj = value
             self._result_value = _NOTHING
         else:

@@ -121,7 +121,7 @@ class TaskRunner(Runner):
         ctx = self._run_context(context or {})
         if isinstance(state, Resume):
             ctx["resume"] = True
-        with prefect_context(ctx):
+        with prefect_context(**ctx):
             name = ctx["task_full_name"]
             self.logger.info("Task '%s': Starting task run...", name)
             try:
