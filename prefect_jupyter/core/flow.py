@@ -82,9 +82,9 @@ class Flow:
         self.terminal_state_handler = terminal_state_handler
         self.state_handlers = list(state_handlers or [])
         if on_failure is not None:
-            from prefect_jupyter.core.task import _on_failure_handler
+            from prefect_jupyter.core.task_checks import on_failure_handler
 
-            self.state_handlers.append(_on_failure_handler(on_failure))
+            self.state_handlers.append(on_failure_handler(on_failure))
 
         self.tasks: set[Task] = set()
         self.edges: set[Edge] = set()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy as _copy
 import datetime
 import inspect
-import typing
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,62 +28,13 @@ from prefect_jupyter.context import context
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
-RESERVED_ARGUMENTS = ("upstream_tasks", "mapped", "task_args", "flow")
-
-
-def validate_run_signature(run: Callable, owner: str = "task") -> None:
-    """Reject ``run`` signatures the engine cannot call with keyword arguments.
-
-    Raises:
-        ValueError: for ``*args``, reserved argument names, or an uninspectable callable.
-    """
-    func = inspect.unwrap(run)
-    try:
-        spec = inspect.getfullargspec(func)
-    except TypeError as exc:
-        raise ValueError(
-            f"{owner}: this function can not be inspected (common with builtin and numpy "
-            "functions). Wrap it in a plain Python function and make that the task."
-        ) from exc
-    if spec.varargs:
-        raise ValueError(
-            f"{owner}: tasks with variable positional arguments (*{spec.varargs}) are not "
-            "supported, because every task argument is passed by keyword. Accept **kwargs "
-            "instead and build the positional values from them."
-        )
-    clashes = [name for name in RESERVED_ARGUMENTS if name in spec.args + spec.kwonlyargs]
-    if clashes:
-        raise ValueError(
-            f"Tasks cannot have the following argument names: {', '.join(clashes)}. "
-            "These are reserved keyword arguments; rename them in the task's signature."
-        )
-
-
-def infer_nout(run: Callable) -> int | None:
-    """How many values ``run`` returns, read from a ``tuple[...]`` return annotation."""
-    try:
-        hints = typing.get_type_hints(run)
-    except Exception:  # unresolvable annotations just mean "unknown"
-        hints = getattr(run, "__annotations__", {})
-    ret = hints.get("return", inspect.Parameter.empty)
-    if typing.get_origin(ret) is not tuple or ret is typing.Tuple:  # noqa: UP006 (bare: any length)
-        return None
-    args = typing.get_args(ret)
-    if not args:  # Tuple[()]: the empty tuple
-        return 0
-    if len(args) == 2 and args[1] is Ellipsis:
-        return None
-    if args == ((),):
-        return 0
-    return len(args)
-
-
-def _positional_only(run: Callable) -> list[str]:
-    return [
-        p.name
-        for p in inspect.signature(run).parameters.values()
-        if p.kind is inspect.Parameter.POSITIONAL_ONLY
-    ]
+from prefect_jupyter.core.task_checks import (
+    infer_nout,
+    on_failure_handler,
+    positional_only_arguments,
+    retry_on_set,
+    validate_run_signature,
+)
 
 
 class Task:
@@ -147,7 +97,7 @@ class Task:
 
         self.name = name or type(self).__name__
         self.slug = slug
-        positional = _positional_only(self.run)
+        positional = positional_only_arguments(self.run)
         if positional:
             raise TypeError(
                 f"Task {self.name!r} has positional-only parameters {positional}; the engine "
@@ -171,7 +121,7 @@ class Task:
             raise ValueError(
                 "A datetime.timedelta `retry_delay` must be provided if max_retries > 0"
             )
-        self.retry_on = _retry_on_set(retry_on, max_retries)  # checked first, as in Prefect 1
+        self.retry_on = retry_on_set(retry_on, max_retries)  # checked first, as in Prefect 1
         if retry_delay is not None and not max_retries:
             raise ValueError(
                 "A `max_retries` argument greater than 0 must be provided if specifying "
@@ -230,7 +180,7 @@ class Task:
             raise TypeError("state_handlers should be iterable.")
         self.state_handlers = list(state_handlers or [])
         if on_failure is not None:
-            self.state_handlers.append(_on_failure_handler(on_failure))
+            self.state_handlers.append(on_failure_handler(on_failure))
         self.auto_generated = False
         self.log_stdout = log_stdout
         self.nout = nout if nout is not None else infer_nout(self.run)
@@ -578,32 +528,3 @@ def _operator(kind: str, left: object, right: object) -> Task:
     from prefect_jupyter.tasks.core import operators
 
     return getattr(operators, kind)().bind(left, right)
-
-
-def _retry_on_set(retry_on: Any, max_retries: int) -> set[type[Exception]] | None:
-    if not retry_on:
-        return None
-    if not max_retries > 0:
-        raise ValueError("A number of `max_retries` must be provided if `retry_on` is set.")
-    found = {retry_on} if not isinstance(retry_on, Iterable) else set(retry_on)
-    for value in found:
-        if not isinstance(value, type):
-            raise TypeError(
-                f"Invalid `retry_on` value {value!r}. Expected an exception type but got an "
-                f"instance of {type(value).__name__}"
-            )
-        if not issubclass(value, Exception):
-            raise TypeError(f"Invalid `retry_on` value {value!r}. Expected an exception subclass.")
-    return found
-
-
-def _on_failure_handler(on_failure: Callable) -> Callable:
-    """A state handler calling ``on_failure(task, state)`` when a state is failed."""
-
-    def handler(task: Any, old_state: Any, new_state: Any) -> Any:
-        if new_state.is_failed():
-            on_failure(task, new_state)
-        return new_state
-
-    handler.__name__ = getattr(on_failure, "__name__", "on_failure")
-    return handler
