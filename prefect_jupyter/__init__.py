@@ -51,3 +51,17 @@ __all__ = [
     "config",
     "triggers",
 ]
+
+
+def load_ipython_extension(ip: object) -> None:
+    """``%load_ext prefect_jupyter``: register the ``%%task`` and ``%flow`` magics."""
+    from prefect_jupyter.jupyter.extension import load_ipython_extension as load
+
+    load(ip)
+
+
+def unload_ipython_extension(ip: object) -> None:
+    """``%unload_ext prefect_jupyter``: remove the magics again."""
+    from prefect_jupyter.jupyter.extension import unload_ipython_extension as unload
+
+    unload(ip)

@@ -1,0 +1,212 @@
+// The flow DAG widget (anywidget front end). Shared drawing code: drawGraph + applyStates are
+// also imported by the web UI and the labextension. The graph is drawn once; state updates
+// only flip data-state attributes and mapped counts on the nodes that changed.
+const NS = "http://www.w3.org/2000/svg";
+const FINISHED = new Set(["Finished", "Success", "Cached", "Mapped", "Skipped", "Looped",
+  "Failed", "TimedOut", "TriggerFailed", "ValidationFailed", "Cancelled"]);
+const FAILED = new Set(["Failed", "TimedOut", "TriggerFailed", "ValidationFailed"]);
+const INDEX = Symbol("pjNodes");
+let seq = 0; // marker ids must be unique in the page (several widgets, UI panels)
+
+function el(tag, attrs, parent, ns = NS) {
+  const e = ns ? document.createElementNS(ns, tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+const div = (cls, parent, text) => {
+  const e = el("div", { class: cls }, parent, null);
+  if (text != null) e.textContent = text;
+  return e;
+};
+
+function pathOf(points) {
+  if (!points || points.length < 2) return "";
+  let d = `M${points[0][0]},${points[0][1]}`;
+  for (let i = 1; i + 2 < points.length; i += 3)
+    d += `C${points[i]} ${points[i + 1]} ${points[i + 2]}`;
+  if (points.length < 4) d += `L${points[points.length - 1]}`;
+  return d;
+}
+
+/** Draw `graph` (a prefect_jupyter graph model) into the <svg> `svgRoot`, replacing its content. */
+export function drawGraph(svgRoot, graph) {
+  const L = graph.layout || { width: 400, height: 200 };
+  svgRoot.replaceChildren();
+  svgRoot.classList.add("pj-graph");
+  svgRoot.setAttribute("width", L.width);
+  svgRoot.setAttribute("height", L.height);
+  svgRoot.setAttribute("viewBox", `0 0 ${L.width} ${L.height}`);
+  const arrow = `pj-arrow-${++seq}`;
+  const marker = el("marker", { id: arrow, viewBox: "0 0 10 10", refX: 9, refY: 5,
+    markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, el("defs", {}, svgRoot));
+  el("path", { d: "M0,0L10,5L0,10z", class: "pj-arrowhead" }, marker);
+  const edges = el("g", { class: "pj-edges" }, svgRoot);
+  for (const e of graph.edges || []) {
+    const p = el("path", { d: pathOf(e.points), class: "pj-edge", "marker-end": `url(#${arrow})`,
+      "data-source": e.source, "data-target": e.target }, edges);
+    if (e.mapped) p.classList.add("pj-mapped");
+  }
+  const nodes = el("g", { class: "pj-nodes" }, svgRoot);
+  const index = new Map();
+  for (const n of graph.nodes || []) {
+    const g = el("g", { class: "pj-node", "data-id": n.id, "data-kind": n.kind,
+      "data-state": "None", transform: `translate(${n.x || 0},${n.y || 0})` }, nodes);
+    const title = el("title", {}, g);
+    el("rect", { class: "pj-box", width: n.w, height: n.h, rx: n.kind === "constant" ? 11 : 5 }, g);
+    const label = el("text", { class: "pj-label", x: n.w / 2,
+      y: n.kind === "mapped" ? 16 : n.h / 2 + 4 }, g);
+    label.textContent = n.name;
+    const item = { g, title, w: n.w, name: n.name, key: null };
+    if (n.kind === "mapped") {
+      const x = 8, w = n.w - 16;
+      el("rect", { class: "pj-bar", x, y: 24, width: w, height: 5, rx: 2 }, g);
+      item.ok = el("rect", { class: "pj-bar-ok", x, y: 24, width: 0, height: 5 }, g);
+      item.bad = el("rect", { class: "pj-bar-bad", x, y: 24, width: 0, height: 5 }, g);
+      item.counts = el("text", { class: "pj-counts", x: n.w / 2, y: 40 }, g);
+      item.bx = x; item.bw = w;
+    }
+    index.set(n.id, item);
+  }
+  svgRoot[INDEX] = index;
+  applyStates(svgRoot, Object.fromEntries((graph.nodes || []).map((n) => [n.id, n])));
+  return index;
+}
+
+/** Apply `states` ({node id: {state, message, counts, n_children}}) to a drawn graph; only
+ * nodes whose entry changed are touched. */
+export function applyStates(svgRoot, states) {
+  const index = svgRoot[INDEX];
+  if (!index || !states) return;
+  for (const [id, s] of Object.entries(states)) {
+    const item = index.get(id);
+    if (!item || !s) continue;
+    const key = `${s.state}|${s.message}|${JSON.stringify(s.counts)}|${s.n_children}`;
+    if (item.key === key) continue;
+    item.key = key;
+    item.g.setAttribute("data-state", s.state || "None");
+    item.title.textContent = `${item.name}: ${s.state || "not run"}${s.message ? ` — ${s.message}` : ""}`;
+    if (item.counts) {
+      let done = 0, bad = 0;
+      for (const [name, c] of Object.entries(s.counts || {})) {
+        if (FINISHED.has(name)) done += c;
+        if (FAILED.has(name)) bad += c;
+      }
+      const n = s.n_children || 0;
+      const f = (c) => (n ? (item.bw * c) / n : 0);
+      item.ok.setAttribute("width", f(done - bad));
+      item.bad.setAttribute("x", item.bx + f(done - bad));
+      item.bad.setAttribute("width", f(bad));
+      item.counts.textContent = `${done}/${n}` + (bad ? ` · ${bad} failed` : "");
+    }
+  }
+}
+
+function fmtSeconds(s) {
+  if (s == null) return "";
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function renderHeader(box, h, since) {
+  box.replaceChildren();
+  const badge = div("pj-badge", box, h.state || "not run");
+  badge.dataset.state = h.state || "None";
+  div("pj-flow", box, h.flow || "");
+  div("pj-progress", box, `${h.done ?? 0}/${h.total ?? 0} tasks done`);
+  const extra = h.running && h.elapsed != null ? (Date.now() - since) / 1000 : 0;
+  div("pj-elapsed", box, h.elapsed == null ? "" : fmtSeconds(h.elapsed + extra));
+}
+
+function section(panel, title, text, pre) {
+  if (text == null || text === "" || (Array.isArray(text) && !text.length)) return;
+  div("pj-section-title", panel, title);
+  const e = el(pre ? "pre" : "div", { class: "pj-section" }, panel, null);
+  e.textContent = Array.isArray(text) ? text.join("\n") : text;
+}
+
+function renderDetails(panel, model, states) {
+  const sel = model.get("selected");
+  panel.replaceChildren();
+  panel.hidden = !sel;
+  if (!sel) return;
+  let d = model.get("details") || {};
+  if (d.id !== sel) d = { name: sel, ...(states[sel] || {}), pending: true }; // details on the way
+  const top = div("pj-details-top", panel);
+  div("pj-details-name", top, d.name);
+  const badge = div("pj-badge", top, d.state || "not run");
+  badge.dataset.state = d.state || "None";
+  const close = el("button", { class: "pj-close", title: "Close" }, top, null);
+  close.textContent = "×";
+  close.onclick = () => { model.set("selected", ""); model.save_changes(); };
+  if (d.map_index != null) {
+    const up = el("button", { class: "pj-up" }, top, null);
+    up.textContent = "↑ parent";
+    up.onclick = () => { model.set("selected", d.node); model.save_changes(); };
+  }
+  section(panel, "Message", d.message);
+  section(panel, "Duration", d.duration == null ? null : fmtSeconds(d.duration));
+  section(panel, "Inputs", (d.inputs || []).map((i) => `${i.key ?? "(upstream)"} ← ${i.source}${i.mapped ? " (mapped)" : ""}`));
+  section(panel, "Result", d.result, true);
+  section(panel, "Traceback", d.traceback, true);
+  section(panel, "Logs", d.logs, true);
+  if (d.children) renderChildren(panel, model, d);
+}
+
+function renderChildren(panel, model, d) {
+  div("pj-section-title", panel, `Children (${d.children.length})`);
+  const search = el("input", { type: "search", class: "pj-search", placeholder: "map index…" }, panel, null);
+  const list = div("pj-children", panel);
+  const fill = () => {
+    const q = search.value.trim();
+    list.replaceChildren();
+    const rows = d.children.filter((c) => !q || String(c.map_index).startsWith(q)).slice(0, 200);
+    for (const c of rows) {
+      const row = div("pj-child", list);
+      row.dataset.state = c.state || "None";
+      row.textContent = `[${c.map_index}] ${c.state || "not run"}${c.message ? ` — ${c.message}` : ""}`;
+      row.onclick = () => { model.set("selected", `${d.node}[${c.map_index}]`); model.save_changes(); };
+    }
+  };
+  search.oninput = fill;
+  fill();
+}
+
+/** anywidget entry point. */
+export function render({ model, el: root }) {
+  root.classList.add("pj-widget");
+  const header = div("pj-header", root);
+  const scroll = div("pj-scroll", root);
+  const svg = el("svg", {}, scroll);
+  const panel = div("pj-details", root);
+  let since = Date.now();
+  const states = () => model.get("states") || {};
+  const draw = () => { drawGraph(svg, model.get("graph") || {}); applyStates(svg, states()); mark(); };
+  const mark = () => {
+    const sel = (model.get("selected") || "").replace(/\[\d+\]$/, "");
+    for (const [id, item] of svg[INDEX] || []) item.g.classList.toggle("pj-selected", id === sel);
+  };
+  const head = () => renderHeader(header, model.get("header") || {}, since);
+  const details = () => renderDetails(panel, model, states());
+  svg.addEventListener("click", (ev) => {
+    const g = ev.target.closest(".pj-node");
+    if (!g || g.dataset.kind === "constant") return;
+    model.set("selected", g.dataset.id);
+    model.save_changes();
+  });
+  const on = {
+    "change:graph": draw,
+    "change:states": () => applyStates(svg, states()),
+    "change:header": () => { since = Date.now(); head(); },
+    "change:selected": () => { mark(); details(); },
+    "change:details": details,
+  };
+  for (const [name, fn] of Object.entries(on)) model.on(name, fn);
+  draw(); head(); details();
+  const timer = setInterval(() => { if ((model.get("header") || {}).running) head(); }, 500);
+  return () => {
+    clearInterval(timer);
+    for (const [name, fn] of Object.entries(on)) model.off(name, fn);
+  };
+}
+
+export default { render };
