@@ -387,6 +387,8 @@ class LiveRun:
         self._handler: _TaskLogHandler | None = None
 
     def __call__(self, event: StateEvent) -> None:
+        if event.task is None and not self._is_our_flow():
+            return  # observing every run (events.observe): another flow's run
         kind = self.tracker.record(event)
         if kind == "start":
             self._attach_log_handler()
@@ -394,6 +396,13 @@ class LiveRun:
             self.close()
         elif kind:
             self._schedule()
+
+    def _is_our_flow(self) -> bool:
+        # flow events are published by the flow runner, in this process, with its context on
+        from prefect_jupyter.context import context
+
+        name = context.get("flow_name")
+        return name is None or name == self.tracker.flow_name
 
     def _schedule(self) -> None:
         with self._lock:
