@@ -305,7 +305,7 @@ def print_report(
         print()
         print(report.main_table(results, main_rows, as_markdown))
         print()
-        print(f"Scaling: map over N items (wall s), exponent = log-log slope of time vs N")
+        print("Scaling: map over N items (wall s), exponent = log-log slope of time vs N")
         print()
         print(report.scaling_table(results, SWEEP_SYSTEMS, sweep, as_markdown))
         print()
