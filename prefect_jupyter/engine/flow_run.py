@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime
 import time
-import uuid
 from typing import Any
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
 from prefect_jupyter.engine.state import Paused, Pending, Resume, Scheduled, State
+from prefect_jupyter.utilities.ids import new_id
 
 
 def _now() -> datetime.datetime:
@@ -67,8 +67,8 @@ def run_flow(
     context.setdefault("caches", {})
 
     run_context = dict(kwargs.pop("context", None) or {})
-    run_context.setdefault("flow_run_id", kwargs.pop("flow_run_id", str(uuid.uuid4())))
-    run_context.setdefault("flow_run_name", kwargs.pop("flow_run_name", str(uuid.uuid4())))
+    run_context.setdefault("flow_run_id", kwargs.pop("flow_run_id", new_id()))
+    run_context.setdefault("flow_run_name", kwargs.pop("flow_run_name", new_id()))
     flow_state: State = kwargs.pop("state", None) or Scheduled(start_time=_now())
     task_states = dict(kwargs.pop("task_states", None) or {})
     observers = kwargs.pop("observers", None)
@@ -92,8 +92,8 @@ def run_flow(
         if next_time is None:
             break
         flow_state, task_states = Scheduled(start_time=next_time), {}
-        run_context["flow_run_id"] = str(uuid.uuid4())
-        run_context["flow_run_name"] = str(uuid.uuid4())
+        run_context["flow_run_id"] = new_id()
+        run_context["flow_run_name"] = new_id()
 
     if not isinstance(flow_state.result, dict):
         if isinstance(flow_state.result, Exception):
@@ -131,7 +131,7 @@ def _run_until_finished(
         flow_state = Pending(message=flow_state.message)
     while True:
         task_contexts = {
-            t: {"task_run_id": str(uuid.uuid4()), "task_id": flow.slugs.get(t), "task_slug": flow.slugs.get(t)}
+            t: {"task_run_id": new_id(), "task_id": flow.slugs.get(t), "task_slug": flow.slugs.get(t)}
             for t in flow.tasks
         }
         runner = runner_cls(flow=flow, observers=observers)

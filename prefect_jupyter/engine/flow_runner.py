@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,6 +29,7 @@ from prefect_jupyter.engine.runner import Runner
 from prefect_jupyter.engine.state import Cancelled, Failed, Mapped, Pending, Running, State, Success
 from prefect_jupyter.engine.task_runner import TaskRunner
 from prefect_jupyter.utilities.collections import flatten_seq
+from prefect_jupyter.utilities.ids import new_id
 
 
 def run_task(
@@ -160,8 +160,8 @@ class FlowRunner(Runner):
         ctx: dict[str, Any] = {
             "flow_name": self.flow.name,
             "flow_id": self.flow.name,
-            "flow_run_id": str(uuid.uuid4()),
-            "flow_run_name": str(uuid.uuid4()),
+            "flow_run_id": new_id(),
+            "flow_run_name": new_id(),
             "scheduled_start_time": start,
             "date": start,
             "running_with_backend": False,

@@ -12,11 +12,11 @@ as soon as its inputs exist. State events from the workers come back through Das
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prefect_jupyter.executors.base import Executor
+from prefect_jupyter.utilities.ids import new_hex
 
 
 class DaskExecutor(Executor):
@@ -131,7 +131,7 @@ class DaskExecutor(Executor):
             return
         from prefect_jupyter.engine.remote_events import DaskTopicSink, ForwardingStream, Receiver
 
-        topic = f"prefect-jupyter-events-{uuid.uuid4().hex}"
+        topic = f"prefect-jupyter-events-{new_hex()}"
         receiver = Receiver(stream, tasks_by_slug)
         self.client.subscribe_topic(topic, lambda event: receiver(event[1]))
         try:
@@ -147,7 +147,7 @@ class DaskExecutor(Executor):
             raise RuntimeError("DaskExecutor.submit called outside `with executor.start():`.")
         name = (extra_context or {}).get("task_name") or getattr(fn, "__name__", "task")
         index = (extra_context or {}).get("map_index")
-        key = f"{name}{'' if index is None else f'[{index}]'}-{uuid.uuid4().hex}"
+        key = f"{name}{'' if index is None else f'[{index}]'}-{new_hex()}"
         self._names[key] = name
         try:
             return self.client.submit(fn, *args, key=key, pure=False, **kwargs)

@@ -1,6 +1,6 @@
 """``LocalDaskExecutor``: task runs on this machine's cores through Dask's local schedulers.
 
-Submitting builds a ``dask.delayed`` graph; ``wait`` computes what is asked for with the
+Submitting adds a node to a plain Dask graph (a dict); ``wait`` computes what is asked for with the
 ``threads``, ``processes`` or ``synchronous`` scheduler. Every value computed is kept by key and
 spliced into later graphs, so a task run never executes twice even when the flow runner waits
 part-way through (it does so before a mapped task, to know how many children to make). Within one
@@ -13,11 +13,11 @@ through a multiprocessing manager queue (see :mod:`prefect_jupyter.engine.remote
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from prefect_jupyter.executors.base import Executor
+from prefect_jupyter.utilities.ids import new_hex
 
 _SCHEDULERS = {
     "threads": "threads",
@@ -49,8 +49,10 @@ class LocalDaskExecutor(Executor):
         self.scheduler = _SCHEDULERS[scheduler]
         self.dask_config = kwargs
         self._pool: Any = None
-        self._results: dict[Any, Any] = {}
-        self._names: dict[Any, str] = {}
+        self._results: dict[str, Any] = {}
+        self._names: dict[str, str] = {}
+        self._graph: dict[str, tuple] = {}  # submitted task runs not computed yet
+        self._upstream: dict[str, list[str]] = {}
 
     def __repr__(self) -> str:
         return f"<Executor: LocalDaskExecutor(scheduler={self.scheduler!r})>"
@@ -60,7 +62,7 @@ class LocalDaskExecutor(Executor):
     def start(self) -> Iterator[None]:
         import dask
 
-        self._results, self._names = {}, {}
+        self._results, self._names, self._graph, self._upstream = {}, {}, {}, {}
         with dask.config.set(**self.dask_config):
             self._pool = self._make_pool(dask.config.get("num_workers", None))
             interrupted = False
@@ -135,45 +137,51 @@ class LocalDaskExecutor(Executor):
 
     # -- submit and wait ---------------------------------------------------------------------------
     def submit(self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any) -> Any:
-        import dask
-
         name = (extra_context or {}).get("task_name") or getattr(fn, "__name__", "task")
         index = (extra_context or {}).get("map_index")
-        key = f"{name}{'' if index is None else f'[{index}]'}-{uuid.uuid4().hex}"
+        key = f"{name}{'' if index is None else f'[{index}]'}-{new_hex()}"
         self._names[key] = name
-        args = self._known(args)
-        kwargs = self._known(kwargs)
-        return dask.delayed(fn, pure=False)(*args, dask_key_name=key, **kwargs)
+        # the graph is a plain dict of (function, *upstream keys): dask.delayed would walk and
+        # re-optimise every upstream graph on each call, which costs O(upstream) per task run
+        upstream: list[str] = []
+        call = _Call(fn, self._with_slots(args, upstream), self._with_slots(kwargs, upstream))
+        self._graph[key] = (_run_call, call, *upstream)
+        self._upstream[key] = upstream
+        return _Future(key)
 
-    def _known(self, obj: Any) -> Any:
-        """``obj`` with every already-computed delayed replaced by its value."""
-        from dask.delayed import Delayed
-
-        if isinstance(obj, Delayed):
-            return self._results.get(obj.key, obj)
-        if isinstance(obj, dict):
-            return {k: self._known(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return type(obj)(self._known(v) for v in obj)
-        return obj
+    def _with_slots(self, obj: Any, upstream: list[str]) -> Any:
+        """``obj`` with each future replaced by its value if computed, else by a ``_Slot``
+        (its upstream key appended to ``upstream``); containers without futures are kept."""
+        if isinstance(obj, _Future):
+            if obj.key in self._results:
+                return self._results[obj.key]
+            upstream.append(obj.key)
+            return _Slot(len(upstream) - 1)
+        return _map_containers(obj, lambda item: self._with_slots(item, upstream))
 
     def wait(self, futures: Any) -> Any:
-        from dask.delayed import Delayed
-
-        pending: dict[Any, Delayed] = {}
-        _collect(futures, pending)
-        pending = {k: d for k, d in pending.items() if k not in self._results}
+        wanted: list[str] = []
+        _collect(futures, wanted)
+        pending = [key for key in dict.fromkeys(wanted) if key not in self._results]
         if pending:
-            self._compute(list(pending.values()))
+            self._compute(pending)
         return self._substitute(futures)
 
-    def _compute(self, delayeds: list) -> None:
+    def _compute(self, keys: list[str]) -> None:
         import dask
-        from dask.base import collections_to_expr
 
-        graph = dict(collections_to_expr(delayeds, optimize_graph=False).__dask_graph__())
-        for key in graph.keys() & self._results.keys():
-            graph[key] = self._results[key]
+        # the part of the graph not computed yet, with computed upstream results as values
+        graph: dict[str, Any] = {}
+        stack = list(keys)
+        while stack:
+            key = stack.pop()
+            if key in graph:
+                continue
+            if key in self._results:
+                graph[key] = self._results[key]  # a State: dask takes it as a value
+                continue
+            graph[key] = self._graph[key]
+            stack.extend(self._upstream[key])
         keys = list(graph)
         get = {"threads": "threads", "processes": "processes", "synchronous": "sync"}[self.scheduler]
         # dask sends process workers batches of 6 tasks by default; task runs are coarse, so
@@ -188,6 +196,9 @@ class LocalDaskExecutor(Executor):
         except Exception as exc:
             raise self._explain(exc, graph) from exc
         self._results.update(zip(keys, values, strict=True))
+        for key in keys:
+            self._graph.pop(key, None)
+            self._upstream.pop(key, None)
 
     def _explain(self, exc: Exception, graph: dict) -> Exception:
         """A clearer error when a task's inputs or result can't cross to a worker process."""
@@ -211,22 +222,75 @@ class LocalDaskExecutor(Executor):
         )
 
     def _substitute(self, obj: Any) -> Any:
-        from dask.delayed import Delayed
-
-        if isinstance(obj, Delayed):
+        if isinstance(obj, _Future):
             return self._results[obj.key]
-        if isinstance(obj, dict):
-            return {k: self._substitute(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return type(obj)(self._substitute(v) for v in obj)
-        return obj
+        return _map_containers(obj, self._substitute)
 
 
-def _collect(obj: Any, found: dict) -> None:
-    from dask.delayed import Delayed
+class _Future:
+    """A submitted task run: the key of its node in the executor's graph."""
 
-    if isinstance(obj, Delayed):
-        found[obj.key] = obj
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"<LocalDaskExecutor future {self.key}>"
+
+
+class _Slot:
+    """Where the value of a call's ``index``-th upstream task run goes."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class _Call:
+    """A task run's function and arguments, upstream values marked by ``_Slot``s.
+
+    Dask sees it as one opaque argument, so it never walks (or copies) the arguments.
+    """
+
+    __slots__ = ("fn", "args", "kwargs")
+
+    def __init__(self, fn: Callable, args: tuple, kwargs: dict) -> None:
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+
+
+def _run_call(call: _Call, *upstream: Any) -> Any:
+    """Fill the slots of ``call`` with the upstream values dask passes, and call it."""
+    if not upstream:
+        return call.fn(*call.args, **call.kwargs)
+
+    def fill(obj: Any) -> Any:
+        if isinstance(obj, _Slot):
+            return upstream[obj.index]
+        return _map_containers(obj, fill)
+
+    return call.fn(*fill(call.args), **fill(call.kwargs))
+
+
+def _map_containers(obj: Any, fn: Callable[[Any], Any]) -> Any:
+    """``fn`` applied to the items of a dict, list or tuple (``obj`` itself when none changes);
+    anything else is returned as is."""
+    kind = type(obj)
+    if kind is dict:
+        items = {k: fn(v) for k, v in obj.items()}
+        return obj if all(items[k] is v for k, v in obj.items()) else items
+    if kind is list or kind is tuple:
+        values = [fn(v) for v in obj]
+        if all(new is old for new, old in zip(values, obj, strict=True)):
+            return obj
+        return kind(values)
+    return obj
+
+
+def _collect(obj: Any, found: list[str]) -> None:
+    if isinstance(obj, _Future):
+        found.append(obj.key)
     elif isinstance(obj, dict):
         for v in obj.values():
             _collect(v, found)

@@ -1,0 +1,239 @@
+"""The tutorial notebooks (01 hello world, 02 ETL with cell tasks, 03 Dask) run in a real kernel
+and show what their text promises."""
+
+from __future__ import annotations
+
+import csv
+import pathlib
+import shutil
+from typing import Any
+
+import pytest
+
+NOTEBOOKS = pathlib.Path(__file__).parents[2] / "notebooks"
+
+pytestmark = pytest.mark.slow
+
+
+def execute(name: str, workdir: pathlib.Path) -> Any:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    ).execute()
+    errors = [
+        o
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors, [f"{e.ename}: {e.evalue}" for e in errors]
+    return nb
+
+
+def cell(nb: Any, starts_with: str, nth: int = 0) -> Any:
+    """The ``nth`` code cell whose source starts with ``starts_with``."""
+    found = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(starts_with)]
+    assert len(found) > nth, f"no code cell #{nth} starting with {starts_with!r}"
+    return found[nth]
+
+
+def stream(c: Any, name: str | None = None) -> str:
+    return "".join(
+        o.text for o in c.outputs if o.output_type == "stream" and (name is None or o.name == name)
+    )
+
+
+def data(c: Any, mime: str) -> list[Any]:
+    return [o.data[mime] for o in c.outputs if mime in o.get("data", {})]
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+# -- 01 ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hello(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return execute("01_hello_world.ipynb", tmp_path_factory.mktemp("hello"))
+
+
+def test_01_seed_flow_says_hello_and_succeeds(hello: Any) -> None:
+    run = cell(hello, "flow.run(name='world')")
+    assert "Hello, world!" in stream(run)
+    assert data(run, "text/plain") == ['<Success: "All reference tasks succeeded.">']
+
+
+def test_01_flow_run_magic_shows_the_live_graph_and_the_final_state(hello: Any) -> None:
+    run = cell(hello, "%flow run flow name=Marvin")
+    assert data(run, WIDGET), "the live widget is displayed"
+    assert "Hello, Marvin!" in stream(run)
+    assert "Flow run 'My First Flow': Success (All reference tasks succeeded.)" in stream(
+        run, "stdout"
+    )
+
+
+def test_01_widget_draws_the_flow_and_runs_it(hello: Any) -> None:
+    shown = cell(hello, "from prefect_jupyter.jupyter import FlowWidget")
+    assert data(shown, WIDGET)
+    assert data(shown, "text/plain") == ["FlowWidget(flow='My First Flow', tasks=2, run_state='')"]
+    run = cell(hello, "state = widget.run(name='Arthur')")
+    assert "Hello, Arthur!" in stream(run)
+    assert data(run, "text/plain") == ['<Success: "All reference tasks succeeded.">']
+
+
+def test_01_visualize_draws_svg_when_graphviz_is_installed(hello: Any) -> None:
+    picture = cell(hello, "import shutil")
+    if shutil.which("dot"):
+        assert data(picture, "image/svg+xml")
+    else:
+        assert "Graphviz `dot` is not installed" in data(picture, "text/plain")[0]
+
+
+def test_01_states_and_results(hello: Any) -> None:
+    results = stream(cell(hello, "@task\ndef greet"), "stdout").splitlines()
+    assert results == [
+        '<Success: "All reference tasks succeeded.">',
+        "True",
+        '<Success: "Task run succeeded.">',
+        "HELLO, FORD!",
+    ]
+    failure = stream(cell(hello, "@task\ndef divide"), "stdout").splitlines()
+    assert failure == [
+        "Failed - Some reference tasks failed.",
+        "divide: Failed - Error during execution of task: ZeroDivisionError('division by zero')",
+        'describe: TriggerFailed - Trigger was "all_successful" but some of the upstream tasks failed.',
+    ]
+
+
+# -- 02 ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def etl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, pathlib.Path]:
+    workdir = tmp_path_factory.mktemp("etl")
+    return execute("02_etl_with_cell_tasks.ipynb", workdir), workdir
+
+
+def test_02_writes_the_csv_into_the_working_directory(etl: tuple[Any, pathlib.Path]) -> None:
+    _, workdir = etl
+    assert sorted(p.name for p in workdir.iterdir()) == ["sales_by_region.csv"]
+    with open(workdir / "sales_by_region.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows == [
+        {
+            "region": "east",
+            "orders": "1",
+            "units": "8",
+            "revenue_usd": "32.0",
+            "revenue_eur": "29.44",
+        },
+        {
+            "region": "north",
+            "orders": "2",
+            "units": "13",
+            "revenue_usd": "37.0",
+            "revenue_eur": "34.04",
+        },
+        {
+            "region": "south",
+            "orders": "3",
+            "units": "14",
+            "revenue_usd": "38.0",
+            "revenue_eur": "34.96",
+        },
+        {
+            "region": "west",
+            "orders": "2",
+            "units": "10",
+            "revenue_usd": "34.0",
+            "revenue_eur": "31.28",
+        },
+    ]
+
+
+def test_02_flaky_extract_is_retried_and_the_rate_is_cached(etl: tuple[Any, pathlib.Path]) -> None:
+    nb, _ = etl
+    first = cell(nb, "%flow run etl")
+    assert data(first, WIDGET)
+    assert "ConnectionError: sales API timed out" in stream(first, "stderr")  # the failed first try
+    assert "Flow run 'etl': Success (All reference tasks succeeded.)" in stream(first, "stdout")
+    # extract ran twice (one retry), summarize once per region
+    assert "{'extract': 2, 'summarize': 4, 'eur_per_usd': 1}" in stream(
+        cell(nb, "print(dict(calls))")
+    )
+    second = cell(nb, "%flow run etl\nprint(dict(calls))")
+    # on the second run extract and summarize ran again, the cached rate did not
+    assert "{'extract': 3, 'summarize': 8, 'eur_per_usd': 1}" in stream(second, "stdout")
+    assert "Task 'eur_per_usd': Finished task run for task with final state: 'Cached'" in stream(
+        second, "stderr"
+    )
+
+
+def test_02_flow_cell_shows_the_graph_not_the_last_task(etl: tuple[Any, pathlib.Path]) -> None:
+    nb, _ = etl
+    flow_cell = cell(nb, "%%flow etl")
+    assert data(flow_cell, WIDGET)
+    assert data(flow_cell, "text/plain") == ["FlowWidget(flow='etl', tasks=6, run_state='')"]
+
+
+def test_02_run_history_is_a_dataframe_of_the_runs(etl: tuple[Any, pathlib.Path]) -> None:
+    nb, _ = etl
+    table = data(cell(nb, "history = %flow runs etl"), "text/plain")[0].splitlines()
+    assert table[0].split() == ["duration", "state", "parameters"]
+    assert [line.split()[-2] for line in table[1:]] == ["Success", "Success"]
+
+
+def test_02_cells_are_tasks_and_rerun_changed_reruns_only_the_edited_cell(
+    etl: tuple[Any, pathlib.Path],
+) -> None:
+    nb, _ = etl
+    assert stream(cell(nb, "%%task headline")) == "Best region: south, worst: east\n"
+    assert "Flow run 'report': Success" in stream(cell(nb, "%flow run report"))
+    assert (
+        stream(cell(nb, "%%task headline", nth=1))
+        == "South sold the most this week; east the least.\n"
+    )
+    rerun = stream(cell(nb, "%flow rerun report --changed"), "stdout")
+    assert "Rerunning headline; reusing the rest." in rerun
+    assert "Flow run 'report': Success" in rerun
+    history = data(cell(nb, "%flow runs report"), "text/plain")[0]
+    assert history.count("Success") == 2
+
+
+# -- 03 ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dask_nb(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return execute("03_running_on_dask.ipynb", tmp_path_factory.mktemp("dask"))
+
+
+def test_03_results_are_identical_on_every_executor(dask_nb: Any) -> None:
+    compared = cell(dask_nb, "results = {")
+    assert "identical results on local, threads and dask: True" in stream(compared, "stdout")
+    table = data(compared, "text/plain")[0].splitlines()
+    assert table[0].split() == ["region", "units", "revenue_usd"]
+    assert [line.split()[1:] for line in table[1:]] == [
+        ["east", "8", "32.0"],
+        ["north", "13", "37.0"],
+        ["south", "14", "38.0"],
+        ["west", "10", "34.0"],
+    ]
+
+
+def test_03_mapped_children_run_in_parallel_on_threads_and_on_two_dask_workers(
+    dask_nb: Any,
+) -> None:
+    local = stream(cell(dask_nb, "local_state = etl.run"), "stdout")
+    assert "1 process(es), ran in parallel: False" in local
+    threads = stream(cell(dask_nb, "threads_state = etl.run"), "stdout")
+    assert "1 process(es), ran in parallel: True" in threads
+    dask = stream(cell(dask_nb, "dask_state = etl.run"), "stdout")
+    # two worker processes, neither of them the kernel; their overlap depends on worker start-up
+    assert "2 process(es)" in dask
+    assert "Dask-Default-Threads" in dask and "MainThread" not in dask
+
+
+def test_03_live_run_on_threads(dask_nb: Any) -> None:
+    live = cell(dask_nb, "%flow run etl --executor threads")
+    assert data(live, WIDGET)
+    assert "Flow run 'etl': Success (All reference tasks succeeded.)" in stream(live, "stdout")
