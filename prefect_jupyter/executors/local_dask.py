@@ -91,7 +91,13 @@ class LocalDaskExecutor(Executor):
             # Dask's default: "spawn" — forking a process that runs threads (a notebook kernel,
             # a Dask client) can deadlock the child.
             method = dask.config.get("multiprocessing.context", "spawn")
-            return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+            # Start every worker now: the pool starts them one by one as work arrives, and a
+            # spawned worker takes a second or more, so the first tasks would run one after
+            # another. Each warm-up call holds its worker briefly so the next one needs a new one.
+            for future in [pool.submit(_warm_up) for _ in range(workers)]:
+                future.result()
+            return pool
         return None
 
     def _close_pool(self, interrupted: bool) -> None:
@@ -334,3 +340,10 @@ def _scheduler_get(name: str) -> Callable:
     from dask.multiprocessing import get
 
     return get
+
+
+def _warm_up() -> None:
+    """A no-op run once in each new worker process (see ``_make_pool``)."""
+    import time
+
+    time.sleep(0.05)

@@ -285,7 +285,7 @@ class PrefectMagics(Magics):
         new = Flow(args.name)
         ns[args.name] = new
         with new:
-            result = self.shell.run_cell(cell, store_history=False)
+            result = self.shell.run_cell(cell, store_history=False, silent=True)  # a with-block shows no value
         if not result.success:
             return None
         flow = cells.adopt_flow(self.notebook, new, ns)

@@ -12,7 +12,7 @@ maps, a diamond lattice; trivial task bodies) on
 - raw `dask.delayed` on the threaded scheduler, `dask.threaded.get` on a hand-built dict graph
   (dask's scheduler alone), and raw `distributed` futures on the same cluster,
 - Prefect 1.4.1 (LocalExecutor, LocalDaskExecutor threads) in its own venv, on sizes up to
-  10,000 (1,000 with --quick). Without one, the script makes it:
+  10,000 (500 with --quick). Without one, the script makes it:
   `python -m venv ~/.cache/prefect-jupyter-bench/prefect1 && pip install prefect==1.4.1`.
 
 and a sweep of `map` over 1k/10k/100k items on LocalExecutor and LocalDaskExecutor(threads),
@@ -47,11 +47,12 @@ DEFAULT_PREFECT1 = Path("/opt/prefect1/bin/python")
 CACHED_PREFECT1_VENV = Path.home() / ".cache" / "prefect-jupyter-bench" / "prefect1"
 
 FULL = {"chain": 1_000, "fanout": 1_000, "map": 10_000, "map2": 10_000, "diamond": 1_000}
-QUICK = {"chain": 200, "fanout": 200, "map": 2_000, "map2": 2_000, "diamond": 200}
+QUICK = {"chain": 200, "fanout": 200, "map": 1_000, "map2": 1_000, "diamond": 200}
 FULL_SWEEP = (1_000, 10_000, 100_000)
-QUICK_SWEEP = (500, 2_000, 8_000)
+QUICK_SWEEP = (250, 1_000, 4_000)
 SWEEP_SYSTEMS = ("ours-local", "ours-dask-threads")
-PREFECT1_MAX_SIZE = {"full": 10_000, "quick": 1_000}
+# Prefect 1 takes tens of ms per task run: only the sizes up to these
+PREFECT1_MAX_SIZE = {"full": 10_000, "quick": 500}
 # table order; Prefect 1 rows go last since they take longest
 SYSTEM_ORDER = (
     "ours-local",
