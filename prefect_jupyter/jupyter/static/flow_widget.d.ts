@@ -49,8 +49,8 @@ export function drawGraph(svgRoot: SVGSVGElement, graph: GraphModel): Map<string
 /** Recolour the nodes of a graph drawn by drawGraph; touches only nodes whose state changed. */
 export function applyStates(svgRoot: SVGSVGElement, states: StateMap): void;
 
-/** anywidget entry point; returns a cleanup function. */
-export function render(props: { model: unknown; el: HTMLElement }): () => void;
+/** anywidget entry point (the default export's `render`); returns a cleanup function. */
+declare function render(props: { model: unknown; el: HTMLElement }): () => void;
 
 declare const _default: { render: typeof render };
 export default _default;

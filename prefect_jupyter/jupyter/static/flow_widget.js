@@ -172,7 +172,9 @@ function renderChildren(panel, model, d) {
 }
 
 /** anywidget entry point. */
-export function render({ model, el: root }) {
+// anywidget's entry point goes through the default export only (a named `render` export is
+// deprecated there); the UI and the labextension reuse drawGraph/applyStates.
+function render({ model, el: root }) {
   root.classList.add("pj-widget");
   const header = div("pj-header", root);
   const scroll = div("pj-scroll", root);
