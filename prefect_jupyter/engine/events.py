@@ -30,12 +30,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["StateEvent", "EventStream", "observe", "global_observers"]
+__all__ = ["StateEvent", "EventStream", "observe", "global_observers", "add_run_hook", "remove_run_hook"]
 
 Observer = Callable[["StateEvent"], Any]
 
 _lock = threading.Lock()
 _global: tuple[Observer, ...] = ()
+# callables (flow, observers already attached) -> observer or None, asked when a flow run starts
+_run_hooks: tuple[Callable[[Any, tuple], Observer | None], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -135,3 +137,39 @@ def remove_observer(observer: Observer) -> None:
     global _global
     with _lock:
         _global = tuple(o for o in _global if o != observer)  # == so bound methods match
+
+
+def add_run_hook(hook: Callable[[Any, tuple], Observer | None]) -> None:
+    """Ask ``hook(flow, observers)`` at the start of every ``flow.run`` in this process.
+
+    It returns an observer for that run (or ``None``); ``observers`` are the ones the caller
+    passed, so a hook can step aside when the caller watches the run itself. The notebook
+    extension uses this to show a live graph for a plain ``flow.run()``.
+    """
+    global _run_hooks
+    with _lock:
+        _run_hooks = (*_run_hooks, hook)
+
+
+def remove_run_hook(hook: Callable[[Any, tuple], Observer | None]) -> None:
+    """Stop asking ``hook`` (no error if it was not registered)."""
+    global _run_hooks
+    with _lock:
+        _run_hooks = tuple(h for h in _run_hooks if h != hook)
+
+
+def observers_for_run(flow: Any, observers: Iterable[Observer] | None) -> list[Observer]:
+    """``observers`` plus those the run hooks give for this run of ``flow``."""
+    given = tuple(observers or ())
+    found = list(given)
+    for hook in _run_hooks:
+        try:
+            extra = hook(flow, given)
+        except Exception:
+            from prefect_jupyter.utilities.logging import get_logger
+
+            get_logger("events").exception("Run hook %r failed; ignoring it.", hook)
+            continue
+        if extra is not None:
+            found.append(extra)
+    return found

@@ -71,7 +71,9 @@ def run_flow(
     run_context.setdefault("flow_run_name", kwargs.pop("flow_run_name", new_id()))
     flow_state: State = kwargs.pop("state", None) or Scheduled(start_time=_now())
     task_states = dict(kwargs.pop("task_states", None) or {})
-    observers = kwargs.pop("observers", None)
+    from prefect_jupyter.engine.events import observers_for_run
+
+    observers = observers_for_run(flow, kwargs.pop("observers", None))
     base_parameters = parameters
 
     next_time = _now()

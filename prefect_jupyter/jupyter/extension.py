@@ -19,7 +19,9 @@ class PrefectJupyter(Configurable):
     """Settings of the notebook layer, set with ``%config PrefectJupyter.<name> = value``."""
 
     live = Bool(
-        True, help="Show the live DAG widget while `%flow run` / `%%flow --run` run a flow."
+        True,
+        help="Show the live DAG widget while a flow runs in a kernel (`flow.run()`, `%flow run`, "
+        "`%%flow --run`).",
     ).tag(config=True)
     default_executor = Unicode(
         "local",
@@ -41,7 +43,15 @@ def load_ipython_extension(ip: Any) -> None:
     magics = PrefectMagics(ip, settings)
     ip.configurables.append(settings)
     ip.register_magics(magics)
-    _loaded[id(ip)] = (settings, magics)
+    hook = _live_hook(ip, settings)
+    _loaded[id(ip)] = (settings, magics, hook)
+    if hook is not None:
+        from prefect_jupyter.core.flow import Flow
+        from prefect_jupyter.engine.events import add_run_hook
+
+        add_run_hook(hook)
+        # a flow shown as a cell's value draws as its graph
+        ip.display_formatter.ipython_display_formatter.for_type(Flow, _display_flow)
 
 
 def unload_ipython_extension(ip: Any) -> None:
@@ -49,10 +59,45 @@ def unload_ipython_extension(ip: Any) -> None:
     found = _loaded.pop(id(ip), None)
     if found is None:
         return
-    settings, magics = found
+    settings, magics, hook = found
+    if hook is not None:
+        from prefect_jupyter.core.flow import Flow
+        from prefect_jupyter.engine.events import remove_run_hook
+
+        remove_run_hook(hook)
+        ip.display_formatter.ipython_display_formatter.type_printers.pop(Flow, None)
     if settings in ip.configurables:
         ip.configurables.remove(settings)
     for kind, names in magics.magics.items():
         for name in names:
             ip.magics_manager.magics[kind].pop(name, None)
     ip.magics_manager.registry.pop(type(magics).__name__, None)
+
+
+def _display_flow(flow: Any) -> None:
+    from IPython.display import display
+
+    from prefect_jupyter.jupyter.widget import FlowWidget
+
+    display(FlowWidget(flow))
+
+
+def _live_hook(ip: Any, settings: PrefectJupyter) -> Any:
+    """In a Jupyter kernel: a run hook showing a live graph for each ``flow.run()``."""
+    if getattr(ip, "kernel", None) is None:
+        return None  # terminal IPython can't draw widgets
+
+    def show_live(flow: Any, observers: tuple) -> Any:
+        from prefect_jupyter.jupyter.live import LiveRun
+
+        if not settings.live or any(isinstance(o, LiveRun) for o in observers):
+            return None  # switched off, or the caller (e.g. %flow run) shows its own
+        from IPython.display import display
+
+        from prefect_jupyter.jupyter.widget import FlowWidget
+
+        widget = FlowWidget(flow)
+        display(widget)
+        return widget.observe_run()
+
+    return show_live

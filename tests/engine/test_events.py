@@ -202,3 +202,56 @@ class TestRobustness:
         event = StateEvent("id", None, None, "a", "b", 0.0)
         with pytest.raises(AttributeError):
             event.new_state = "c"  # type: ignore[misc]
+
+
+def test_run_hooks_add_an_observer_for_each_run_and_can_step_aside() -> None:
+    from prefect_jupyter import Flow, task
+    from prefect_jupyter.engine import events
+
+    @task
+    def one():
+        return 1
+
+    with Flow("hooked") as flow:
+        one()
+    seen: list = []
+    asked: list = []
+
+    def hook(f, observers):
+        asked.append((f, observers))
+        return None if observers else seen.append
+
+    events.add_run_hook(hook)
+    try:
+        flow.run()
+        assert asked[-1] == (flow, ())
+        assert any(e.task_name == "one" for e in seen)
+        seen.clear()
+        mine: list = []
+        flow.run(observers=[mine.append])
+        assert seen == [] and mine  # the hook stepped aside
+    finally:
+        events.remove_run_hook(hook)
+    flow.run()
+    assert len(asked) == 2
+
+
+def test_a_failing_run_hook_does_not_stop_the_run() -> None:
+    from prefect_jupyter import Flow, task
+    from prefect_jupyter.engine import events
+
+    @task
+    def one():
+        return 1
+
+    with Flow("hooked") as flow:
+        one()
+
+    def broken(f, observers):
+        raise RuntimeError("hook bug")
+
+    events.add_run_hook(broken)
+    try:
+        assert flow.run().is_successful()
+    finally:
+        events.remove_run_hook(broken)
