@@ -134,8 +134,19 @@ class Notebook:
 
 
 # -- function cells ------------------------------------------------------------------------------------
-def function_cell_task(source: str, user_ns: dict, execute: Callable[[str], None], options: dict) -> Task:
-    """Run a cell that defines one function and bind ``@task(**options)`` of it in its place."""
+def function_cell_task(
+    source: str,
+    user_ns: dict,
+    execute: Callable[[str], None],
+    options: dict,
+    notebook: Notebook | None = None,
+) -> Task:
+    """Run a cell that defines one function and bind ``@task(**options)`` of it in its place.
+
+    When the name held a task before, the new task takes its place (edges, constants and slug
+    kept) in every flow of ``notebook`` and of ``user_ns`` that contains it, so the next run or
+    ``rerun --changed`` uses the new code without re-running the ``%%flow`` cell.
+    """
     try:
         names = defined_functions(source)
     except SyntaxError as exc:
@@ -146,6 +157,7 @@ def function_cell_task(source: str, user_ns: dict, execute: Callable[[str], None
             f"%%task found {found} in this cell. Define exactly one function in a %%task cell, "
             "or name the cell (`%%task NAME`) to make its statements one task."
         )
+    previous = user_ns.get(names[0])
     execute(source)
     fn = user_ns[names[0]]
     try:
@@ -153,7 +165,28 @@ def function_cell_task(source: str, user_ns: dict, execute: Callable[[str], None
     except (TypeError, ValueError) as exc:
         raise CellError(f"%%task: {exc}") from None
     user_ns[names[0]] = made
+    if isinstance(previous, Task):
+        _replace_in_flows(previous, made, notebook, user_ns)
     return made
+
+
+def _replace_in_flows(old: Task, new: Task, notebook: Notebook | None, user_ns: dict) -> None:
+    """Put ``new`` in place of ``old`` and of its copies (calling a task in a flow copies it) in
+    the notebook's flows, keeping each one's slug."""
+    flows = [*(notebook.flows.values() if notebook else ()), *(v for v in user_ns.values() if isinstance(v, Flow))]
+    old_fn = old.run if isinstance(old, FunctionTask) else None
+    seen: set[int] = set()
+    for flow in flows:
+        if id(flow) in seen:
+            continue
+        seen.add(id(flow))
+        stale = [t for t in flow.tasks if t is old or (old_fn is not None and getattr(t, "run", None) is old_fn)]
+        for task in stale:
+            slug = flow.slugs.get(task)
+            fresh = new if task is old else new.copy()
+            flow.replace(task, fresh, validate=False)
+            if slug is not None and slug not in flow.slugs.values():
+                flow.slugs[fresh] = slug  # run history and rerun match tasks by slug
 
 
 # -- cell tasks ------------------------------------------------------------------------------------------

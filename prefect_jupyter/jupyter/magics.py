@@ -177,7 +177,7 @@ class PrefectMagics(Magics):
             if args.cell_name:
                 self._declare_cell(args.cell_name, cell, options, run=not args.no_run)
             else:
-                cells.function_cell_task(cell, self.shell.user_ns, self._execute, options)
+                cells.function_cell_task(cell, self.shell.user_ns, self._execute, options, self.notebook)
         except CellError as exc:
             raise UsageError(str(exc)) from None
 
@@ -256,12 +256,13 @@ class PrefectMagics(Magics):
             flow = nb.find_flow(args.name, ns)
             failed, changed = (args.failed, args.changed) if (args.failed or args.changed) else (True, True)
 
-            def rerun(**kw: Any) -> Any:
-                state, again = cells.rerun_flow(nb, flow, ns, failed=failed, changed=changed, **kw)
-                print(f"Rerunning {', '.join(again) if again else 'nothing'}; reusing the rest.")
-                return state
-
-            self._run(flow, rerun, args.executor)
+            runs = [r for r in nb.runs.get(flow.name, []) if r.task_states]
+            params = dict(runs[-1].parameters) if runs else {}
+            states, again = cells.rerun_states(nb, flow, params, failed=failed, changed=changed)
+            print(f"Rerunning {', '.join(again) if again else 'nothing'}; reusing the rest.")
+            self._run(
+                flow, lambda **kw: cells.run_flow(nb, flow, ns, params, task_states=states, **kw), args.executor
+            )
             return None
         if command == "register":
             ma.parse_argstring(_register_args, rest)

@@ -268,6 +268,35 @@ def test_rerun_reruns_tasks_whose_helper_function_changed(shell: InteractiveShel
     assert shell.user_ns["calls"] == ["scaled"]
 
 
+def test_editing_a_function_cell_updates_the_flows_that_use_it(shell: InteractiveShell, capsys) -> None:
+    run(shell, "calls = []")
+    run(shell, "%%task\ndef base():\n    calls.append('base')\n    return 1\n")
+    run(shell, "%%task\ndef scaled(v):\n    calls.append('scaled')\n    return v * 2\n")
+    run(shell, "%%task\ndef shown(v):\n    calls.append('shown')\n    return f'<{v}>'\n")
+    run(shell, "%%flow f\nout = shown(scaled(base()))\n")
+    run(shell, "%flow run f")
+    run(shell, "calls.clear()")
+    # edit only the function cell, not the %%flow cell
+    run(shell, "%%task\ndef scaled(v):\n    calls.append('scaled')\n    return v * 3\n")
+    capsys.readouterr()
+    run(shell, "%flow rerun f --changed")
+    out = capsys.readouterr().out
+    assert shell.user_ns["calls"] == ["scaled", "shown"]
+    assert "Rerunning scaled-1, shown-1; reusing the rest." in out
+    flow = shell.user_ns["f"]
+    assert [t.run(2) for t in flow.get_tasks(name="scaled")] == [6]
+    assert flow.run().result[shell.user_ns["out"]].result == "<3>"
+
+
+def test_rerun_says_what_it_reruns_before_the_run_output(shell: InteractiveShell, capsys) -> None:
+    run(shell, "%%task load\nraw = 1\n")
+    run(shell, "%flow run notebook")
+    capsys.readouterr()
+    run(shell, "%flow rerun notebook")
+    out = capsys.readouterr().out
+    assert out.index("Rerunning") < out.index("Flow run")
+
+
 def test_rerun_without_a_run_is_a_usage_error(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> None:
     run(shell, "%%task load\nraw = 1\n")
     assert "has no finished run to rerun" in usage_error(shell, "%flow rerun notebook", capsys)
