@@ -147,7 +147,10 @@ class DaskExecutor(Executor):
             raise RuntimeError("DaskExecutor.submit called outside `with executor.start():`.")
         name = (extra_context or {}).get("task_name") or getattr(fn, "__name__", "task")
         index = (extra_context or {}).get("map_index")
-        key = f"{name}{'' if index is None else f'[{index}]'}-{new_hex()}"
+        # the scheduler groups tasks by key prefix (the part before "-<hex>"): keep the map index
+        # after the hex, or each mapped child becomes a group of its own and the scheduler, which
+        # walks every group on each submission, slows down quadratically
+        key = f"{name}-{new_hex()}{'' if index is None else f'-{index}'}"
         self._names[key] = name
         try:
             return self.client.submit(fn, *args, key=key, pure=False, **kwargs)

@@ -33,7 +33,7 @@ class Outcome:
     system: str
     workload: str
     size: int
-    status: str  # "ok", "timeout", "failed" or "skipped"
+    status: str  # "ok", "timeout", "failed" or "not run"
     data: dict[str, Any] = field(default_factory=dict)
     detail: str = ""
 
