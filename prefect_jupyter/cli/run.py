@@ -1,0 +1,179 @@
+"""``prefect-jupyter run``: start a registered flow on the server, or run a flow file here."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from prefect_jupyter.cli.common import api_errors, graphql, make_client, parse_params
+
+_FINISHED = {
+    "Success",
+    "Failed",
+    "Cancelled",
+    "TimedOut",
+    "TriggerFailed",
+    "Skipped",
+    "Cached",
+    "Finished",
+    "Looped",
+    "Mapped",
+}
+_FAILED = {"Failed", "Cancelled", "TimedOut", "TriggerFailed"}
+
+
+def find_flow(flow_id: str | None, name: str | None, project: str | None) -> dict[str, Any]:
+    """The flow to run: by id (a flow or version group id), or the latest version by name."""
+    fields = "id name version version_group_id archived labels project { name }"
+    if flow_id:
+        data = graphql(
+            f"""query($id: String) {{ flow(where: {{_or: [{{id: {{_eq: $id}}}},
+                 {{version_group_id: {{_eq: $id}}, archived: {{_eq: false}}}}]}},
+                 order_by: {{version: desc}}, limit: 1) {{ {fields} }} }}""",
+            {"id": flow_id},
+        )
+        what = f"with id {flow_id!r}"
+    else:
+        where: dict[str, Any] = {"name": {"_eq": name}, "archived": {"_eq": False}}
+        if project:
+            where["project"] = {"name": {"_eq": project}}
+        data = graphql(
+            f"""query($where: flow_bool_exp) {{ flow(where: $where, order_by: {{version: desc}})
+                 {{ {fields} }} }}""",
+            {"where": where},
+        )
+        what = f"named {name!r}" + (f" in project {project!r}" if project else "")
+        projects = {f["project"]["name"] for f in data["flow"]}
+        if len(projects) > 1:
+            raise click.ClickException(
+                f"Flows {what} exist in several projects ({', '.join(sorted(projects))}); "
+                "choose one with --project."
+            )
+    if not data["flow"]:
+        raise click.ClickException(
+            f"No flow {what} is registered. See `prefect-jupyter get flows`, or register it with "
+            "`prefect-jupyter register --project P -p flow.py`."
+        )
+    return data["flow"][0]
+
+
+def run_locally(path: str | None, module: str | None, params: dict[str, Any]) -> None:
+    """Run the single flow in a file or module in this process, as ``flow.run()`` would."""
+    from prefect_jupyter.cli.register import load_flows
+
+    flows = load_flows(path=path, module=module)
+    if len(flows) != 1:
+        names = ", ".join(repr(f.name) for f in flows) or "none"
+        raise click.ClickException(
+            f"{path or module!r} must define exactly one flow to run; found {names}."
+        )
+    state = flows[0].run(parameters=params, run_on_schedule=False)
+    click.echo(f"Flow run {'succeeded' if state.is_successful() else 'failed'}: {state!r}")
+    if not state.is_successful():
+        raise SystemExit(1)
+
+
+def watch_run(run_id: str, poll: float = 0.5) -> str:
+    """Print the run's state changes and logs until it finishes; returns the final state name."""
+    seen_states: set[str] = set()
+    seen_logs = 0
+    hinted = False
+    began = time.monotonic()
+    while True:
+        data = graphql(
+            """query($id: uuid!) {
+                 flow_run_by_pk(id: $id) { state state_message
+                   states(order_by: {timestamp: asc}) { id state message timestamp } }
+                 log(where: {flow_run_id: {_eq: $id}}, order_by: {timestamp: asc}) {
+                   timestamp level message } }""",
+            {"id": run_id},
+        )
+        run = data["flow_run_by_pk"]
+        for change in run["states"]:
+            if change["id"] not in seen_states:
+                seen_states.add(change["id"])
+                click.echo(
+                    f"└── {change['timestamp']} | {change['state']} | {change['message'] or ''}"
+                )
+        for record in data["log"][seen_logs:]:
+            click.echo(f"└── {record['timestamp']} | {record['level']} | {record['message']}")
+        seen_logs = len(data["log"])
+        if run["state"] in _FINISHED:
+            return run["state"]
+        if not hinted and run["state"] == "Scheduled" and time.monotonic() - began > 10:
+            hinted = True
+            click.secho(
+                "    No agent has picked this run up yet: start one with "
+                "`prefect-jupyter agent local start` (its labels must include the run's).",
+                fg="yellow",
+            )
+        time.sleep(poll)
+
+
+@click.command()
+@click.option("--id", "-i", "flow_id", help="A registered flow's id or version group id.")
+@click.option("--name", "-n", help="A registered flow's name (latest version).")
+@click.option("--project", help="The project of --name, when names repeat across projects.")
+@click.option("--path", "-p", help="Run the flow in this file here, without the server.")
+@click.option("--module", "-m", help="Run the flow in this module here, without the server.")
+@click.option("--param", "params", multiple=True, help="A parameter as KEY=VALUE (repeatable).")
+@click.option("--params", "params_json", help="Parameters as a JSON object.")
+@click.option("--context", "context_pairs", multiple=True, help="A context value as KEY=VALUE.")
+@click.option("--label", "-l", "labels", multiple=True, help="A label for the run (repeatable).")
+@click.option("--run-name", help="A name for the flow run.")
+@click.option("--idempotency-key", help="Runs created with the same key are the same run.")
+@click.option("--watch", "-w", is_flag=True, help="Follow the run's states and logs until it ends.")
+def run(
+    flow_id: str | None,
+    name: str | None,
+    project: str | None,
+    path: str | None,
+    module: str | None,
+    params: tuple[str, ...],
+    params_json: str | None,
+    context_pairs: tuple[str, ...],
+    labels: tuple[str, ...],
+    run_name: str | None,
+    idempotency_key: str | None,
+    watch: bool,
+) -> None:
+    """Run a flow: a registered one on the server (--id/--name; an agent executes it), or the
+    flow in a local file or module right here (--path/--module)."""
+    given = [
+        opt
+        for opt, v in (("--id", flow_id), ("--name", name), ("--path", path), ("--module", module))
+        if v
+    ]
+    if len(given) != 1:
+        raise click.UsageError("Give exactly one of --id, --name, --path or --module.")
+    parameters = parse_params(params, params_json)
+    if path or module:
+        run_locally(path, module, parameters)
+        return
+    click.echo("Looking up flow metadata...", nl=False)
+    flow = find_flow(flow_id, name, project)
+    click.secho(" Done", fg="green")
+    click.echo(f"Creating run for flow {flow['name']!r}...", nl=False)
+    with api_errors():
+        run_id = make_client().create_flow_run(
+            flow_id=flow["id"],
+            parameters=parameters,
+            context=parse_params(context_pairs) or None,
+            labels=list(labels) or None,
+            run_name=run_name,
+            idempotency_key=idempotency_key,
+        )
+    click.secho(" Done", fg="green")
+    info = graphql(
+        "query($id: uuid!) { flow_run_by_pk(id: $id) { name labels parameters } }", {"id": run_id}
+    )["flow_run_by_pk"]
+    click.echo(f"└── Name: {info['name']}\n└── UUID: {run_id}\n└── Labels: {info['labels']}")
+    click.echo(f"└── Parameters: {info['parameters']}")
+    if watch:
+        click.echo("Watching flow run execution...")
+        final = watch_run(run_id)
+        click.echo(f"Flow run is in a finished state: {final}")
+        if final in _FAILED:
+            raise SystemExit(1)
