@@ -92,10 +92,10 @@ def register(
     An unchanged flow keeps its version ("Skipped (metadata unchanged)"); a changed one gets a
     new version and the previous one is archived.
     """
-    from prefect_jupyter.client import ClientError
-
     if not paths and not modules:
         raise click.UsageError("Give at least one --path/-p FILE or --module/-m MODULE.")
+    from prefect_jupyter.client import ClientError
+
     sources = [("path", p) for p in paths] + [("module", m) for m in modules]
     counts = {"registered": 0, "skipped": 0, "errored": 0}
     click.echo("Collecting flows...")

@@ -1,0 +1,138 @@
+"""The CLI's commands that need no server: backend, parsing, running a flow file here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from prefect_jupyter.cli import cli
+from prefect_jupyter.cli.common import parse_params
+
+FLOW_FILE = textwrap.dedent(
+    """
+    from prefect_jupyter import Flow, Parameter, task
+
+    @task
+    def double(x):
+        return 2 * x
+
+    @task
+    def check(y):
+        if y > 100:
+            raise ValueError("too big")
+        print("y is", y)
+
+    with Flow("doubler") as flow:
+        x = Parameter("x", default=1)
+        check(double(x))
+
+    if __name__ == "__main__":
+        raise SystemExit("a loader must not run the script as __main__")
+    """
+)
+
+
+@pytest.fixture
+def user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "config.toml"
+    monkeypatch.setenv("PREFECT_JUPYTER__USER_CONFIG_PATH", str(path))
+    return path
+
+
+def test_backend_server_writes_user_config_and_keeps_other_settings(user_config: Path) -> None:
+    user_config.write_text('backend = "cloud"\n\n[logging]\nlevel = "DEBUG"\n')
+    result = CliRunner().invoke(cli, ["backend", "server"])
+    assert result.exit_code == 0, result.output
+    assert "Backend switched to server" in result.output
+    text = user_config.read_text()
+    assert 'backend = "server"' in text and 'level = "DEBUG"' in text
+    assert "cloud" not in text
+
+
+def test_backend_without_a_file_creates_it(user_config: Path) -> None:
+    result = CliRunner().invoke(cli, ["backend", "server"])
+    assert result.exit_code == 0, result.output
+    assert user_config.read_text().strip() == 'backend = "server"'
+
+
+def test_backend_shows_current_backend_and_api() -> None:
+    result = CliRunner().invoke(cli, ["backend"])
+    assert result.exit_code == 0
+    assert "Backend: server" in result.output
+    assert "API: http://127.0.0.1:4200/graphql" in result.output
+
+
+def test_backend_cloud_is_a_clear_error(user_config: Path) -> None:
+    result = CliRunner().invoke(cli, ["backend", "cloud"])
+    assert result.exit_code != 0
+    assert "no cloud backend" in result.output
+    assert "prefect-jupyter server start" in result.output
+    assert not user_config.exists()
+
+
+def test_parse_params_reads_json_values_and_falls_back_to_text() -> None:
+    assert parse_params(["a=1", "b=hello", "c=[1, 2]", 'd={"k": true}', "e="]) == {
+        "a": 1, "b": "hello", "c": [1, 2], "d": {"k": True}, "e": "",
+    }
+    assert parse_params(["a=2"], '{"a": 1, "b": 2}') == {"a": 2, "b": 2}
+
+
+@pytest.mark.parametrize("bad", ["novalue", "=3"])
+def test_parse_params_rejects_pairs_without_key_or_equals(bad: str) -> None:
+    with pytest.raises(click.BadParameter, match="KEY=VALUE"):
+        parse_params([bad])
+
+
+def test_run_path_runs_the_flow_here_with_params(tmp_path: Path) -> None:
+    script = tmp_path / "doubler.py"
+    script.write_text(FLOW_FILE)
+    result = CliRunner().invoke(cli, ["run", "--path", str(script), "--param", "x=21"])
+    assert result.exit_code == 0, result.output
+    assert "Flow run succeeded" in result.output
+
+
+def test_run_path_with_a_failing_task_exits_1(tmp_path: Path) -> None:
+    script = tmp_path / "doubler.py"
+    script.write_text(FLOW_FILE)
+    result = CliRunner().invoke(cli, ["run", "-p", str(script), "--param", "x=60"])
+    assert result.exit_code == 1
+    assert "Flow run failed" in result.output
+
+
+def test_run_needs_exactly_one_source() -> None:
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 2
+    assert "exactly one of --id, --name, --path or --module" in result.output
+
+
+def test_run_missing_file_names_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", "-p", str(tmp_path / "nope.py")])
+    assert result.exit_code == 1
+    assert "No such file" in result.output and "nope.py" in result.output
+
+
+def test_run_script_that_raises_names_the_file_and_error(tmp_path: Path) -> None:
+    script = tmp_path / "broken.py"
+    script.write_text("raise RuntimeError('boom at import')\n")
+    result = CliRunner().invoke(cli, ["run", "-p", str(script)])
+    assert result.exit_code == 1
+    assert "broken.py" in result.output and "RuntimeError: boom at import" in result.output
+
+
+def test_register_needs_a_source() -> None:
+    result = CliRunner().invoke(cli, ["register", "--project", "p"])
+    assert result.exit_code == 2
+    assert "--path/-p FILE or --module/-m MODULE" in result.output
+
+
+def test_console_script_help_runs_quickly() -> None:
+    exe = Path(sys.executable).with_name("prefect-jupyter")
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0
+    assert "prefect-jupyter server start" in out.stdout
