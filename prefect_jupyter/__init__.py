@@ -50,7 +50,17 @@ __all__ = [
     "context",
     "config",
     "triggers",
+    "Client",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``prefect_jupyter.Client`` (as ``prefect.Client``), imported on first use: it needs httpx."""
+    if name == "Client":
+        from prefect_jupyter.client import Client
+
+        return Client
+    raise AttributeError(f"module 'prefect_jupyter' has no attribute {name!r}")
 
 
 def load_ipython_extension(ip: object) -> None:

@@ -89,9 +89,9 @@ class TestDefaults:
 
     def test_server_endpoint_is_interpolated(self):
         server = configuration.config.server
-        assert server.host == "http://localhost"
+        assert server.host == "http://127.0.0.1"
         assert server.port == 4200
-        assert server.endpoint == "http://localhost:4200"
+        assert server.endpoint == "http://127.0.0.1:4200"
         assert server.ui.port == 8080
 
     def test_nested_reference_follows_backend(self):
@@ -320,7 +320,7 @@ class TestDefaultConfigLoading:
         out = subprocess.run(
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
-        assert out.stdout.split() == ["http://localhost:9999", "WARNING"]
+        assert out.stdout.split() == ["http://127.0.0.1:9999", "WARNING"]
 
     def test_malformed_user_file_fails_import_with_clear_error(self, tmp_path):
         user = write(tmp_path / "config.toml", "[logging\n")

@@ -595,6 +595,77 @@ class Flow:
 
         return visualize(self, flow_state, filename=filename, format=format, horizontal=horizontal)
 
+    # -- registration (the logic lives in prefect_jupyter.serialization and .client) -------------
+    def serialize(self, build: bool = False) -> dict[str, Any]:
+        """The flow as the JSON dict a server stores; with ``build``, its code is pickled in."""
+        from prefect_jupyter.serialization.flow import serialize_flow
+
+        return serialize_flow(self, build_storage=build)
+
+    def serialized_hash(self, build: bool = False) -> str:
+        """A hash of the flow's structure and task code (the default idempotency key)."""
+        from prefect_jupyter.serialization.hashing import structure_hash
+
+        return structure_hash(self)
+
+    def register(
+        self,
+        project_name: str | None = None,
+        build: bool = True,
+        labels: list[str] | None = None,
+        set_schedule_active: bool = True,
+        version_group_id: str | None = None,
+        no_url: bool = False,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
+    ) -> str | None:
+        """Register the flow (and its code) with the server; returns the flow's id.
+
+        See :func:`prefect_jupyter.client.register.register_flow` for the arguments.
+        """
+        if "_previous_flow" in self.__dict__:  # inside this flow's own ``with`` block
+            raise ValueError(
+                "Don't call `flow.register()` from within a `Flow` context manager: leave the "
+                "`with Flow(...) as flow:` block first, then call `flow.register(...)`."
+            )
+        from prefect_jupyter.client.register import register_flow
+
+        return register_flow(
+            self, project_name=project_name, build=build, labels=labels,
+            set_schedule_active=set_schedule_active, version_group_id=version_group_id,
+            no_url=no_url, idempotency_key=idempotency_key, **kwargs,
+        )
+
+    @classmethod
+    def load_registered(cls, flow_id: str, api_server: str | None = None) -> Flow:
+        """The registered flow ``flow_id``, with its code, loaded from the server."""
+        from prefect_jupyter.client import Client
+
+        with Client(api_server=api_server) as client:
+            return client.get_flow(flow_id)
+
+    def run_agent(
+        self,
+        token: str | None = None,
+        show_flow_logs: bool = False,
+        log_to_cloud: bool | None = None,
+        labels: list[str] | None = None,
+        **agent_kwargs: Any,
+    ) -> None:
+        """Run a local agent for this flow's runs until Ctrl-C (blocks).
+
+        Its labels are the flow's (``run_config.labels``) plus ``labels``; ``log_to_cloud=False``
+        keeps the runs' logs off the server; ``agent_kwargs`` go to
+        :class:`prefect_jupyter.agent.LocalAgent` (``concurrency``, ``api``, ...).
+        """
+        from prefect_jupyter.agent import LocalAgent
+
+        own = list(getattr(self.run_config, "labels", None) or [])
+        LocalAgent(
+            labels=sorted({*own, *(labels or [])}), show_flow_logs=show_flow_logs,
+            api_token=token, no_cloud_logs=log_to_cloud is False, **agent_kwargs,
+        ).start()
+
 
 _NOTHING: Any = object()
 

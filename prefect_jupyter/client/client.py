@@ -1,0 +1,482 @@
+"""``Client``: the GraphQL API client used by ``flow.register()``, the agent, the CLI and notebooks.
+
+It keeps one ``httpx.Client`` (a connection pool) for its lifetime; use it as a context manager,
+or call :meth:`Client.close`, to release it. Method names and signatures are Prefect 1's.
+
+Failures:
+
+* the server's GraphQL errors → :class:`ClientError` with the server's messages (subclasses for
+  ``NOT_FOUND`` and stale versions);
+* HTTP 401 → :class:`AuthorizationError`;
+* no server → :class:`ServerConnectionError` naming the URL and how to start one.
+
+Connection errors and HTTP 5xx are retried with exponential backoff (``max_attempts`` attempts,
+waiting ``backoff``, ``2 * backoff``, ... seconds, at most 10 s at a time), so an agent rides
+out a server restart. A request that may have reached the server (a dropped connection, a
+timeout) is retried only when ``retry_on_api_error`` is true.
+
+Example:
+    >>> with Client() as client:
+    ...     project_id = client.create_project("etl")
+    ...     flow_id = client.register(flow, project_name="etl")
+    ...     run_id = client.create_flow_run(flow_id, parameters={"x": 1})
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from prefect_jupyter.client import queries
+from prefect_jupyter.client.errors import (
+    AuthorizationError,
+    ClientError,
+    ObjectNotFoundError,
+    ServerConnectionError,
+    VersionLockMismatchError,
+)
+from prefect_jupyter.client.results import (
+    FlowRunInfoResult,
+    GraphQLResult,
+    ProjectInfo,
+    TaskRunInfoResult,
+    as_result,
+)
+from prefect_jupyter.configuration import config
+
+if TYPE_CHECKING:
+    import httpx
+
+    from prefect_jupyter.core.flow import Flow
+    from prefect_jupyter.engine.state import State
+
+__all__ = ["Client"]
+
+_RETRY_STATUSES = {500, 502, 503, 504}
+_MAX_SLEEP = 10.0
+
+
+class Client:
+    """A client of the prefect_jupyter server's GraphQL API.
+
+    Args:
+        api_server: the GraphQL endpoint (default: ``config.cloud.graphql``, e.g.
+            ``http://127.0.0.1:4200/graphql``).
+        api_token: the server's API token, sent as ``Authorization: Bearer <token>`` (default:
+            ``config.server.api_token``; empty means none).
+        max_attempts: how many times a request is tried before giving up (at least 1).
+        backoff: seconds to wait before the first retry; doubled after each one.
+        timeout: seconds to wait for a response (default: ``config.cloud.request_timeout``).
+    """
+
+    def __init__(
+        self,
+        api_server: str | None = None,
+        api_token: str | None = None,
+        *,
+        max_attempts: int = 4,
+        backoff: float = 0.5,
+        timeout: float | None = None,
+    ) -> None:
+        self.api_server = str(api_server or config.cloud.graphql)
+        token = api_token if api_token is not None else config.server.get("api_token")
+        self.api_token = str(token) if token else None
+        self.max_attempts = max(1, int(max_attempts))
+        self.backoff = float(backoff)
+        self.timeout = float(timeout if timeout is not None else config.cloud.request_timeout)
+        self._http: httpx.Client | None = None
+
+    def __repr__(self) -> str:
+        return f"<Client: {self.api_server}>"
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool (a later request opens a new one)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    # -- transport --------------------------------------------------------------------------------
+    def _session(self) -> httpx.Client:
+        if self._http is None:
+            import httpx
+
+            from prefect_jupyter import __version__
+
+            headers = {"X-Prefect-Jupyter-Version": __version__}
+            if self.api_token:
+                headers["Authorization"] = f"Bearer {self.api_token}"
+            self._http = httpx.Client(timeout=self.timeout, headers=headers)
+        return self._http
+
+    def graphql(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        retry_on_api_error: bool = True,
+        raise_on_error: bool = True,
+    ) -> GraphQLResult:
+        """Send a GraphQL query or mutation; returns the response (``{"data": ...}``).
+
+        Raises:
+            ClientError: with the server's messages when the response has ``errors`` (and
+                ``raise_on_error``); ``AuthorizationError`` for HTTP 401;
+                ``ServerConnectionError`` when the server can't be reached.
+        """
+        if not isinstance(query, str):
+            raise TypeError(
+                f"Client.graphql takes the query as a GraphQL string, got {type(query).__name__}."
+            )
+        payload = {"query": query, "variables": dict(variables or {})}
+        response = self._post(payload, retry_on_api_error)
+        body = self._decode(response)
+        errors = body.get("errors")
+        if response.status_code == 401:
+            raise AuthorizationError(
+                f"{_messages(errors) or 'Unauthorized'} The server at {self.api_server} needs its "
+                "API token: set `server.api_token` in your config (or the environment variable "
+                "PREFECT_JUPYTER__SERVER__API_TOKEN), or pass Client(api_token=...).",
+                errors,
+            )
+        if errors and raise_on_error:
+            raise _error_for(errors)
+        if response.status_code >= 400 and not errors:
+            raise ClientError(
+                f"The server at {self.api_server} answered HTTP {response.status_code}: "
+                f"{response.text[:500]}"
+            )
+        return as_result(body)
+
+    def _post(self, payload: dict[str, Any], retry: bool) -> httpx.Response:
+        import httpx
+
+        session = self._session()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = session.post(self.api_server, json=payload)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
+                if attempt >= self.max_attempts:
+                    raise self._unreachable(exc, attempt) from exc
+            except httpx.TransportError as exc:  # it may have been received: retry if allowed
+                if not retry or attempt >= self.max_attempts:
+                    raise self._unreachable(exc, attempt) from exc
+            else:
+                if not (retry and response.status_code in _RETRY_STATUSES) or attempt >= self.max_attempts:
+                    return response
+            time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_SLEEP))
+
+    def _unreachable(self, exc: Exception, attempts: int) -> ServerConnectionError:
+        reason = str(exc) or type(exc).__name__
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return ServerConnectionError(
+            f"Could not reach the prefect_jupyter server at {self.api_server}{tries} ({reason}). "
+            "Start it with `prefect-jupyter server start`, or point the client at a running "
+            "server: set `server.endpoint` in your config (or PREFECT_JUPYTER__SERVER__ENDPOINT), "
+            "or pass Client(api_server=...)."
+        )
+
+    def _decode(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ClientError(
+                f"Malformed response from {self.api_server} (HTTP {response.status_code}): "
+                f"{response.text[:500]!r}. Is this a prefect_jupyter server?"
+            )
+        return body
+
+    def _data(self, query: str, variables: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.graphql(query, variables, **kwargs).data
+
+    def _mutate(self, mutation: str, fields: str, /, **inputs: Any) -> Any:
+        return self._data(queries.mutation(mutation, fields), {"input": inputs})[mutation]
+
+    # -- projects and flows -----------------------------------------------------------------------
+    def create_project(self, project_name: str, project_description: str | None = None) -> str:
+        """Create a project, or find the one of that name; returns its id."""
+        existing = self._data(queries.PROJECT_BY_NAME, {"name": project_name}).project
+        if existing:
+            return existing[0].id
+        created = self._mutate("create_project", "id", name=project_name, description=project_description)
+        return created.id
+
+    def delete_project(self, project_name: str) -> bool:
+        """Delete a project (and its flows).
+
+        Raises:
+            ValueError: if there is no project of that name.
+        """
+        if project_name is None:
+            raise TypeError("'project_name' is a required field for deleting a project")
+        project = self._data(queries.PROJECT_BY_NAME, {"name": project_name}).project
+        if not project:
+            raise ValueError(f"Project {project_name} not found.")
+        return bool(self._mutate("delete_project", "success", project_id=project[0].id).success)
+
+    def register(
+        self,
+        flow: Flow,
+        project_name: str | None = None,
+        build: bool = True,
+        set_schedule_active: bool = True,
+        version_group_id: str | None = None,
+        compressed: bool = True,
+        no_url: bool = False,
+        idempotency_key: str | None = None,
+        labels: list[str] | None = None,
+    ) -> str:
+        """Register ``flow`` (and its code) in a project; returns the flow's id.
+
+        See :func:`prefect_jupyter.client.register.register_with_client`.
+        """
+        from prefect_jupyter.client.register import register_with_client
+
+        return register_with_client(
+            self, flow, project_name=project_name, build=build,
+            set_schedule_active=set_schedule_active, version_group_id=version_group_id,
+            compressed=compressed, no_url=no_url, idempotency_key=idempotency_key, labels=labels,
+        )
+
+    def get_flow(self, flow_id: str) -> Flow:
+        """The registered flow ``flow_id``, with its code loaded from its storage.
+
+        Raises:
+            ObjectNotFoundError: if there is no such flow.
+            prefect_jupyter.serialization.FlowLoadError: if its code can't be loaded here.
+        """
+        from prefect_jupyter.serialization.storage import load_flow
+
+        found = self._data(queries.FLOW_BY_ID, {"id": flow_id}).flow_by_pk
+        if found is None:
+            raise ObjectNotFoundError(
+                f"Flow {flow_id} not found: check the id with `prefect-jupyter get flows`."
+            )
+        return load_flow(found.serialized_flow.to_dict())
+
+    def archive_flow(self, flow_id: str) -> bool:
+        """Archive a flow: it can't be run any more, and its schedule stops."""
+        return bool(self._mutate("archive_flow", "success", flow_id=flow_id).success)
+
+    def delete_flow(self, flow_id: str) -> bool:
+        """Delete a flow and its runs."""
+        return bool(self._mutate("delete_flow", "success", flow_id=flow_id).success)
+
+    def set_schedule_active(self, flow_id: str) -> bool:
+        """Turn on a flow's schedule."""
+        return bool(self._mutate("set_schedule_active", "success", flow_id=flow_id).success)
+
+    def set_schedule_inactive(self, flow_id: str) -> bool:
+        """Turn off a flow's schedule."""
+        return bool(self._mutate("set_schedule_inactive", "success", flow_id=flow_id).success)
+
+    def get_cloud_url(self, subdirectory: str, id: str) -> str:
+        """The UI's page for an object, e.g. ``get_cloud_url("flow", flow_id)``."""
+        return "/".join([str(config.server.ui.endpoint).rstrip("/"), subdirectory, id])
+
+    # -- flow runs --------------------------------------------------------------------------------
+    def create_flow_run(
+        self,
+        flow_id: str | None = None,
+        context: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        run_config: Any = None,
+        labels: list[str] | None = None,
+        scheduled_start_time: datetime.datetime | None = None,
+        idempotency_key: str | None = None,
+        run_name: str | None = None,
+        version_group_id: str | None = None,
+    ) -> str:
+        """Schedule a run of a flow (by id, or the current version of a version group).
+
+        Labels default to the flow's; without ``scheduled_start_time`` it is due now. The same
+        ``idempotency_key`` gives back the same run.
+
+        Raises:
+            ValueError: if neither ``flow_id`` nor ``version_group_id`` is given.
+            ClientError: for an archived flow, or unknown or missing parameters.
+        """
+        if not flow_id and not version_group_id:
+            raise ValueError("One of flow_id or version_group_id must be provided")
+        if run_config is not None:
+            raise TypeError(
+                "run_config is not supported: prefect_jupyter agents run flows in a local "
+                "process; choose the agent with labels=[...] instead."
+            )
+        inputs: dict[str, Any] = {"flow_id": flow_id} if flow_id else {"version_group_id": version_group_id}
+        optional = {
+            "parameters": parameters, "context": context, "labels": labels,
+            "idempotency_key": idempotency_key, "flow_run_name": run_name,
+            "scheduled_start_time": _iso(scheduled_start_time),
+        }
+        inputs.update({k: v for k, v in optional.items() if v is not None})
+        return self._mutate("create_flow_run", "id", **inputs).id
+
+    def get_flow_run_info(self, flow_run_id: str) -> FlowRunInfoResult:
+        """A flow run's state, version, parameters and context, and its task runs.
+
+        Raises:
+            ObjectNotFoundError: if there is no such flow run.
+        """
+        run = self._data(queries.FLOW_RUN_INFO, {"id": flow_run_id}).flow_run_by_pk
+        if run is None:
+            raise ObjectNotFoundError(f'Flow run ID not found: "{flow_run_id}"')
+        task_runs = [
+            TaskRunInfoResult(
+                id=tr.id, task_id=tr.task.id, task_slug=tr.task.slug, version=tr.version,
+                state=_state(tr.serialized_state),
+            )
+            for tr in run.task_runs
+        ]
+        start = run.scheduled_start_time
+        return FlowRunInfoResult(
+            id=run.id, name=run.name, flow_id=run.flow_id,
+            project=ProjectInfo(id=run.flow.project.id, name=run.flow.project.name),
+            parameters=_plain(run.parameters), context=_plain(run.context), version=run.version,
+            scheduled_start_time=datetime.datetime.fromisoformat(start) if start else None,
+            state=_state(run.serialized_state), task_runs=task_runs,
+        )
+
+    def get_flow_run_state(self, flow_run_id: str) -> State:
+        """A flow run's current state."""
+        run = self._data(queries.FLOW_RUN_STATE, {"id": flow_run_id}).flow_run_by_pk
+        if run is None:
+            raise ObjectNotFoundError(f"Flow run {flow_run_id!r} not found.")
+        return _state(run.serialized_state)
+
+    def set_flow_run_state(self, flow_run_id: str, state: State, version: int | None = None) -> State:
+        """Set a flow run's state; with ``version``, only if the run is still at that version.
+
+        Returns:
+            The state the run should now be considered in (``Queued`` if the server queued it).
+
+        Raises:
+            VersionLockMismatchError: if ``version`` is not the run's current version.
+        """
+        return self._set_states("set_flow_run_states", "flow_run_id", flow_run_id, state, version)
+
+    def set_task_run_state(
+        self, task_run_id: str, state: State, version: int | None = None, cache_for: Any = None
+    ) -> State:
+        """Set a task run's state; with ``version``, only if the run is still at that version.
+
+        Raises:
+            VersionLockMismatchError: if ``version`` is not the run's current version.
+        """
+        return self._set_states("set_task_run_states", "task_run_id", task_run_id, state, version)
+
+    def _set_states(self, name: str, id_key: str, run_id: str, state: State, version: int | None) -> State:
+        from prefect_jupyter.engine.state import Queued
+        from prefect_jupyter.engine.state_schema import state_to_dict
+
+        entry = {id_key: run_id, "version": version, "state": state_to_dict(state)}
+        payload = self._mutate(name, "states { id status message }", states=[entry]).states[0]
+        if payload.get("status") == "QUEUED":
+            return Queued(message=payload.get("message"))
+        return state
+
+    def get_task_run_info(self, flow_run_id: str, task_id: str, map_index: int | None = None) -> TaskRunInfoResult:
+        """A task run's id, version and state (created when a mapped child is new)."""
+        info = self._mutate(
+            "get_or_create_task_run_info", "id version state serialized_state",
+            flow_run_id=flow_run_id, task_id=task_id, map_index=-1 if map_index is None else map_index,
+        )
+        return TaskRunInfoResult(
+            id=info.id, task_id=task_id, task_slug="", version=info.version,
+            state=_state(info.serialized_state),
+        )
+
+    def get_task_run_state(self, task_run_id: str) -> State:
+        """A task run's current state."""
+        info = self._data(queries.TASK_RUN_STATE, {"id": task_run_id}).get_task_run_info
+        if info is None:
+            raise ObjectNotFoundError(f"Task run {task_run_id!r} not found.")
+        return _state(info.serialized_state)
+
+    def cancel_flow_run(self, flow_run_id: str) -> str:
+        """Cancel a run that has not finished; returns its new state's name."""
+        return self._mutate("cancel_flow_run", "state", flow_run_id=flow_run_id).state
+
+    def delete_flow_run(self, flow_run_id: str) -> bool:
+        """Delete a flow run, its task runs and logs."""
+        return bool(self._mutate("delete_flow_run", "success", flow_run_id=flow_run_id).success)
+
+    def update_flow_run_heartbeat(self, flow_run_id: str) -> None:
+        """Tell the server the flow run is alive."""
+        self._mutate("update_flow_run_heartbeat", "success", flow_run_id=flow_run_id)
+
+    def update_task_run_heartbeat(self, task_run_id: str) -> None:
+        """Tell the server the task run is alive."""
+        self._mutate("update_task_run_heartbeat", "success", task_run_id=task_run_id)
+
+    def write_run_logs(self, logs: list[dict[str, Any]]) -> None:
+        """Send log records (``flow_run_id, task_run_id, timestamp, name, level, message, info``).
+
+        Raises:
+            ValueError: if the server did not store them.
+        """
+        if not self._mutate("write_run_logs", "success", logs=list(logs)).success:
+            raise ValueError("Writing logs failed.")
+
+    def get_runs_in_queue(
+        self, before: datetime.datetime | None = None, labels: list[str] | None = None,
+        agent_id: str | None = None,
+    ) -> list[str]:
+        """Ids of Scheduled runs due by ``before`` (default: now) whose labels are all in
+        ``labels``, oldest first (what an agent polls for)."""
+        inputs: dict[str, Any] = {"labels": list(labels or [])}
+        if before is not None:
+            inputs["before"] = _iso(before)
+        if agent_id is not None:
+            inputs["agent_id"] = agent_id
+        return list(self._mutate("get_runs_in_queue", "flow_run_ids", **inputs).flow_run_ids or [])
+
+
+def _messages(errors: Any) -> str:
+    if not isinstance(errors, list):
+        return ""
+    return " ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+
+
+def _error_for(errors: list[dict[str, Any]]) -> ClientError:
+    error = ClientError(_messages(errors), errors)
+    if any(c in ("VERSION_CONFLICT", "VERSION_LOCKING_ERROR") for c in error.codes):
+        return VersionLockMismatchError(str(error), errors)
+    if "NOT_FOUND" in error.codes:
+        return ObjectNotFoundError(str(error), errors)
+    if "UNAUTHENTICATED" in error.codes:
+        return AuthorizationError(str(error), errors)
+    return error
+
+
+def _iso(when: datetime.datetime | None) -> str | None:
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.isoformat()
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return value.to_dict() if isinstance(value, GraphQLResult) else dict(value)
+
+
+def _state(serialized: Any) -> State:
+    from prefect_jupyter.engine.state import Pending
+    from prefect_jupyter.engine.state_schema import state_from_dict
+
+    if not serialized:
+        return Pending()
+    return state_from_dict(_plain(serialized))
