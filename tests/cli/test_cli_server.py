@@ -1,0 +1,209 @@
+"""The CLI against a real server subprocess (SQLite file in tmp): projects, register, get, run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from prefect_jupyter.cli import cli
+from prefect_jupyter.server.process import ServerProcess, free_port
+from prefect_jupyter.utilities.configuration import set_temporary_config
+
+FLOW_FILE = textwrap.dedent(
+    """
+    from prefect_jupyter import Flow, Parameter, task
+
+    @task
+    def double(x):
+        return {factor} * x
+
+    with Flow("{name}") as flow:
+        x = Parameter("x", default=1)
+        double(x)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    database = tmp_path_factory.mktemp("cli-server") / "server.db"
+    with ServerProcess(database_url=f"sqlite:///{database}") as running:
+        yield running
+
+
+@pytest.fixture
+def invoke(server: ServerProcess):
+    def run(*args: str):
+        with set_temporary_config({"cloud.graphql": server.graphql_url}):
+            return CliRunner().invoke(cli, list(args))
+
+    return run
+
+
+@pytest.fixture
+def project(invoke) -> str:
+    name = f"proj-{uuid.uuid4().hex[:6]}"
+    result = invoke("create", "project", name)
+    assert result.exit_code == 0, result.output
+    return name
+
+
+def write_flow(path: Path, name: str, factor: int = 2) -> Path:
+    path.write_text(FLOW_FILE.format(name=name, factor=factor))
+    return path
+
+
+def test_create_project_twice_says_it_exists(invoke, project: str) -> None:
+    again = invoke("create", "project", project)
+    assert again.exit_code == 0 and f"{project} already exists" in again.output
+    skipped = invoke("create", "project", project, "--skip-if-exists")
+    assert skipped.exit_code == 0 and "already exists" in skipped.output
+    listed = invoke("get", "projects", "--name", project)
+    assert project in listed.output
+
+
+def test_register_then_unchanged_is_skipped_and_changed_is_a_new_version(
+    invoke, project: str, tmp_path: Path
+) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-doubler")
+    first = invoke("register", "--project", project, "-p", str(script))
+    assert first.exit_code == 0, first.output
+    assert "Registering 'cli-doubler'... Done" in first.output
+    assert "└── Version: 1" in first.output
+    assert "1 registered" in first.output
+
+    second = invoke("register", "--project", project, "-p", str(script))
+    assert second.exit_code == 0, second.output
+    assert "Skipped (metadata unchanged)" in second.output
+
+    write_flow(script, "cli-doubler", factor=3)
+    third = invoke("register", "--project", project, "-p", str(script))
+    assert third.exit_code == 0, third.output
+    assert "└── Version: 2" in third.output
+
+    latest = invoke("get", "flows", "--project", project)
+    assert latest.exit_code == 0, latest.output
+    rows = [line for line in latest.output.splitlines() if "cli-doubler" in line]
+    assert len(rows) == 1 and " 2 " in rows[0]
+    every = invoke("get", "flows", "--project", project, "--all-versions")
+    assert len([line for line in every.output.splitlines() if "cli-doubler" in line]) == 2
+
+
+def test_register_into_a_missing_project_names_the_fix(invoke, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "orphan")
+    result = invoke("register", "--project", "no-such-project", "-p", str(script))
+    assert result.exit_code == 1
+    assert "no-such-project" in result.output
+    assert "prefect-jupyter create project" in result.output
+
+
+def test_run_by_name_creates_a_scheduled_run_with_params(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-runme")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    result = invoke("run", "--name", "cli-runme", "--project", project, "--param", "x=5",
+                    "--run-name", "five")
+    assert result.exit_code == 0, result.output
+    assert "Creating run for flow 'cli-runme'... Done" in result.output
+    assert "└── Name: five" in result.output and "'x': 5" in result.output
+    runs = invoke("get", "flow-runs", "--flow", "cli-runme")
+    assert "five" in runs.output and "Scheduled" in runs.output
+    tasks = invoke("get", "tasks", "--flow-name", "cli-runme")
+    assert "double" in tasks.output
+
+
+def test_run_with_an_unknown_parameter_is_refused(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-strict")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    result = invoke("run", "--name", "cli-strict", "--param", "nope=1")
+    assert result.exit_code == 1
+    assert "nope" in result.output
+
+
+def test_run_unknown_flow_says_how_to_find_one(invoke) -> None:
+    result = invoke("run", "--name", "never-registered")
+    assert result.exit_code == 1
+    assert "No flow named 'never-registered'" in result.output
+    assert "prefect-jupyter get flows" in result.output
+
+
+def test_logs_of_a_run_without_logs_is_a_clear_message(invoke) -> None:
+    result = invoke("get", "logs", "--id", str(uuid.uuid4()))
+    assert result.exit_code == 1
+    assert "No logs found" in result.output
+
+
+def test_delete_flow_by_name_and_project(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-doomed")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    result = invoke("delete", "flow", "--name", "cli-doomed", "--project", project)
+    assert result.exit_code == 0, result.output
+    assert "cli-doomed" not in invoke("get", "flows", "--project", project).output
+
+
+def test_delete_project(invoke, project: str) -> None:
+    result = invoke("delete", "project", project)
+    assert result.exit_code == 0, result.output
+    assert project not in invoke("get", "projects").output
+
+
+def test_no_server_is_a_short_error_naming_the_address() -> None:
+    url = f"http://127.0.0.1:{free_port()}/graphql"
+    with set_temporary_config({"cloud.graphql": url}):
+        result = CliRunner().invoke(cli, ["get", "flows"])
+    assert result.exit_code == 1
+    assert url.rsplit("/", 1)[0] in result.output
+    assert "prefect-jupyter server start" in result.output
+    assert "Traceback" not in result.output
+
+
+def _console_script() -> str:
+    return str(Path(sys.executable).with_name("prefect-jupyter"))
+
+
+@pytest.mark.slow
+def test_server_start_serves_health_and_stops_on_sigint(tmp_path: Path) -> None:
+    port = free_port()
+    database = tmp_path / "server.db"
+    proc = subprocess.Popen(
+        [_console_script(), "server", "start", "--port", str(port),
+         "--database-url", f"sqlite:///{database}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "server did not start in 20 s"
+                time.sleep(0.1)
+        assert health["status"] == "ok"
+        assert database.exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+
+
+def test_server_start_on_a_public_address_needs_a_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if "API_TOKEN" not in k}
+    out = subprocess.run(
+        [_console_script(), "server", "start", "--host", "0.0.0.0", "--port", str(free_port()),
+         "--database-url", f"sqlite:///{tmp_path / 'x.db'}"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert out.returncode != 0
+    assert "token" in (out.stdout + out.stderr).lower()
+    assert "Traceback" not in out.stderr
