@@ -1,0 +1,214 @@
+"""Registering flows: version groups, idempotency, archiving, and task/edge rows.
+
+A *version group* holds the versions of one flow. :func:`create_flow` picks the group (the one
+given, else the group of the flow with the same name in the same project, else a new one),
+returns the group's latest unarchived flow unchanged when it has the same idempotency key
+(registering an unchanged flow again is a no-op), and otherwise adds version ``max + 1`` and
+archives every older unarchived version (an archived flow cannot be run).
+
+``serialized_flow`` is ``flow.serialize()``'s dict (see the server contract). Its tasks and
+edges become ``task`` and ``edge`` rows; parameters are tasks too (as in Prefect), so a
+parameter missing from ``tasks`` gets a task row of its own. The server never unpickles
+``storage``; it stores the dict as given.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from prefect_jupyter.server.api.common import get_or_404
+from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database.models import Edge, Flow, Project, Task, new_id
+from prefect_jupyter.server.errors import InvalidInput
+
+_TASK_FLAGS = ("mapped", "is_reference_task", "is_root_task", "is_terminal_task", "auto_generated")
+
+
+def create_flow(
+    session: Session,
+    serialized_flow: Any,
+    project_id: str,
+    version_group_id: str | None = None,
+    set_schedule_active: bool | None = None,
+    description: str | None = None,
+    idempotency_key: str | None = None,
+) -> str:
+    """Register ``serialized_flow`` in a project and return the flow's id (see module doc)."""
+    check_serialized_flow(serialized_flow)
+    get_or_404(session, Project, project_id)
+    name = serialized_flow["name"]
+    dialects.advisory_lock(session, f"flow:{project_id}:{name}")
+    group = version_group_id or _existing_group(session, project_id, name) or str(uuid.uuid4())
+    if version_group_id:
+        dialects.advisory_lock(session, f"version_group:{group}")
+    if idempotency_key is not None:
+        same = session.execute(
+            select(Flow.id)
+            .where(Flow.version_group_id == group, Flow.archived.is_(False))
+            .where(Flow.idempotency_key == idempotency_key)
+            .order_by(Flow.version.desc())
+            .limit(1)
+        ).scalar()
+        if same is not None:
+            return same
+    latest = session.execute(
+        select(func.max(Flow.version)).where(Flow.version_group_id == group)
+    ).scalar()
+    session.execute(
+        update(Flow)
+        .where(Flow.version_group_id == group, Flow.archived.is_(False))
+        .values(archived=True, is_schedule_active=False)
+    )
+    schedule = serialized_flow.get("schedule")
+    flow = Flow(
+        project_id=project_id,
+        name=name,
+        version=(latest or 0) + 1,
+        version_group_id=group,
+        description=description if description is not None else serialized_flow.get("description"),
+        core_version=serialized_flow.get("__version__"),
+        serialized_flow=serialized_flow,
+        parameters=serialized_flow.get("parameters") or [],
+        schedule=schedule,
+        is_schedule_active=schedule is not None and set_schedule_active is not False,
+        labels=sorted(set(serialized_flow.get("labels") or [])),
+        idempotency_key=idempotency_key,
+    )
+    session.add(flow)
+    session.flush()
+    _insert_tasks_and_edges(session, flow.id, serialized_flow)
+    return flow.id
+
+
+def _existing_group(session: Session, project_id: str, name: str) -> str | None:
+    return session.execute(
+        select(Flow.version_group_id)
+        .where(Flow.project_id == project_id, Flow.name == name)
+        .order_by(Flow.version.desc())
+        .limit(1)
+    ).scalar()
+
+
+def check_serialized_flow(data: Any) -> None:
+    """Raise :class:`InvalidInput` naming the first thing ``data`` lacks to be a flow."""
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"serialized_flow must be a JSON object made by flow.serialize(), not {type(data).__name__}."
+        )
+    if not isinstance(data.get("name"), str) or not data["name"].strip():
+        raise InvalidInput("serialized_flow has no 'name': it must be made by flow.serialize().")
+    for key in ("tasks", "edges", "parameters"):
+        if not isinstance(data.get(key, []), list):
+            raise InvalidInput(f"serialized_flow['{key}'] must be a list.")
+    slugs: set[str] = set()
+    for i, task in enumerate(data.get("tasks", [])):
+        if not isinstance(task, dict) or not isinstance(task.get("slug"), str):
+            raise InvalidInput(f"serialized_flow['tasks'][{i}] has no 'slug'.")
+        if task["slug"] in slugs:
+            raise InvalidInput(f"serialized_flow has two tasks with the slug {task['slug']!r}.")
+        slugs.add(task["slug"])
+    for i, param in enumerate(data.get("parameters", [])):
+        if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+            raise InvalidInput(f"serialized_flow['parameters'][{i}] has no 'name'.")
+        slugs.add(param.get("slug") or param["name"])
+    for i, edge in enumerate(data.get("edges", [])):
+        for end in ("upstream_task", "downstream_task"):
+            slug = (edge.get(end) or {}).get("slug") if isinstance(edge, dict) else None
+            if slug not in slugs:
+                raise InvalidInput(
+                    f"serialized_flow['edges'][{i}] refers to {end} {slug!r}, which is not "
+                    "among the flow's tasks."
+                )
+
+
+def _retry_delay(task: dict[str, Any]) -> float | None:
+    value = task.get("retry_delay")
+    if value is None or isinstance(value, (int, float)):
+        return value
+    raise InvalidInput(
+        f"Task {task['slug']!r}: retry_delay must be a number of seconds or null, not {value!r}."
+    )
+
+
+def _task_row(flow_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    row = {
+        "id": new_id(),
+        "flow_id": flow_id,
+        "slug": task["slug"],
+        "name": task.get("name"),
+        "type": task.get("type"),
+        "description": task.get("description"),
+        "tags": sorted(set(task.get("tags") or [])),
+        "max_retries": int(task.get("max_retries") or 0),
+        "retry_delay": _retry_delay(task),
+        "trigger": task.get("trigger"),
+        "cache_key": task.get("cache_key"),
+    }
+    row.update({flag: bool(task.get(flag, False)) for flag in _TASK_FLAGS})
+    return row
+
+
+def _insert_tasks_and_edges(session: Session, flow_id: str, data: dict[str, Any]) -> None:
+    tasks = list(data.get("tasks", []))
+    known = {task["slug"] for task in tasks}
+    for param in data.get("parameters", []):
+        slug = param.get("slug") or param["name"]
+        if slug not in known:
+            tasks.append({"slug": slug, "name": param["name"], "type": param.get("type"),
+                          "is_root_task": True})
+            known.add(slug)
+    rows = [_task_row(flow_id, task) for task in tasks]
+    ids = {row["slug"]: row["id"] for row in rows}
+    if rows:
+        session.execute(insert(Task), rows)
+    edges = [
+        {
+            "id": new_id(),
+            "flow_id": flow_id,
+            "upstream_task_id": ids[edge["upstream_task"]["slug"]],
+            "downstream_task_id": ids[edge["downstream_task"]["slug"]],
+            "key": edge.get("key"),
+            "mapped": bool(edge.get("mapped", False)),
+            "flattened": bool(edge.get("flattened", False)),
+        }
+        for edge in data.get("edges", [])
+    ]
+    if edges:
+        session.execute(insert(Edge), edges)
+
+
+def archive_flow(session: Session, flow_id: str) -> None:
+    """Archive a flow: it stays (with its runs) but cannot be run, and its schedule stops."""
+    flow = get_or_404(session, Flow, flow_id)
+    flow.archived = True
+    flow.is_schedule_active = False
+
+
+def delete_flow(session: Session, flow_id: str) -> None:
+    """Delete a flow version with its tasks, edges, runs and logs."""
+    get_or_404(session, Flow, flow_id)
+    session.execute(delete(Flow).where(Flow.id == flow_id))
+
+
+def set_schedule_active(session: Session, flow_id: str, active: bool) -> None:
+    """Turn a flow's schedule on or off.
+
+    Raises:
+        InvalidInput: turning on the schedule of a flow that has none, or of an archived flow.
+    """
+    flow = get_or_404(session, Flow, flow_id)
+    if active and flow.schedule is None:
+        raise InvalidInput(
+            f"Flow {flow_id} ({flow.name!r}) has no schedule: give the flow a schedule and "
+            "register it again."
+        )
+    if active and flow.archived:
+        raise InvalidInput(
+            f"Flow {flow_id} ({flow.name!r} version {flow.version}) is archived: activate "
+            "the schedule of the group's latest version instead."
+        )
+    flow.is_schedule_active = active

@@ -1,0 +1,74 @@
+"""Run logs: written in batches by runners, read through the ``log`` query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from prefect_jupyter.server.api.common import not_found
+from prefect_jupyter.server.database.models import FlowRun, Log, TaskRun, new_id, utcnow
+from prefect_jupyter.server.errors import InvalidInput
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def write_run_logs(session: Session, logs: list[dict[str, Any]]) -> int:
+    """Store log records ``{flow_run_id, task_run_id?, timestamp?, name, level, message, info}``.
+
+    Every id is checked before anything is written; a record without a timestamp gets now.
+
+    Returns:
+        the number of records written.
+
+    Raises:
+        NotFound: a flow run or task run id that names nothing.
+        InvalidInput: an unknown level, or a task run of another flow run.
+    """
+    if not logs:
+        return 0
+    _check_runs(session, logs)
+    now = utcnow()
+    rows = []
+    for record in logs:
+        level = (record.get("level") or "INFO").upper()
+        if level not in LEVELS:
+            raise InvalidInput(f"Unknown log level {level!r}; use one of {', '.join(LEVELS)}.")
+        rows.append({
+            "id": new_id(),
+            "flow_run_id": record["flow_run_id"],
+            "task_run_id": record.get("task_run_id"),
+            "timestamp": record.get("timestamp") or now,
+            "level": level,
+            "name": record.get("name"),
+            "message": record.get("message"),
+            "info": record.get("info"),
+        })
+    session.execute(insert(Log), rows)
+    return len(rows)
+
+
+def _check_runs(session: Session, logs: list[dict[str, Any]]) -> None:
+    flow_run_ids = {record["flow_run_id"] for record in logs}
+    found = set(session.execute(select(FlowRun.id).where(FlowRun.id.in_(flow_run_ids))).scalars())
+    for run_id in sorted(flow_run_ids - found):
+        raise not_found(FlowRun, run_id)
+    task_run_ids = {r["task_run_id"] for r in logs if r.get("task_run_id")}
+    if not task_run_ids:
+        return
+    owners = dict(
+        session.execute(
+            select(TaskRun.id, TaskRun.flow_run_id).where(TaskRun.id.in_(task_run_ids))
+        ).all()
+    )
+    for record in logs:
+        task_run_id = record.get("task_run_id")
+        if task_run_id and task_run_id not in owners:
+            raise not_found(TaskRun, task_run_id)
+        if task_run_id and owners[task_run_id] != record["flow_run_id"]:
+            raise InvalidInput(
+                f"Log record for task run {task_run_id} names flow run "
+                f"{record['flow_run_id']}, but the task run belongs to flow run "
+                f"{owners[task_run_id]}."
+            )

@@ -1,0 +1,335 @@
+"""Run state changes: THE table of allowed transitions, version checks, and history rows.
+
+Every state a flow run or task run takes on the server goes through :func:`set_run_state`.
+It checks, in this order:
+
+1. the run exists (:class:`NotFound`);
+2. the writer's ``version`` is the run's current one, when a version is given — a writer that
+   read the run before someone else changed it is *stale* and is refused
+   (:class:`StaleVersion`), so two agents or two runners cannot both move one run forward;
+3. the new state parses (``state_schema.state_from_dict``);
+4. ``(current kind, new kind)`` is in :data:`TRANSITIONS` (:class:`InvalidTransition`).
+
+Then it bumps ``version``, copies the state onto the run row (``state``, ``state_message``,
+``serialized_state``, ``state_timestamp``, ``state_start_time``), sets ``start_time`` when the
+run first starts running and ``end_time`` when it finishes (cleared again on a retry or
+restart), and appends one history row (``flow_run_state`` / ``task_run_state``).
+
+States are grouped into *kinds* by class (a ``Retrying`` is a ``Scheduled``, a ``TimedOut`` is
+``Finished``...). The table below is the whole policy; each entry says why the move exists.
+
+============  =====================================================================
+from          allowed to
+============  =====================================================================
+(none)        anything (the first state of a run)
+PENDING       PENDING SCHEDULED SUBMITTED QUEUED RUNNING LOOPED FINISHED CANCELLED
+SCHEDULED     PENDING SCHEDULED SUBMITTED QUEUED RUNNING LOOPED FINISHED CANCELLED
+SUBMITTED     PENDING SCHEDULED SUBMITTED QUEUED RUNNING FINISHED CANCELLED
+QUEUED        PENDING SCHEDULED SUBMITTED QUEUED RUNNING FINISHED CANCELLED
+RUNNING       SCHEDULED QUEUED RUNNING CANCELLING LOOPED FINISHED CANCELLED
+CANCELLING    CANCELLING FINISHED CANCELLED
+LOOPED        SCHEDULED RUNNING LOOPED FINISHED CANCELLED
+FINISHED      PENDING SCHEDULED (a retry or a restart)
+CANCELLED     nothing (a cancelled run stays cancelled)
+============  =====================================================================
+
+A task run may only become RUNNING while its flow run is ``Running`` (not ``Cancelling``):
+this is how a cancelled flow run stops its tasks from starting.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prefect_jupyter.engine import state as state_module
+from prefect_jupyter.engine.state_schema import state_from_dict, state_to_dict
+from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database.models import (
+    FlowRun,
+    FlowRunState,
+    TaskRun,
+    TaskRunState,
+    new_id,
+    utcnow,
+)
+from prefect_jupyter.server.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    StaleVersion,
+)
+
+
+class Kind(enum.Enum):
+    """What a state means for the transition table."""
+
+    PENDING = "Pending"
+    SCHEDULED = "Scheduled"
+    SUBMITTED = "Submitted"
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    CANCELLING = "Cancelling"
+    LOOPED = "Looped"
+    FINISHED = "Finished"
+    CANCELLED = "Cancelled"
+
+
+# Most specific class first: a Cancelling is a Running, a Looped and a Cancelled are Finished.
+_KIND_OF_CLASS: tuple[tuple[type, Kind], ...] = (
+    (state_module.Cancelled, Kind.CANCELLED),
+    (state_module.Looped, Kind.LOOPED),
+    (state_module.Finished, Kind.FINISHED),
+    (state_module.Cancelling, Kind.CANCELLING),
+    (state_module.Running, Kind.RUNNING),
+    (state_module.Submitted, Kind.SUBMITTED),
+    (state_module.Queued, Kind.QUEUED),
+    (state_module.Scheduled, Kind.SCHEDULED),
+    (state_module.Pending, Kind.PENDING),
+)
+
+_P, _S, _SUB, _Q, _R, _CING, _L, _F, _C = Kind
+
+#: (from, to) -> why this move exists. A pair missing from the table is refused.
+TRANSITIONS: dict[tuple[Kind, Kind], str] = {
+    **{(_P, to): "start, schedule or skip a run that has not started" for to in
+       (_P, _S, _SUB, _Q, _R, _L, _F, _C)},
+    **{(_S, to): "a scheduled run is due, rescheduled, resumed, skipped or cancelled" for to in
+       (_P, _S, _SUB, _Q, _R, _L, _F, _C)},
+    **{(_SUB, to): "an agent submitted the run; it starts, fails to start, or is rescheduled"
+       for to in (_P, _S, _SUB, _Q, _R, _F, _C)},
+    **{(_Q, to): "a queued run got (or still waits for) a slot" for to in
+       (_P, _S, _SUB, _Q, _R, _F, _C)},
+    (_R, _S): "a running task retries, pauses, or waits for a later start",
+    (_R, _Q): "a running run waits for a concurrency slot",
+    (_R, _R): "a runner confirms the run is running (e.g. after a resubmission)",
+    (_R, _CING): "cancellation was requested while the run was running",
+    (_R, _L): "one iteration of a looping task ended",
+    (_R, _F): "the run ended",
+    (_R, _C): "the run was stopped",
+    (_CING, _CING): "cancellation was requested again",
+    (_CING, _F): "the run ended before the cancellation took effect",
+    (_CING, _C): "the cancellation took effect",
+    (_L, _S): "a looping task waits before its next iteration",
+    (_L, _R): "the next iteration of a looping task starts",
+    (_L, _L): "the next iteration of a looping task ended",
+    (_L, _F): "a looping task ended",
+    (_L, _C): "a looping task was stopped",
+    (_F, _P): "a finished run is restarted",
+    (_F, _S): "a failed task retries, or a finished run is rescheduled",
+}
+
+#: Scheduled-kind states an agent may pick up (a ``Paused`` run waits for a person instead).
+RUNNABLE_SCHEDULED_STATES = ("Scheduled", "Retrying", "Resume", "Queued")
+
+#: The names of the finished state classes, for filters on the ``state`` column.
+FINISHED_STATES = tuple(
+    name
+    for name in state_module.__all__
+    if issubclass(getattr(state_module, name), state_module.Finished)
+)
+
+
+def kind_of(state: state_module.State | str | None) -> Kind | None:
+    """The transition-table kind of a state (or of a state class name); ``None`` for none."""
+    if state is None or (isinstance(state, str) and state not in state_module.__all__):
+        return None
+    cls = getattr(state_module, state, None) if isinstance(state, str) else type(state)
+    if not isinstance(cls, type):
+        return None
+    for base, kind in _KIND_OF_CLASS:
+        if issubclass(cls, base):
+            return kind
+    return None
+
+
+def allowed_targets(current: Kind) -> list[str]:
+    """The kinds a run in ``current`` may move to, for error messages."""
+    return [to.value for (frm, to) in TRANSITIONS if frm is current]
+
+
+def parse_state(data: Any) -> state_module.State:
+    """The engine state ``data`` (``state_to_dict``'s format) describes.
+
+    Raises:
+        InvalidInput: when ``data`` is not such a dict, with what is wrong.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"A state must be a JSON object made by state_to_dict (with a 'type'), not {data!r}."
+        )
+    if kind_of(data.get("type")) is None:
+        known = ", ".join(n for n in state_module.__all__ if kind_of(n) is not None)
+        raise InvalidInput(f"Unknown state type {data.get('type')!r}; expected one of {known}.")
+    try:
+        return state_from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"The state {data.get('type')!r} could not be read: {exc}") from exc
+
+
+def check_transition(run_label: str, current: str | None, new: state_module.State) -> None:
+    """Raise :class:`InvalidTransition` unless ``current`` → ``new`` is in :data:`TRANSITIONS`."""
+    frm, to = kind_of(current), kind_of(new)
+    if frm is None or to is None:
+        return
+    if (frm, to) not in TRANSITIONS:
+        targets = allowed_targets(frm)
+        allowed = f"it can only become {', '.join(targets)}" if targets else "it cannot change"
+        raise InvalidTransition(
+            f"{run_label} is {current}; it cannot become {type(new).__name__} "
+            f"({frm.value} → {to.value} is not an allowed transition: {allowed})."
+        )
+
+
+_RUN_MODELS: dict[str, type[FlowRun] | type[TaskRun]] = {"flow_run": FlowRun, "task_run": TaskRun}
+
+
+def lock_run(session: Session, table: str, run_id: str) -> FlowRun | TaskRun:
+    """Load a run for changing it, locking its row until the transaction ends (PostgreSQL).
+
+    Raises:
+        NotFound: for an unknown id.
+    """
+    model = _RUN_MODELS[table]
+    stmt = dialects.for_update(
+        select(model).where(model.id == run_id), session.get_bind().dialect.name
+    )
+    run = session.execute(stmt).scalar_one_or_none()
+    if run is None:
+        noun = "Flow run" if table == "flow_run" else "Task run"
+        raise NotFound(
+            f"{noun} {run_id} not found: check the id (e.g. with `prefect-jupyter get "
+            f"{'flow-runs' if table == 'flow_run' else 'task-runs'}`)."
+        )
+    return run
+
+
+def set_run_state(
+    session: Session,
+    run: FlowRun | TaskRun,
+    state: state_module.State,
+    serialized: dict[str, Any],
+    version: int | None = None,
+) -> None:
+    """Move ``run`` to ``state`` (see the module docstring for every check).
+
+    Args:
+        run: a row loaded with :func:`lock_run`.
+        state: the parsed new state; ``serialized`` is what is stored for it.
+        version: the version the writer last saw; ``None`` skips the stale-writer check.
+    """
+    label = f"{'Flow run' if isinstance(run, FlowRun) else 'Task run'} {run.id}"
+    if version is not None and version != run.version:
+        raise StaleVersion(
+            f"{label} is at version {run.version}, but this write was based on version "
+            f"{version}: another writer changed the run since it was read. Read the run again "
+            "and decide from its current state."
+        )
+    check_transition(label, run.state, state)
+    if isinstance(run, TaskRun) and kind_of(state) is Kind.RUNNING:
+        _check_flow_run_running(session, run)
+    _write(session, run, state, serialized)
+
+
+def _check_flow_run_running(session: Session, task_run: TaskRun) -> None:
+    flow_run_state = session.execute(
+        select(FlowRun.state).where(FlowRun.id == task_run.flow_run_id)
+    ).scalar_one()
+    if flow_run_state != "Running":
+        raise InvalidTransition(
+            f"Task run {task_run.id} cannot start running: its flow run "
+            f"{task_run.flow_run_id} is {flow_run_state}, not Running. Set the flow run to "
+            "Running first (a cancelled or finished flow run starts no new tasks)."
+        )
+
+
+def _message_text(state: state_module.State) -> str | None:
+    message = state.message
+    return message if message is None or isinstance(message, str) else repr(message)
+
+
+def _write(
+    session: Session, run: FlowRun | TaskRun, state: state_module.State, serialized: dict
+) -> None:
+    now = utcnow()
+    kind = kind_of(state)
+    run.version = (run.version or 0) + 1
+    run.state = type(state).__name__
+    run.state_message = _message_text(state)
+    run.serialized_state = serialized
+    run.state_timestamp = now
+    run.state_start_time = getattr(state, "start_time", None)
+    if kind in (Kind.RUNNING, Kind.LOOPED) and run.start_time is None:
+        run.start_time = now
+    if kind in (Kind.RUNNING, Kind.SUBMITTED):
+        run.heartbeat = now
+    if kind in (Kind.FINISHED, Kind.CANCELLED):
+        run.end_time = now
+    elif kind in (Kind.PENDING, Kind.SCHEDULED, Kind.RUNNING):
+        run.end_time = None
+    history_model, fk = (
+        (FlowRunState, "flow_run_id") if isinstance(run, FlowRun) else (TaskRunState, "task_run_id")
+    )
+    session.add(
+        history_model(
+            **{fk: run.id},
+            state=run.state,
+            message=run.state_message,
+            serialized_state=serialized,
+            start_time=run.state_start_time,
+            timestamp=now,
+            version=run.version,
+        )
+    )
+
+
+def start_new_run(session: Session, run: FlowRun | TaskRun, state: state_module.State) -> None:
+    """Give a run that is being created its first state: version 1 and one history row."""
+    if run.id is None:
+        run.id = new_id()
+    run.version = 0
+    _write(session, run, state, state_to_dict(state))
+
+
+def set_states(
+    session: Session, table: str, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Apply a batch of ``{<table>_id, version, state}`` writes, in order, all or nothing.
+
+    Rows are locked in id order first, so two batches touching the same runs cannot deadlock.
+
+    Returns:
+        one ``{"id", "status": "SUCCESS", "message": None}`` per item.
+    """
+    id_key = f"{table}_id"
+    runs = {run_id: lock_run(session, table, run_id) for run_id in sorted({i[id_key] for i in items})}
+    results = []
+    for item in items:
+        run = runs[item[id_key]]
+        serialized = item["state"]
+        state = parse_state(serialized)
+        set_run_state(session, run, state, serialized, item.get("version"))
+        if table == "flow_run" and kind_of(state) is Kind.CANCELLED:
+            cancel_unfinished_task_runs(session, run.id)
+        results.append({"id": run.id, "status": "SUCCESS", "message": None})
+    session.flush()
+    return results
+
+
+def cancel_unfinished_task_runs(session: Session, flow_run_id: str) -> None:
+    """Set every task run of a cancelled flow run that has not finished to ``Cancelled``."""
+    task_runs = session.execute(
+        dialects.for_update(
+            select(TaskRun).where(
+                TaskRun.flow_run_id == flow_run_id,
+                TaskRun.state.not_in(FINISHED_STATES) | TaskRun.state.is_(None),
+            ),
+            session.get_bind().dialect.name,
+        )
+    ).scalars()
+    for task_run in task_runs:
+        state = state_module.Cancelled("Flow run was cancelled")
+        _write(session, task_run, state, state_to_dict(state))

@@ -1,0 +1,126 @@
+"""Task runs: looking them up for a runner (creating mapped children on demand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from prefect_jupyter.engine.state import Pending
+from prefect_jupyter.engine.state_schema import state_to_dict
+from prefect_jupyter.server.api.common import get_or_404
+from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database.models import (
+    FlowRun,
+    Task,
+    TaskRun,
+    TaskRunState,
+    new_id,
+    utcnow,
+)
+from prefect_jupyter.server.errors import InvalidInput
+
+
+def _info(run: TaskRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "version": run.version,
+        "state": run.state,
+        "serialized_state": run.serialized_state,
+    }
+
+
+def get_task_run_info(session: Session, task_run_id: str) -> dict[str, Any]:
+    """``{id, version, state, serialized_state}`` of a task run."""
+    return _info(get_or_404(session, TaskRun, task_run_id))
+
+
+def _find(session: Session, flow_run_id: str, task_id: str, map_index: int) -> TaskRun | None:
+    return session.execute(
+        select(TaskRun).where(
+            TaskRun.flow_run_id == flow_run_id,
+            TaskRun.task_id == task_id,
+            TaskRun.map_index == map_index,
+        )
+    ).scalar_one_or_none()
+
+
+def get_or_create_task_run_info(
+    session: Session, flow_run_id: str, task_id: str, map_index: int | None = -1
+) -> dict[str, Any]:
+    """The task run of ``task_id`` at ``map_index`` in a flow run, created ``Pending`` if new.
+
+    Mapped children (``map_index >= 0``) are created this way the first time a runner asks.
+    Two runners asking at once get the same row (the insert skips an existing one).
+
+    Raises:
+        NotFound: unknown flow run or task.
+        InvalidInput: a task of another flow, or a map index below -1.
+    """
+    map_index = -1 if map_index is None else map_index
+    if map_index < -1:
+        raise InvalidInput(f"map_index must be -1 (not mapped) or a child's index, not {map_index}.")
+    found = _find(session, flow_run_id, task_id, map_index)
+    if found is not None:
+        return _info(found)
+    flow_run = get_or_404(session, FlowRun, flow_run_id)
+    task = get_or_404(session, Task, task_id)
+    if task.flow_id != flow_run.flow_id:
+        raise InvalidInput(
+            f"Task {task_id} ({task.slug!r}) belongs to flow {task.flow_id}, but flow run "
+            f"{flow_run_id} runs flow {flow_run.flow_id}: use the ids of that flow's tasks."
+        )
+    state = Pending("Task run created")
+    serialized = state_to_dict(state)
+    now = utcnow()
+    run_id = new_id()
+    insert = dialects.insert_ignoring_conflicts(TaskRun, session.get_bind().dialect.name)
+    # RETURNING yields no row when the insert was skipped (rowcount is not reliable for that)
+    inserted = session.execute(
+        insert.values(
+            id=run_id, flow_run_id=flow_run_id, task_id=task_id, map_index=map_index,
+            cache_key=task.cache_key, version=1, state="Pending", state_message=state.message,
+            serialized_state=serialized, state_timestamp=now,
+        ).returning(TaskRun.id)
+    ).scalar()
+    if inserted is not None:
+        session.add(
+            TaskRunState(task_run_id=run_id, state="Pending", message=state.message,
+                         serialized_state=serialized, timestamp=now, version=1)
+        )
+        session.flush()
+    found = _find(session, flow_run_id, task_id, map_index)
+    assert found is not None
+    return _info(found)
+
+
+def mapped_children(session: Session, task_run_id: str) -> dict[str, Any]:
+    """Summary of the mapped children of a (parent) task run.
+
+    Returns:
+        ``{"min_start_time", "max_end_time", "state_counts": {state: count}}`` over the task
+        runs of the same task in the same flow run with ``map_index >= 0``.
+    """
+    parent = get_or_404(session, TaskRun, task_run_id)
+    rows = session.execute(
+        select(
+            TaskRun.state,
+            func.count(),
+            func.min(TaskRun.start_time),
+            func.max(TaskRun.end_time),
+        )
+        .where(
+            TaskRun.flow_run_id == parent.flow_run_id,
+            TaskRun.task_id == parent.task_id,
+            TaskRun.map_index >= 0,
+        )
+        .group_by(TaskRun.state)
+    ).all()
+    starts = [row[2] for row in rows if row[2] is not None]
+    ends = [row[3] for row in rows if row[3] is not None]
+    return {
+        "min_start_time": min(starts, default=None),
+        "max_end_time": max(ends, default=None),
+        "state_counts": {row[0]: row[1] for row in rows},
+    }

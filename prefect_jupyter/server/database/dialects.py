@@ -1,0 +1,274 @@
+"""Every difference between SQLite and PostgreSQL that the server cares about, in one place.
+
+The rest of the server writes dialect-neutral SQLAlchemy and calls these helpers where the two
+databases differ:
+
+- **Column types**: :data:`JSONType` (``JSON`` on SQLite, ``JSONB`` on PostgreSQL) and
+  :class:`UTCDateTime` (``timestamptz`` on PostgreSQL; naive UTC text on SQLite, which has no
+  time zones — values always come back as aware UTC datetimes).
+- **Connection setup**: :func:`configure_sqlite` turns on WAL, ``busy_timeout``, foreign keys,
+  and makes transactions explicit so a write transaction can start with ``BEGIN IMMEDIATE``.
+- **Locking**: PostgreSQL has row locks (``SELECT ... FOR UPDATE [SKIP LOCKED]``) and advisory
+  locks; SQLite has one writer at a time (the server also serializes its own writers, see
+  ``engine.py``), so :func:`for_update` and :func:`advisory_lock` do nothing there.
+- **Upserts**: :func:`insert_ignoring_conflicts` (``ON CONFLICT DO NOTHING`` in both dialects,
+  built with each dialect's own ``insert``).
+- **Text matching**: ``LIKE`` is case-sensitive on PostgreSQL but not on SQLite, so
+  :func:`like` uses ``GLOB`` there; :func:`ilike` is ``ILIKE`` / ``lower() LIKE lower()``.
+- **JSON operators**: containment, key tests and equality (``@>``, ``<@``, ``?`` on JSONB;
+  ``json_each`` / ``json_extract`` on SQLite), e.g. for run labels.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    Select,
+    and_,
+    cast,
+    event,
+    exists,
+    func,
+    literal,
+    not_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+POSTGRESQL = "postgresql"
+SQLITE = "sqlite"
+
+#: JSON documents: JSONB on PostgreSQL (indexable, with containment operators), JSON elsewhere.
+#: Python ``None`` is stored as SQL NULL (not a JSON ``null``), so ``IS NULL`` finds it.
+JSONType = JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), POSTGRESQL)
+
+#: Milliseconds a SQLite connection waits for another process's write lock before failing.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(TypeDecorator[datetime.datetime]):
+    """A timestamp stored in UTC and always returned time-zone aware (UTC).
+
+    A naive datetime given to the database is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        value = value.astimezone(datetime.UTC)
+        # SQLite stores text; keep it naive so every stored value sorts the same way
+        return value.replace(tzinfo=None) if dialect.name == SQLITE else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC)
+
+
+# -- connections -------------------------------------------------------------------------------
+def configure_sqlite(engine: Engine) -> None:
+    """Set up every new SQLite connection of ``engine`` for a multi-threaded server.
+
+    WAL lets readers work while one writer writes; ``busy_timeout`` makes a connection wait for
+    a lock held by another process instead of failing at once; foreign keys are off by default
+    in SQLite. Python's sqlite3 module opens transactions lazily and only before DML, so it is
+    switched to autocommit and SQLAlchemy's ``begin`` emits ``BEGIN`` itself: ``BEGIN
+    IMMEDIATE`` for connections carrying the ``sqlite_immediate`` execution option (writers
+    take the write lock up front, so two writers never deadlock on a lock upgrade).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# -- locking -----------------------------------------------------------------------------------
+def for_update(
+    stmt: Select, dialect_name: str, skip_locked: bool = False, of: Any = None
+) -> Select:
+    """``stmt`` locking the rows it reads until the transaction ends (PostgreSQL only).
+
+    ``skip_locked`` leaves out rows another transaction holds locked instead of waiting for
+    them; ``of`` limits the lock to one table's rows. On SQLite the whole database has one
+    writer at a time, so there is nothing to add.
+    """
+    if dialect_name == POSTGRESQL:
+        return stmt.with_for_update(skip_locked=skip_locked, of=of)
+    return stmt
+
+
+def advisory_lock(executor: Session | Connection, key: str) -> None:
+    """Serialize transactions that use the same ``key`` until this transaction ends.
+
+    Used where a check-then-insert must not interleave (two registrations of the same flow
+    picking the same version number, two servers migrating one database). PostgreSQL: a
+    transaction-level advisory lock on a hash of ``key``. SQLite: writers are already
+    serialized, so nothing to do.
+    """
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    if bind.dialect.name == POSTGRESQL:
+        executor.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def insert_ignoring_conflicts(model: Any, dialect_name: str) -> Any:
+    """An ``INSERT`` into ``model``'s table that skips rows violating a unique constraint."""
+    module = postgresql if dialect_name == POSTGRESQL else sqlite
+    return module.insert(model).on_conflict_do_nothing()
+
+
+# -- text matching -----------------------------------------------------------------------------
+def _like_to_glob(pattern: str) -> str:
+    """Translate a SQL ``LIKE`` pattern (``\\`` escapes) to an SQLite ``GLOB`` pattern."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            nxt = next(chars, "\\")
+            out.append(f"[{nxt}]" if nxt in "*?[" else nxt)
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        elif char in "*?[":
+            out.append(f"[{char}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def like(column: Any, pattern: str, dialect_name: str) -> ColumnElement[bool]:
+    """Case-sensitive ``LIKE`` (SQLite's ``LIKE`` ignores ASCII case, its ``GLOB`` does not)."""
+    if dialect_name == SQLITE:
+        return column.op("GLOB", is_comparison=True)(_like_to_glob(pattern))
+    return column.like(pattern)
+
+
+def ilike(column: Any, pattern: str, dialect_name: str) -> ColumnElement[bool]:
+    """Case-insensitive ``LIKE`` (SQLAlchemy renders ``lower(x) LIKE lower(y)`` on SQLite)."""
+    return column.ilike(pattern)
+
+
+# -- JSON --------------------------------------------------------------------------------------
+def _json_literal(value: Any) -> Any:
+    return literal(json.dumps(value))
+
+
+def _sqlite_json_values(source: Any, alias: str) -> Any:
+    """``json_each(source)`` as a table with a ``value`` column."""
+    return func.json_each(source).table_valued("value", "key").alias(alias)
+
+
+def json_contains(column: Any, value: Any, dialect_name: str) -> ColumnElement[bool]:
+    """The JSON document in ``column`` contains ``value`` (Hasura's ``_contains``, JSONB ``@>``).
+
+    On SQLite: a list contains a list when every wanted element is one of its elements; an
+    object contains an object when every wanted key has an equal value (compared as JSON).
+    """
+    if dialect_name == POSTGRESQL:
+        return column.op("@>", is_comparison=True)(cast(_json_literal(value), postgresql.JSONB))
+    if isinstance(value, list):
+        have = _sqlite_json_values(column, "have")
+        want = _sqlite_json_values(_json_literal(value), "want")
+        missing = select(want.c.value).where(want.c.value.not_in(select(have.c.value)))
+        return and_(func.json_type(column) == "array", not_(exists(missing)))
+    if isinstance(value, dict):
+        conditions = [func.json_type(column) == "object"]
+        for key, wanted in value.items():
+            path = f"$.{json.dumps(str(key))}"
+            conditions.append(
+                func.json(func.json_extract(column, path)) == func.json(json.dumps(wanted))
+                if isinstance(wanted, (dict, list))
+                else func.json_extract(column, path) == wanted
+            )
+        return and_(*conditions)
+    return json_equals(column, value, dialect_name)
+
+
+def json_contained_in(column: Any, value: Any, dialect_name: str) -> ColumnElement[bool]:
+    """Every element of the JSON list in ``column`` is in the list ``value`` (JSONB ``<@``)."""
+    if dialect_name == POSTGRESQL:
+        return column.op("<@", is_comparison=True)(cast(_json_literal(value), postgresql.JSONB))
+    if not isinstance(value, list):
+        return json_equals(column, value, dialect_name)
+    have = _sqlite_json_values(column, "have")
+    extra = select(have.c.value).where(have.c.value.not_in(value)) if value else select(have.c.value)
+    return and_(func.json_type(column) == "array", not_(exists(extra)))
+
+
+def json_has_key(column: Any, key: str, dialect_name: str) -> ColumnElement[bool]:
+    """The JSON object in ``column`` has ``key`` (JSONB ``?``)."""
+    if dialect_name == POSTGRESQL:
+        return column.op("?", is_comparison=True)(literal(key))
+    return and_(
+        func.json_type(column) == "object",
+        func.json_type(column, f"$.{json.dumps(key)}").is_not(None),
+    )
+
+
+def json_equals(column: Any, value: Any, dialect_name: str) -> ColumnElement[bool]:
+    """The JSON document in ``column`` equals ``value``."""
+    if dialect_name == POSTGRESQL:
+        return column == cast(_json_literal(value), postgresql.JSONB)
+    return func.json(column) == func.json(json.dumps(value))
+
+
+def json_is_null(column: Any, is_null: bool, dialect_name: str) -> ColumnElement[bool]:
+    """SQL NULL or a JSON ``null`` (both mean "no value" to a user)."""
+    kind = func.jsonb_typeof(column) if dialect_name == POSTGRESQL else func.json_type(column)
+    empty = column.is_(None) | (kind == "null")
+    return empty if is_null else not_(empty)
+
+
+def labels_subset_of(column: Any, labels: list[str], dialect_name: str) -> ColumnElement[bool]:
+    """Every label in the JSON list ``column`` is one of ``labels`` (empty or NULL: always)."""
+    contained = json_contained_in(column, sorted(set(labels)), dialect_name)
+    return column.is_(None) | contained
+
+
+__all__ = [
+    "JSONType",
+    "UTCDateTime",
+    "configure_sqlite",
+    "for_update",
+    "advisory_lock",
+    "insert_ignoring_conflicts",
+    "like",
+    "ilike",
+    "json_contains",
+    "json_contained_in",
+    "json_has_key",
+    "json_equals",
+    "json_is_null",
+    "labels_subset_of",
+]

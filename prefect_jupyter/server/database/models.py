@@ -1,0 +1,345 @@
+"""The server's tables as SQLAlchemy 2 typed models (Prefect Server 1's names).
+
+Conventions:
+    - ids are UUID strings (``str(uuid4())``), made in Python so both databases agree;
+    - timestamps are aware UTC datetimes (:class:`~.dialects.UTCDateTime`);
+    - JSON documents use :data:`~.dialects.JSONType` (JSONB on PostgreSQL);
+    - relationships are ``lazy="raise"``: every read says what it loads, so no query silently
+      turns into one query per row;
+    - child rows are removed by the database (``ON DELETE CASCADE``), so deleting a flow with
+      ``DELETE`` removes its tasks, edges, runs, states and logs in one statement.
+
+A run's current state is kept on its row (``state``, ``state_message``, ``serialized_state``,
+``state_timestamp``, ``state_start_time``, ``version``); ``flow_run_state`` / ``task_run_state``
+hold the history, one row per accepted state, written by ``server/api/states.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from prefect_jupyter.server.database.dialects import JSONType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s__%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s__%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s__%(constraint_name)s",
+    "fk": "fk_%(table_name)s__%(column_0_name)s__%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime.datetime:
+    """The current time, aware, in UTC."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+def new_id() -> str:
+    """A new row id."""
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the constraint naming convention and the shared column types."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime.datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+        Any: JSONType,
+    }
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(36), primary_key=True, default=new_id)
+
+
+def _fk(
+    target: str, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True
+) -> Mapped[Any]:
+    # index=False where a composite index or unique constraint already starts with the column
+    return mapped_column(
+        String(36), ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+    )
+
+
+def _created() -> Mapped[datetime.datetime]:
+    return mapped_column(default=utcnow)
+
+
+def _updated() -> Mapped[datetime.datetime]:
+    return mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _children(target: str, back: str, **kwargs: Any) -> Any:
+    return relationship(
+        target, back_populates=back, lazy="raise", passive_deletes=True, **kwargs
+    )
+
+
+def _parent(target: str, back: str | None, **kwargs: Any) -> Any:
+    return relationship(target, back_populates=back, lazy="raise", **kwargs)
+
+
+class Project(Base):
+    """A named group of flows."""
+
+    __tablename__ = "project"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime.datetime] = _created()
+    updated: Mapped[datetime.datetime] = _updated()
+
+    flows: Mapped[list[Flow]] = _children("Flow", "project")
+
+
+class Flow(Base):
+    """One registered version of a flow; versions of one flow share ``version_group_id``."""
+
+    __tablename__ = "flow"
+    __table_args__ = (
+        UniqueConstraint("version_group_id", "version"),
+        Index(None, "project_id", "name"),
+    )
+
+    id: Mapped[str] = _id()
+    project_id: Mapped[str] = _fk("project.id", index=False)
+    name: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int]
+    # looked up through the (version_group_id, version) unique constraint's index
+    version_group_id: Mapped[str] = mapped_column(String(255))
+    archived: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    core_version: Mapped[str | None] = mapped_column(String(64))
+    serialized_flow: Mapped[dict[str, Any] | None]
+    parameters: Mapped[list[Any] | None]
+    schedule: Mapped[dict[str, Any] | None]
+    is_schedule_active: Mapped[bool] = mapped_column(default=False)
+    labels: Mapped[list[Any] | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    created: Mapped[datetime.datetime] = _created()
+    updated: Mapped[datetime.datetime] = _updated()
+
+    project: Mapped[Project] = _parent("Project", "flows")
+    tasks: Mapped[list[Task]] = _children("Task", "flow")
+    edges: Mapped[list[Edge]] = _children("Edge", "flow")
+    flow_runs: Mapped[list[FlowRun]] = _children("FlowRun", "flow")
+
+
+class Task(Base):
+    """A task of a registered flow (parameters are tasks too, as in Prefect)."""
+
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("flow_id", "slug"),)
+
+    id: Mapped[str] = _id()
+    flow_id: Mapped[str] = _fk("flow.id")
+    name: Mapped[str | None] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any] | None]
+    max_retries: Mapped[int] = mapped_column(default=0)
+    retry_delay: Mapped[float | None]
+    trigger: Mapped[str | None] = mapped_column(String(255))
+    mapped: Mapped[bool] = mapped_column(default=False)
+    is_reference_task: Mapped[bool] = mapped_column(default=False)
+    is_root_task: Mapped[bool] = mapped_column(default=False)
+    is_terminal_task: Mapped[bool] = mapped_column(default=False)
+    auto_generated: Mapped[bool] = mapped_column(default=False)
+    cache_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    created: Mapped[datetime.datetime] = _created()
+
+    flow: Mapped[Flow] = _parent("Flow", "tasks")
+    upstream_edges: Mapped[list[Edge]] = _children(
+        "Edge", "downstream_task", foreign_keys="Edge.downstream_task_id"
+    )
+    downstream_edges: Mapped[list[Edge]] = _children(
+        "Edge", "upstream_task", foreign_keys="Edge.upstream_task_id"
+    )
+    task_runs: Mapped[list[TaskRun]] = _children("TaskRun", "task")
+
+
+class Edge(Base):
+    """A dependency between two tasks of a flow (``key``: the downstream argument name)."""
+
+    __tablename__ = "edge"
+
+    id: Mapped[str] = _id()
+    flow_id: Mapped[str] = _fk("flow.id")
+    upstream_task_id: Mapped[str] = _fk("task.id")
+    downstream_task_id: Mapped[str] = _fk("task.id")
+    key: Mapped[str | None] = mapped_column(String(255))
+    mapped: Mapped[bool] = mapped_column(default=False)
+    flattened: Mapped[bool] = mapped_column(default=False)
+
+    flow: Mapped[Flow] = _parent("Flow", "edges")
+    upstream_task: Mapped[Task] = _parent(
+        "Task", "downstream_edges", foreign_keys=[upstream_task_id]
+    )
+    downstream_task: Mapped[Task] = _parent(
+        "Task", "upstream_edges", foreign_keys=[downstream_task_id]
+    )
+
+
+class Agent(Base):
+    """An agent that asked for work (filled by the agent, issue 6)."""
+
+    __tablename__ = "agent"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str | None] = mapped_column(String(255))
+    labels: Mapped[list[Any] | None]
+    core_version: Mapped[str | None] = mapped_column(String(64))
+    last_queried: Mapped[datetime.datetime | None]
+    created: Mapped[datetime.datetime] = _created()
+
+    flow_runs: Mapped[list[FlowRun]] = _parent("FlowRun", "agent")
+
+
+class _RunStateColumns:
+    """The current-state columns shared by flow runs and task runs."""
+
+    state: Mapped[str | None] = mapped_column(String(64))
+    state_message: Mapped[str | None] = mapped_column(Text)
+    state_timestamp: Mapped[datetime.datetime | None]
+    state_start_time: Mapped[datetime.datetime | None]
+    serialized_state: Mapped[dict[str, Any] | None]
+    start_time: Mapped[datetime.datetime | None]
+    end_time: Mapped[datetime.datetime | None]
+    version: Mapped[int] = mapped_column(default=0)
+    heartbeat: Mapped[datetime.datetime | None]
+
+
+class FlowRun(_RunStateColumns, Base):
+    """One run of a flow."""
+
+    __tablename__ = "flow_run"
+    __table_args__ = (
+        Index(None, "state", "scheduled_start_time"),
+        Index(None, "state", "state_start_time"),
+        Index(None, "idempotency_key"),
+    )
+
+    id: Mapped[str] = _id()
+    flow_id: Mapped[str] = _fk("flow.id")
+    name: Mapped[str | None] = mapped_column(String(255))
+    parameters: Mapped[dict[str, Any] | None]
+    context: Mapped[dict[str, Any] | None]
+    labels: Mapped[list[Any] | None]
+    scheduled_start_time: Mapped[datetime.datetime]
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    auto_scheduled: Mapped[bool] = mapped_column(default=False)
+    agent_id: Mapped[str | None] = _fk("agent.id", nullable=True, ondelete="SET NULL")
+    times_resurrected: Mapped[int] = mapped_column(default=0)
+    created: Mapped[datetime.datetime] = _created()
+    updated: Mapped[datetime.datetime] = _updated()
+
+    flow: Mapped[Flow] = _parent("Flow", "flow_runs")
+    agent: Mapped[Agent | None] = _parent("Agent", "flow_runs")
+    task_runs: Mapped[list[TaskRun]] = _children("TaskRun", "flow_run")
+    logs: Mapped[list[Log]] = _children("Log", "flow_run")
+    states: Mapped[list[FlowRunState]] = _children("FlowRunState", "flow_run")
+
+
+class TaskRun(_RunStateColumns, Base):
+    """One run of a task in a flow run (``map_index`` -1: not a mapped child)."""
+
+    __tablename__ = "task_run"
+    __table_args__ = (
+        UniqueConstraint("flow_run_id", "task_id", "map_index"),
+        Index(None, "state", "state_start_time"),
+    )
+
+    id: Mapped[str] = _id()
+    flow_run_id: Mapped[str] = _fk("flow_run.id", index=False)
+    task_id: Mapped[str] = _fk("task.id")
+    map_index: Mapped[int] = mapped_column(default=-1)
+    name: Mapped[str | None] = mapped_column(String(255))
+    cache_key: Mapped[str | None] = mapped_column(String(255), index=True)
+    created: Mapped[datetime.datetime] = _created()
+    updated: Mapped[datetime.datetime] = _updated()
+
+    flow_run: Mapped[FlowRun] = _parent("FlowRun", "task_runs")
+    task: Mapped[Task] = _parent("Task", "task_runs")
+    logs: Mapped[list[Log]] = _children("Log", "task_run")
+    states: Mapped[list[TaskRunState]] = _children("TaskRunState", "task_run")
+
+
+class _StateHistoryColumns:
+    state: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    serialized_state: Mapped[dict[str, Any] | None]
+    start_time: Mapped[datetime.datetime | None]
+    timestamp: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int]
+
+
+class FlowRunState(_StateHistoryColumns, Base):
+    """One accepted state of a flow run (its history, oldest first by ``version``)."""
+
+    __tablename__ = "flow_run_state"
+    __table_args__ = (Index(None, "flow_run_id", "version"),)
+
+    id: Mapped[str] = _id()
+    flow_run_id: Mapped[str] = _fk("flow_run.id", index=False)
+
+    flow_run: Mapped[FlowRun] = _parent("FlowRun", "states")
+
+
+class TaskRunState(_StateHistoryColumns, Base):
+    """One accepted state of a task run."""
+
+    __tablename__ = "task_run_state"
+    __table_args__ = (Index(None, "task_run_id", "version"),)
+
+    id: Mapped[str] = _id()
+    task_run_id: Mapped[str] = _fk("task_run.id", index=False)
+
+    task_run: Mapped[TaskRun] = _parent("TaskRun", "states")
+
+
+class Log(Base):
+    """A log record of a flow run (and, when ``task_run_id`` is set, of one of its task runs)."""
+
+    __tablename__ = "log"
+    __table_args__ = (Index(None, "flow_run_id", "timestamp"),)
+
+    id: Mapped[str] = _id()
+    flow_run_id: Mapped[str] = _fk("flow_run.id", index=False)
+    task_run_id: Mapped[str | None] = _fk("task_run.id", nullable=True)
+    timestamp: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    level: Mapped[str] = mapped_column(String(16), default="INFO")
+    name: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str | None] = mapped_column(Text)
+    info: Mapped[dict[str, Any] | None]
+
+    flow_run: Mapped[FlowRun] = _parent("FlowRun", "logs")
+    task_run: Mapped[TaskRun | None] = _parent("TaskRun", "logs")
+
+
+#: Every table the GraphQL API exposes, by table name.
+MODELS: dict[str, type[Base]] = {
+    model.__tablename__: model
+    for model in (
+        Project,
+        Flow,
+        Task,
+        Edge,
+        FlowRun,
+        TaskRun,
+        FlowRunState,
+        TaskRunState,
+        Log,
+        Agent,
+    )
+}

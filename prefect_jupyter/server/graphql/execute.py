@@ -1,0 +1,177 @@
+"""Running one GraphQL request: parse, validate, execute in one transaction, format errors.
+
+The operation type decides the transaction: a query reads in a plain transaction; a mutation
+runs in a write transaction that is committed only when every field succeeded — like Hasura,
+the mutation fields of one request succeed or fail together, so an error part-way leaves the
+database as it was (the response then has ``"data": null`` and the errors).
+
+Status codes: 400 for a request that is not a GraphQL request at all (not JSON, no query,
+syntax errors, fields the schema lacks), 200 for everything that executed (even with errors in
+``errors``), 500 for a database failure while committing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ariadne import load_schema_from_path, make_executable_schema
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from prefect_jupyter.server.database.engine import Database
+from prefect_jupyter.server.errors import ApiError
+from prefect_jupyter.server.graphql.context import RequestContext
+from prefect_jupyter.server.graphql.mutations import mutation
+from prefect_jupyter.server.graphql.queries import query
+from prefect_jupyter.server.graphql.scalars import scalar_types
+from prefect_jupyter.server.graphql.tables import table_bindables
+from prefect_jupyter.utilities.logging import get_logger
+
+logger = get_logger("server")
+
+
+@lru_cache(maxsize=1)
+def build_schema() -> GraphQLSchema:
+    """The executable schema: the packaged SDL files bound to the resolvers."""
+    schema_dir = resources.files("prefect_jupyter.server.graphql") / "schema"
+    with resources.as_file(schema_dir) as path:
+        type_defs = load_schema_from_path(path)
+    objects = table_bindables(query)
+    return make_executable_schema(type_defs, query, mutation, *objects, *scalar_types())
+
+
+def error(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    """One entry of a GraphQL ``errors`` list."""
+    return {"message": message, **extra, "extensions": {"code": code}}
+
+
+def format_error(err: GraphQLError) -> dict[str, Any]:
+    """A GraphQL error as JSON, with an ``extensions.code`` saying what kind it is."""
+    original = err.original_error
+    extra: dict[str, Any] = {}
+    if err.path is not None:
+        extra["path"] = list(err.path)
+    if err.locations:
+        extra["locations"] = [{"line": loc.line, "column": loc.column} for loc in err.locations]
+    if isinstance(original, ApiError):
+        return error(str(original), original.code, **extra)
+    if isinstance(original, IntegrityError):
+        message = (
+            "The database refused the write because it conflicts with existing rows "
+            f"({original.orig}); read the current data and try again."
+        )
+        return error(message, "CONFLICT", **extra)
+    if err.path is None:
+        # raised before any resolver ran: input coercion (a bad UUID, a missing variable...)
+        return error(err.message, "BAD_USER_INPUT", **extra)
+    if original is None:  # graphql-core's own check of a result, e.g. a null non-null field
+        logger.error("GraphQL error at %s: %s", err.path, err.message)
+        return error(err.message, "INTERNAL_SERVER_ERROR", **extra)
+    logger.error("Unexpected error in %s", err.path, exc_info=original)
+    message = f"Internal server error: {type(original).__name__}: {original}"
+    return error(message, "INTERNAL_SERVER_ERROR", **extra)
+
+
+class _RolledBack(Exception):
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+
+def _check_request(payload: Any) -> tuple[str, dict | None, str | None] | dict:
+    if not isinstance(payload, dict):
+        return error(
+            'The request body must be a JSON object: {"query": "...", "variables": {...}}.',
+            "BAD_REQUEST",
+        )
+    text, variables = payload.get("query"), payload.get("variables")
+    operation_name = payload.get("operationName")
+    if not isinstance(text, str) or not text.strip():
+        return error('The request has no "query": send {"query": "{ hello }"}.', "BAD_REQUEST")
+    if variables is not None and not isinstance(variables, dict):
+        return error('"variables" must be a JSON object of name: value.', "BAD_REQUEST")
+    if operation_name is not None and not isinstance(operation_name, str):
+        return error('"operationName" must be a string.', "BAD_REQUEST")
+    return text, variables, operation_name
+
+
+@lru_cache(maxsize=512)
+def _parse_and_validate(text: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """The parsed document and its validation errors, cached by query text.
+
+    Clients send the same few documents over and over (a runner's state writes), and
+    validation costs more than executing a small mutation; documents are never mutated.
+    """
+    document = parse(text)
+    return document, tuple(validate(build_schema(), document))
+
+
+def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, Any]]:
+    """Execute a decoded GraphQL request body; return (HTTP status, response JSON)."""
+    checked = _check_request(payload)
+    if isinstance(checked, dict):
+        return 400, {"errors": [checked]}
+    text, variables, operation_name = checked
+    schema = build_schema()
+    try:
+        document, problems = _parse_and_validate(text)
+    except GraphQLError as exc:
+        return 400, {"errors": [error(exc.message, "GRAPHQL_PARSE_FAILED", **_where(exc))]}
+    if problems:
+        return 400, {"errors": [error(p.message, "GRAPHQL_VALIDATION_FAILED", **_where(p))
+                                for p in problems]}
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        message = (
+            f"No operation named {operation_name!r} in the document."
+            if operation_name
+            else "The document has several operations: say which with \"operationName\"."
+        )
+        return 400, {"errors": [error(message, "BAD_REQUEST")]}
+    if operation.operation is OperationType.SUBSCRIPTION:
+        return 400, {"errors": [error("Subscriptions are not supported.", "BAD_REQUEST")]}
+    writes = operation.operation is OperationType.MUTATION
+    open_session = database.write_session if writes else database.read_session
+    try:
+        with open_session() as session:
+            context = RequestContext(session=session, dialect=database.dialect_name)
+            result = execute_sync(
+                schema, document, context_value=context, variable_values=variables,
+                operation_name=operation_name,
+            )
+            if writes and result.errors:
+                raise _RolledBack(result)
+            body = _body(result.data, result.errors)
+    except _RolledBack as rolled_back:
+        body = _body(None, rolled_back.result.errors)
+    except SQLAlchemyError as exc:
+        logger.exception("Database error")
+        return 500, {"errors": [error(
+            f"The database failed ({type(exc).__name__}: {exc.args[0] if exc.args else exc}); "
+            f"check that {database.display_url} is reachable and try again.",
+            "DATABASE_ERROR",
+        )]}
+    return 200, body
+
+
+def _body(data: Any, errors: list[GraphQLError] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"data": data}
+    if errors:
+        body["errors"] = [format_error(e) for e in errors]
+    return body
+
+
+def _where(err: GraphQLError) -> dict[str, Any]:
+    if not err.locations:
+        return {}
+    return {"locations": [{"line": loc.line, "column": loc.column} for loc in err.locations]}

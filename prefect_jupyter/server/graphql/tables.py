@@ -1,0 +1,118 @@
+"""Resolvers for the Hasura-shaped table queries and the tables' relationship fields.
+
+For every table ``t`` in ``models.MODELS``: ``t(where, order_by, limit, offset)``,
+``t_by_pk(id)`` and ``t_aggregate(where)`` on ``Query``, and on type ``t`` one resolver per
+relationship field (and ``<relationship>_aggregate``), answered by the request's
+:class:`~.loader.Loader`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ariadne import ObjectType, QueryType
+from graphql import GraphQLResolveInfo
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import aliased
+
+from prefect_jupyter.server.database.models import MODELS
+from prefect_jupyter.server.graphql.context import RequestContext
+from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
+
+
+def _prefetch(info: GraphQLResolveInfo, model: type, rows: list[Any]) -> None:
+    context: RequestContext = info.context
+    sets = [n.selection_set for n in info.field_nodes if n.selection_set is not None]
+    context.loader.prefetch(info, model, rows, sets, model.__tablename__)
+
+
+def _list_resolver(model: type) -> Any:
+    def resolve(
+        _obj: Any,
+        info: GraphQLResolveInfo,
+        where: dict | None = None,
+        order_by: list | dict | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        distinct_on: list[str] | None = None,
+    ) -> list[Any]:
+        context: RequestContext = info.context
+        check_paging(limit, offset)
+        condition = where_clause(model, where, context.dialect)
+        orders = order_clauses(model, order_by)
+        if distinct_on:
+            stmt = _first_of_each(model, distinct_on, condition, orders)
+        else:
+            stmt = select(model).where(condition).order_by(*orders)
+        rows = list(context.session.execute(stmt.limit(limit).offset(offset)).scalars())
+        _prefetch(info, model, rows)
+        return rows
+
+    return resolve
+
+
+def _first_of_each(model: type, columns: list[str], condition: Any, orders: list[Any]) -> Any:
+    """Rows of ``model`` matching ``condition``: of each distinct combination of ``columns``,
+    the first by ``orders``; in ``orders`` order (Hasura's ``distinct_on``, portable).
+    """
+    group_rank = func.row_number().over(
+        partition_by=[getattr(model, c) for c in columns], order_by=orders
+    )
+    position = func.row_number().over(order_by=orders)
+    inner = (
+        select(model, group_rank.label("_group_rank"), position.label("_position"))
+        .where(condition)
+        .subquery()
+    )
+    return (
+        select(aliased(model, inner))
+        .where(inner.c._group_rank == 1)
+        .order_by(inner.c._position)
+    )
+
+
+def _by_pk_resolver(model: type) -> Any:
+    def resolve(_obj: Any, info: GraphQLResolveInfo, id: str) -> Any:  # noqa: A002
+        context: RequestContext = info.context
+        row = context.session.get(model, id)
+        if row is not None:
+            _prefetch(info, model, [row])
+        return row
+
+    return resolve
+
+
+def _aggregate_resolver(model: type) -> Any:
+    def resolve(_obj: Any, info: GraphQLResolveInfo, where: dict | None = None) -> dict:
+        context: RequestContext = info.context
+        stmt = select(func.count()).select_from(model).where(
+            where_clause(model, where, context.dialect)
+        )
+        return {"aggregate": {"count": context.session.execute(stmt).scalar_one()}}
+
+    return resolve
+
+
+def _relationship_resolver(model: type) -> Any:
+    def resolve(parent: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        context: RequestContext = info.context
+        return context.loader.resolve(info, parent, model, **args)
+
+    return resolve
+
+
+def table_bindables(query: QueryType) -> list[ObjectType]:
+    """Bind the table queries on ``query``; return one ``ObjectType`` per table."""
+    objects = []
+    for name, model in MODELS.items():
+        query.set_field(name, _list_resolver(model))
+        query.set_field(f"{name}_by_pk", _by_pk_resolver(model))
+        query.set_field(f"{name}_aggregate", _aggregate_resolver(model))
+        obj = ObjectType(name)
+        resolver = _relationship_resolver(model)
+        for rel in inspect(model).relationships:
+            obj.set_field(rel.key, resolver)
+            if rel.uselist:
+                obj.set_field(f"{rel.key}_aggregate", resolver)
+        objects.append(obj)
+    return objects

@@ -1,0 +1,144 @@
+"""``serve``: run the server with uvicorn until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import uvicorn
+
+from prefect_jupyter.utilities.logging import get_logger
+
+logger = get_logger("server")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, api_token: str | None) -> None:
+    """Refuse to listen beyond this machine without an API token.
+
+    Raises:
+        ValueError: ``host`` is not a loopback address and there is no token.
+    """
+    if not api_token and not is_loopback(host):
+        raise ValueError(
+            f"Refusing to listen on {host} without an API token: anyone who can reach it could "
+            "register flows, which ship code to run. Start it with --api-token TOKEN (or set "
+            "PREFECT_JUPYTER__SERVER__API_TOKEN), and give clients the same token; or bind "
+            "127.0.0.1."
+        )
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 4200,
+    database_url: str | None = None,
+    api_token: str | None = None,
+    log_level: str = "warning",
+    ui_port: int | None | Literal["config"] = "config",
+) -> None:
+    """Migrate the database, then serve the API until interrupted (blocking).
+
+    Logs one line with the address once it accepts connections.
+
+    Args:
+        host: address to bind; anything but a loopback address needs ``api_token``.
+        port: TCP port (0: any free port; the log line says which).
+        database_url: SQLAlchemy URL (default: ``config.server.database.url``).
+        api_token: required ``Bearer`` token (default: ``config.server.api_token``, if set).
+        log_level: uvicorn's own log level.
+        ui_port: also serve the web UI (with the API under ``/api``) on this port of the same
+            host, in this process; ``"config"``: config ``server.ui.port`` (8080); ``None`` or
+            0: no UI.
+
+    Raises:
+        ValueError: a non-loopback ``host`` without a token, a bad database URL, or the UI
+            on the API's port.
+    """
+    from prefect_jupyter import config
+    from prefect_jupyter.server.app import create_app
+
+    token = api_token if api_token is not None else (config.server.api_token or None)
+    check_bind(host, token)
+    ui = int(config.server.ui.port if ui_port == "config" else ui_port or 0)
+    if ui and ui == port:
+        raise ValueError(
+            f"The web UI and the API can't share port {ui}: pick another --ui-port "
+            "(or 0 for no UI)."
+        )
+    started = time.perf_counter()
+    app = create_app(database_url, api_token=token)
+    database = app.state.database
+    server = _ReadyServer(
+        uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off"),
+        on_ready=lambda actual_port: logger.info(
+            "prefect_jupyter server ready at http://%s:%d/graphql (database: %s, started in "
+            "%.2f s)", _url_host(host), actual_port, database.display_url,
+            time.perf_counter() - started,
+        ),
+    )
+    servers = [server]
+    if ui:
+        servers.append(_ui_server(app, host, ui, log_level))
+    try:
+        if len(servers) == 1:
+            server.run()
+        else:
+            asyncio.run(_serve_together(servers))
+    finally:
+        database.dispose()
+
+
+def _ui_server(api_app: Any, host: str, ui_port: int, log_level: str) -> Any:
+    """A uvicorn server for the web UI, which mounts the same API app under ``/api``."""
+    from prefect_jupyter.ui.app import LOOPBACK_HOSTS, create_ui_app
+
+    ui_app = create_ui_app(api_app, allowed_hosts=LOOPBACK_HOSTS if is_loopback(host) else None)
+    return _ReadyServer(
+        uvicorn.Config(ui_app, host=host, port=ui_port, log_level=log_level, lifespan="off"),
+        on_ready=lambda actual_port: logger.info(
+            "prefect_jupyter UI ready at http://%s:%d", _url_host(host), actual_port
+        ),
+    )
+
+
+async def _serve_together(servers: list[Any]) -> None:
+    """Run uvicorn servers on one event loop; when one stops (Ctrl-C, SIGTERM, a failed
+    bind), the others stop too."""
+
+    async def run(server: Any) -> None:
+        try:
+            await server.serve()
+        finally:
+            for other in servers:
+                other.should_exit = True
+
+    await asyncio.gather(*(run(s) for s in servers))
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+class _ReadyServer(uvicorn.Server):
+    """uvicorn's server, calling ``on_ready(port)`` once its socket listens."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[int], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_ready(self.servers[0].sockets[0].getsockname()[1])

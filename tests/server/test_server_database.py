@@ -1,0 +1,190 @@
+"""The database layer: migrations on an empty database, SQLite's setup (WAL, foreign keys,
+one writer path), UTC timestamps, URLs, and transactions that write nothing on error."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+from prefect_jupyter.server.database.engine import Database, normalize_url
+from prefect_jupyter.server.database.migrate import (
+    HEAD_REVISION,
+    current_revision,
+    script_head_revision,
+    upgrade_database,
+)
+from prefect_jupyter.server.database.models import MODELS, Base, Project
+
+TABLES = {"project", "flow", "task", "edge", "flow_run", "task_run", "flow_run_state",
+          "task_run_state", "log", "agent"}
+
+
+@pytest.fixture
+def database(empty_database_url):
+    db = Database(empty_database_url)
+    yield db
+    db.dispose()
+
+
+def test_migrations_create_every_table_on_an_empty_database(database):
+    assert current_revision(database) is None
+    upgrade_database(database)
+    with database.engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+    assert TABLES | {"alembic_version"} == tables
+    assert current_revision(database) == HEAD_REVISION
+    upgrade_database(database)  # a second start changes nothing
+    assert current_revision(database) == HEAD_REVISION
+
+
+def test_the_migrated_schema_matches_the_models(database):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    upgrade_database(database)
+    with database.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_head_revision_constant_is_the_newest_script():
+    assert script_head_revision() == HEAD_REVISION
+
+
+def test_the_indexes_the_queries_need_exist(database):
+    upgrade_database(database)
+    with database.engine.connect() as connection:
+        inspector = inspect(connection)
+        indexes = {t: [tuple(i["column_names"]) for i in inspector.get_indexes(t)] for t in TABLES}
+        uniques = {t: [tuple(u["column_names"]) for u in inspector.get_unique_constraints(t)]
+                   for t in TABLES}
+    assert ("state", "scheduled_start_time") in indexes["flow_run"]
+    assert ("state", "state_start_time") in indexes["flow_run"]
+    assert ("flow_run_id", "timestamp") in indexes["log"]
+    assert ("flow_run_id", "task_id", "map_index") in uniques["task_run"]
+    assert ("version_group_id", "version") in uniques["flow"]
+
+
+def test_timestamps_come_back_aware_in_utc(database):
+    upgrade_database(database)
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    with database.write_session() as session:
+        aware = Project(name="aware", created=datetime.datetime(2024, 5, 1, 14, tzinfo=plus_two))
+        naive = Project(name="naive", created=datetime.datetime(2024, 5, 1, 12))
+        session.add_all([aware, naive])
+    with database.read_session() as session:
+        rows = dict(session.execute(select(Project.name, Project.created)).all())
+    expected = datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.UTC)
+    assert rows == {"aware": expected, "naive": expected}
+    assert rows["aware"].tzinfo == datetime.UTC
+
+
+def test_a_failing_write_session_writes_nothing(database):
+    upgrade_database(database)
+    with pytest.raises(RuntimeError), database.write_session() as session:
+        session.add(Project(name="half"))
+        session.flush()
+        raise RuntimeError("boom")
+    with database.read_session() as session:
+        assert session.execute(select(Project)).first() is None
+
+
+def test_every_model_is_exposed():
+    assert set(MODELS) == TABLES
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'server.db'}")
+    try:
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert (tmp_path / "nested" / "dir" / "server.db").exists()
+    finally:
+        db.dispose()
+
+
+def test_sqlite_writers_in_many_threads_never_see_database_is_locked(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    upgrade_database(db)
+    failures: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(20):
+                with db.write_session() as session:
+                    count = session.execute(text("SELECT count(*) FROM project")).scalar()
+                    session.add(Project(name=f"p-{worker}-{i}", description=str(count)))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failures == []
+        with db.read_session() as session:
+            assert session.execute(text("SELECT count(*) FROM project")).scalar() == 160
+    finally:
+        db.dispose()
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from sqlalchemy import text
+    from prefect_jupyter.server.database.engine import Database
+    from prefect_jupyter.server.database.models import Project
+    db = Database(sys.argv[1])
+    for i in range(15):
+        with db.write_session() as session:
+            session.execute(text("SELECT count(*) FROM project")).scalar()
+            session.add(Project(name=f"{sys.argv[2]}-{i}"))
+    db.dispose()
+    """
+)
+
+
+def test_sqlite_writers_in_two_processes_wait_for_each_other(tmp_path):
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    db = Database(url)
+    upgrade_database(db)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, url, name], stderr=subprocess.PIPE)
+        for name in ("a", "b")
+    ]
+    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+    try:
+        assert [p.returncode for p in procs] == [0, 0], errors
+        with db.read_session() as session:
+            assert session.execute(text("SELECT count(*) FROM project")).scalar() == 30
+    finally:
+        db.dispose()
+
+
+# -- URLs ----------------------------------------------------------------------------------------
+def test_postgresql_urls_use_psycopg_3():
+    assert normalize_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+
+
+def test_sqlite_paths_expand_the_home_directory(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert normalize_url("sqlite:///~/x/server.db").database == str(tmp_path / "x" / "server.db")
+
+
+def test_other_databases_are_refused_with_the_supported_ones_named():
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL, not 'mysql'"):
+        normalize_url("mysql://u@h/db")
+    with pytest.raises(ValueError, match="Cannot parse the database URL"):
+        normalize_url("no url at all")
