@@ -77,9 +77,11 @@ def unload_ipython_extension(ip: Any) -> None:
 def _display_flow(flow: Any) -> None:
     from IPython.display import display
 
+    from prefect_jupyter.jupyter.graph_mime import widget_mime_bundle
     from prefect_jupyter.jupyter.widget import FlowWidget
 
-    display(FlowWidget(flow))
+    # the graph model rides along so the saved notebook shows the graph without a kernel
+    display(widget_mime_bundle(FlowWidget(flow)), raw=True)
 
 
 def _live_hook(ip: Any, settings: PrefectJupyter) -> Any:

@@ -10,28 +10,34 @@ Two parts:
   (``flow.run(observers=[live])`` or ``with events.observe(live):``). Events arrive on executor
   worker threads and on Dask's client loop thread; each one is recorded at once and marks its
   node changed, and a timer thread pushes the changes to the widget at most every
-  ``interval`` seconds (≈ 10 messages a second however many events happen). When the flow run
-  finishes, the last changes are pushed at once. While a run is on, a ``logging.Handler`` on the
+  ``interval`` seconds (≈ 10 messages a second however many events happen), each carrying only
+  the nodes that changed. When the flow run finishes, the last changes are pushed at once. While a run is on, a ``logging.Handler`` on the
   ``prefect_jupyter`` logger keeps each task's last log lines; it is removed when the run ends.
 
 A mapped task is one node: its own state comes from events with ``map_index=None``, its
 ``counts`` from its children's events (latest state of each child, counted by state name), and
-``n_children`` from its ``Mapped`` state (or the children seen so far, if more).
+``n_children`` from its ``Mapped`` state (or the children seen so far, if more). While the run is
+on and any child has not finished, the node (and its details) show ``Running`` rather than the
+parent's ``Mapped``: the task reads as running until its last child ends, then takes ``Mapped``'s
+colour, with the progress bar and counts telling how the children ended.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from prefect_jupyter import engine as engine_package
 from prefect_jupyter.engine.events import StateEvent
-from prefect_jupyter.engine.state import Mapped, State
+from prefect_jupyter.engine.state import Mapped, Running, State
 from prefect_jupyter.viz.model import node_state, short_repr, task_states
 
 __all__ = ["RunTracker", "LiveRun", "Update"]
@@ -70,12 +76,17 @@ class TaskRunRecord:
 
 @dataclass(slots=True)
 class Update:
-    """What one push sends: changed node states, the header, the run state."""
+    """What one push sends: changed node states, the header, the run state.
+
+    ``full`` asks the widget to send every node's state, not only the changed ones: set for an
+    explicit :meth:`LiveRun.flush` (and so when a run ends), unset for the timer's pushes.
+    """
 
     states: dict[str, dict[str, Any]]
     header: dict[str, Any]
     run_state: str
     changed: set[str]
+    full: bool = False
 
 
 class RunTracker:
@@ -158,6 +169,8 @@ class RunTracker:
         if state.is_finished():
             self.ended = event.timestamp
             kind = "end"
+            # mapped nodes showed Running while their children ran: show their own state now
+            self.dirty.update(n for n, k in self.kinds.items() if k == "mapped")
         return kind
 
     def load(self, flow_state: Any) -> None:
@@ -217,15 +230,21 @@ class RunTracker:
             known = state.n_map_states if isinstance(state, Mapped) else 0
             fields["n_children"] = max(known, len(children))
             if isinstance(state, Mapped):
-                finished = (
-                    all(r.state is not None and r.state.is_finished() for r in children.values())
-                    and len(children) >= known
-                )
+                finished = not self._children_unfinished(node, state)
+                if not finished and self.active:
+                    fields.update(state=Running.__name__, color=Running.color)
         if finished:
             self.done.add(node)
         else:
             self.done.discard(node)
         return fields
+
+    def _children_unfinished(self, node: str, state: Mapped) -> bool:
+        """Whether some child of the mapped ``node`` (in ``state``) has not finished yet."""
+        children = self.children.get(node, {})
+        if len(children) < state.n_map_states:
+            return True
+        return any(r.state is None or not r.state.is_finished() for r in children.values())
 
     def run_state(self) -> str:
         """The flow run's state class name, ``""`` before any run."""
@@ -278,6 +297,8 @@ class RunTracker:
                 "children": None,
             }
             if map_index is None and self.kinds[node] == "mapped":
+                if isinstance(state, Mapped) and self.active and self._children_unfinished(node, state):
+                    details.update(state=Running.__name__, color=Running.color)  # as the node shows
                 details["children"] = [
                     {
                         "map_index": index,
@@ -319,7 +340,7 @@ def _state_details(state: State | None) -> dict[str, Any]:
     if state.is_successful() and not isinstance(state, Mapped) and state.has_result:
         result = short_repr(value, RESULT_CHARS)
     elif state.is_failed() and isinstance(value, BaseException):
-        tb = "".join(traceback.format_exception(type(value), value, value.__traceback__))
+        tb = "".join(traceback.format_exception(type(value), value, _user_frames(value.__traceback__)))
         tb = tb if len(tb) <= TRACEBACK_CHARS else "…" + tb[-TRACEBACK_CHARS:]
     return {
         "state": type(state).__name__,
@@ -328,6 +349,16 @@ def _state_details(state: State | None) -> dict[str, Any]:
         "result": result,
         "traceback": tb,
     }
+
+
+def _user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without its leading frames in the engine (the task runner calling the task): the
+    details panel starts at the user's code. All frames are kept if every one is the engine's."""
+    engine = os.path.dirname(engine_package.__file__) + os.sep
+    first = tb
+    while first is not None and first.tb_frame.f_code.co_filename.startswith(engine):
+        first = first.tb_next
+    return first if first is not None else tb
 
 
 class _TaskLogHandler(logging.Handler):
@@ -417,12 +448,13 @@ class LiveRun:
         with self._lock:
             self._timer = None
             self._last_flush = time.monotonic()
-        self.flush()
+        self.flush(full=False)
 
-    def flush(self) -> None:
-        """Push the changes recorded so far now."""
+    def flush(self, full: bool = True) -> None:
+        """Push the changes recorded so far now (with ``full``, asking for every node's state)."""
         with self._flush_lock:
             update = self.tracker.take_update()
+            update.full = full
             self.push(update)
 
     def close(self) -> None:

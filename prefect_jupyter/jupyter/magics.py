@@ -1,5 +1,6 @@
-"""The ``%%task`` and ``%flow`` magics: they parse their line and hand over to
-:mod:`prefect_jupyter.jupyter.cells`. User mistakes become ``UsageError`` (shown without a
+"""The ``%%task`` and ``%flow`` magics: they parse their line and hand over to plain functions
+(:mod:`~prefect_jupyter.jupyter.cells` declares cell tasks, :mod:`~prefect_jupyter.jupyter.runs`
+runs and reruns flows, :mod:`~prefect_jupyter.jupyter.summaries` describes them). User mistakes become ``UsageError`` (shown without a
 traceback); a failed flow run prints its state and failing tasks, not a traceback.
 """
 
@@ -12,8 +13,10 @@ from IPython.core import magic_arguments as ma
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_cell_magic, magics_class
 
-from prefect_jupyter.jupyter import cells
-from prefect_jupyter.jupyter.cells import CellError
+from prefect_jupyter.jupyter import cells, runs, summaries
+from prefect_jupyter.jupyter.cell_names import scan_cell
+from prefect_jupyter.jupyter.cell_runner import run_cell_now
+from prefect_jupyter.jupyter.notebook import CellError, CellSpec, Notebook
 
 __all__ = ["PrefectMagics"]
 
@@ -66,7 +69,7 @@ def _parse_with_assignments(func: Any, line: str) -> tuple[Any, dict[str, Any]]:
         raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see %flow?).")
     items = [*args.assignments, *extra]
     try:
-        return args, cells.parse_assignments(items)
+        return args, runs.parse_assignments(items)
     except CellError as exc:
         raise UsageError(str(exc)) from None
 
@@ -129,10 +132,10 @@ def task_options(args: Any) -> dict[str, Any]:
 class PrefectMagics(Magics):
     """``%%task`` and ``%flow``/``%%flow``: notebook cells as tasks and flows."""
 
-    def __init__(self, shell: Any, settings: Any, notebook: cells.Notebook | None = None) -> None:
+    def __init__(self, shell: Any, settings: Any, notebook: Notebook | None = None) -> None:
         super().__init__(shell=shell)
         self.settings = settings
-        self.notebook = notebook or cells.Notebook()
+        self.notebook = notebook or Notebook()
 
     # -- %%task ----------------------------------------------------------------------------------
     @ma.magic_arguments()
@@ -191,14 +194,14 @@ class PrefectMagics(Magics):
             raise CellError(f"A cell task's NAME must be an identifier (like load_data), got {name!r}.")
         source = self.shell.transform_cell(cell)
         try:
-            names = cells.scan_cell(source)
+            names = scan_cell(source)
         except SyntaxError as exc:
             raise CellError(f"%%task {name}: syntax error: {exc.msg} (line {exc.lineno}).") from None
         filename = self.shell.compile.cache(source, self.shell.execution_count, raw_code=cell)
-        spec = cells.CellSpec(name, source, filename, names.reads, names.assigns, options, names.defines)
+        spec = CellSpec(name, source, filename, names.reads, names.assigns, options, names.defines)
         flow = cells.declare_cell_task(self.notebook, spec, self.shell.user_ns)
         if run:
-            cells.run_cell_now(self.notebook, flow, name, self.shell.user_ns)
+            run_cell_now(self.notebook, flow, name, self.shell.user_ns)
 
     # -- %flow / %%flow ------------------------------------------------------------------------------
     @line_cell_magic
@@ -243,25 +246,25 @@ class PrefectMagics(Magics):
             if command == "show":
                 return self._show(flow)
             if command == "params":
-                print(cells.parameters_summary(flow))
+                print(summaries.parameters_summary(flow))
                 return None
             return nb.history(flow.name)
         if command == "run":
             args, params = _parse_with_assignments(_run_args, rest)
             flow = nb.find_flow(args.name, ns)
-            self._run(flow, lambda **kw: cells.run_flow(nb, flow, ns, params, **kw), args.executor)
+            self._run(flow, lambda **kw: runs.run_flow(nb, flow, ns, params, **kw), args.executor)
             return None
         if command == "rerun":
             args = ma.parse_argstring(_rerun_args, rest)
             flow = nb.find_flow(args.name, ns)
             failed, changed = (args.failed, args.changed) if (args.failed or args.changed) else (True, True)
 
-            runs = [r for r in nb.runs.get(flow.name, []) if r.task_states]
-            params = dict(runs[-1].parameters) if runs else {}
-            states, again = cells.rerun_states(nb, flow, params, failed=failed, changed=changed)
+            finished = nb.finished_runs(flow.name)
+            params = dict(finished[-1].parameters) if finished else {}
+            states, again = runs.rerun_states(nb, flow, params, failed=failed, changed=changed)
             print(f"Rerunning {', '.join(again) if again else 'nothing'}; reusing the rest.")
             self._run(
-                flow, lambda **kw: cells.run_flow(nb, flow, ns, params, task_states=states, **kw), args.executor
+                flow, lambda **kw: runs.run_flow(nb, flow, ns, params, task_states=states, **kw), args.executor
             )
             return None
         if command == "register":
@@ -291,7 +294,7 @@ class PrefectMagics(Magics):
             return None
         flow = cells.adopt_flow(self.notebook, new, ns)
         if args.run:
-            self._run(flow, lambda **kw: cells.run_flow(self.notebook, flow, ns, params, **kw), args.executor)
+            self._run(flow, lambda **kw: runs.run_flow(self.notebook, flow, ns, params, **kw), args.executor)
         else:
             self._show(flow)
         return None
@@ -304,8 +307,8 @@ class PrefectMagics(Magics):
         for name in names:
             flow = nb.flows.get(name)
             size = f"{len(flow.tasks)} tasks" if flow is not None else "empty"
-            runs = nb.runs.get(name, [])
-            last = f", last run {type(runs[-1].state).__name__}" if runs and runs[-1].state else ""
+            past = nb.runs.get(name, [])
+            last = f", last run {type(past[-1].state).__name__}" if past and past[-1].state else ""
             mark = "*" if name == current else " "
             print(f"{mark} {name} ({size}{last})")
 
@@ -325,13 +328,13 @@ class PrefectMagics(Magics):
         if widget is not None:
             display(widget)
             return
-        print(cells.flow_summary(flow))
+        print(summaries.flow_summary(flow))
 
     def _run(self, flow: Any, start: Any, executor_name: str | None) -> None:
         from IPython.display import display
 
         name = executor_name or self.settings.default_executor
-        executor = cells.make_executor(name) if (executor_name or flow.executor is None) else None
+        executor = runs.make_executor(name) if (executor_name or flow.executor is None) else None
         widget = self._widget(flow) if self.settings.live else None
         live = None
         if widget is not None:
@@ -347,7 +350,7 @@ class PrefectMagics(Magics):
             return
         if widget is not None:
             widget.apply_state(state)
-        print(cells.state_summary(flow, state))
+        print(summaries.state_summary(flow, state))
 
 
 def can_show_widgets(shell: Any) -> bool:

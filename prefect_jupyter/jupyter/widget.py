@@ -2,9 +2,17 @@
 
 ``FlowWidget`` is an anywidget: its front end is the plain ES module ``static/flow_widget.js``
 (no build step), which draws the SVG once from the ``graph`` trait and then only recolours the
-nodes whose entry in ``states`` changed. The graph (with its layout, computed in Python by
-:func:`prefect_jupyter.viz.graph_model`) is sent once; during a run only ``states``, ``header``
-and ``run_state`` change, at most ~10 times a second (see :mod:`prefect_jupyter.jupyter.live`).
+nodes whose state changed. The graph (with its layout, computed in Python by
+:func:`prefect_jupyter.viz.graph_model`) is sent once. During a run, at most ~10 messages a
+second (see :mod:`prefect_jupyter.jupyter.live`) carry ``changes`` — only the nodes that changed
+since the last message — with ``header`` and ``run_state``; the complete ``states`` (every node)
+is sent when a run starts, about once a second while it runs (so a view opened mid-run catches
+up) and when it ends. At 1,000 nodes a message is a few kB instead of the ~120 kB of all states.
+
+A mapped task is one node with a progress bar and counts of its children's states. It shows as
+``Running`` while any child is still pending or running — the parent task is ``Mapped`` as soon
+as it has spawned its children, but it is not done until they are — and takes ``Mapped``'s
+colour once every child has finished; its bar and counts tell how they ended.
 
 Example:
     >>> w = FlowWidget(flow)
@@ -16,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import pathlib
+import time
 from typing import Any
 
 import anywidget
@@ -27,6 +36,8 @@ from prefect_jupyter.viz.model import graph_model, state_update
 __all__ = ["FlowWidget", "show"]
 
 STATIC = pathlib.Path(__file__).parent / "static"
+#: seconds between two sends of every node's state while a run goes on (``changes`` in between)
+FULL_STATES_INTERVAL = 1.0
 
 
 class FlowWidget(anywidget.AnyWidget):
@@ -50,8 +61,12 @@ class FlowWidget(anywidget.AnyWidget):
         "x, y, w, h and state fields; edges with Bézier control points. Sent once."
     ).tag(sync=True)
     states = traitlets.Dict(
-        help="Node id -> {state, color, message, counts, n_children}; replaced (never mutated) "
-        "on every update."
+        help="Node id -> {state, color, message, counts, n_children} for every node; replaced "
+        "(never mutated) when a run starts, about once a second while it runs, and when it ends."
+    ).tag(sync=True)
+    changes = traitlets.Dict(
+        help="Node id -> state fields of the nodes the latest live update changed (the front end "
+        "applies them on top of `states`); empty when `states` was just sent."
     ).tag(sync=True)
     run_state = traitlets.Unicode(
         "", help="The flow run's state class name ('' before any run)."
@@ -72,6 +87,8 @@ class FlowWidget(anywidget.AnyWidget):
         graph = graph_model(flow)
         super().__init__(graph=graph, states=state_update(flow, None), **kwargs)
         self.flow = flow
+        self._current = dict(self.states)  # every node's latest state, sent or not
+        self._states_sent = 0.0  # time.monotonic() when `states` was last sent
         self._tracker = RunTracker(flow, graph)
         self.header = self._tracker.header()
         if flow_state is not None:
@@ -104,6 +121,7 @@ class FlowWidget(anywidget.AnyWidget):
         self._tracker.load(flow_state)
         update = self._tracker.take_update()
         update.states = state_update(self.flow, flow_state)
+        update.full = True
         self._push(update)
 
     def run(self, **kwargs: Any) -> Any:
@@ -121,8 +139,18 @@ class FlowWidget(anywidget.AnyWidget):
 
     def _push(self, update: Update) -> None:
         with self.hold_sync():
-            if update.states:
-                self.states = {**self.states, **update.states}
+            # a full update sends `states` even without changes: the timer's last delta may
+            # have taken them just before a run's final flush
+            if update.states or update.full:
+                self._current = {**self._current, **update.states}
+                now = time.monotonic()
+                full = update.full or len(update.states) >= len(self._current)
+                if full or now - self._states_sent >= FULL_STATES_INTERVAL:
+                    self.changes = {}  # first: `states` observers must not see an older delta
+                    self.states = self._current
+                    self._states_sent = now
+                else:
+                    self.changes = update.states
             self.header = update.header
             self.run_state = update.run_state
             if self.selected and parse_selection(self.selected)[0] in update.changed:

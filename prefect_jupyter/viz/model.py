@@ -26,7 +26,9 @@ labextension all draw this one model. Its shape::
 * ``kind`` is ``"parameter"``, ``"constant"``, ``"mapped"`` (a task with a mapped upstream edge,
   or whose state is ``Mapped``) or ``"task"``. A mapped task is one node: ``counts`` counts its
   children's states by state name and ``n_children`` is how many children it has. Other kinds
-  have ``counts`` and ``n_children`` set to ``None``.
+  have ``counts`` and ``n_children`` set to ``None``. While any child of a ``Mapped`` node is
+  not finished, the node's ``state``/``color`` read ``Running`` (the task as a whole is still
+  running); once every child has finished they are ``Mapped``'s.
 * ``state``/``color``/``message`` are the state's class name, colour and message, or ``None``
   when there is no state (no run, or the task did not run).
 * Layout fields (``x, y, w, h`` on nodes, ``points`` on edges, and ``layout``) are described in
@@ -52,7 +54,7 @@ from typing import Any
 from prefect_jupyter.core.flow import Flow
 from prefect_jupyter.core.parameter import Parameter
 from prefect_jupyter.core.task import Task
-from prefect_jupyter.engine.state import Mapped, State
+from prefect_jupyter.engine.state import Mapped, Running, State
 
 __all__ = ["graph_model", "state_update", "node_state", "state_colors", "task_states"]
 
@@ -141,7 +143,9 @@ def node_state(state: State | None, kind: str = "task") -> dict[str, Any]:
     """The state fields of one node: ``{"state", "color", "message", "counts", "n_children"}``.
 
     ``counts`` and ``n_children`` are set only for ``kind == "mapped"`` (``{}`` and ``0`` until the
-    task has mapped), and are ``None`` otherwise.
+    task has mapped), and are ``None`` otherwise. A ``Mapped`` state with children that have not
+    finished (or have no state yet) shows as ``Running``, with ``Running``'s colour: the parent
+    becomes ``Mapped`` as soon as it spawns its children, but the task is done only when they are.
     """
     fields: dict[str, Any] = {
         "state": None if state is None else type(state).__name__,
@@ -159,6 +163,9 @@ def node_state(state: State | None, kind: str = "task") -> dict[str, Any]:
                 counts[name] = counts.get(name, 0) + 1
         fields["counts"] = dict(sorted(counts.items()))
         fields["n_children"] = state.n_map_states if isinstance(state, Mapped) else 0
+        finished = sum(1 for c in children if c is not None and c.is_finished())
+        if isinstance(state, Mapped) and finished < state.n_map_states:
+            fields.update(state=Running.__name__, color=Running.color)
     return fields
 
 

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from prefect_jupyter import Flow, context, task
 from prefect_jupyter.engine import events
 from prefect_jupyter.engine.events import StateEvent
@@ -20,6 +22,7 @@ from prefect_jupyter.engine.state import (
     Success,
 )
 from prefect_jupyter.jupyter import FlowWidget
+from prefect_jupyter.jupyter import widget as widget_module
 from prefect_jupyter.jupyter.live import LOG_LINES
 from prefect_jupyter.utilities.logging import get_logger
 
@@ -65,11 +68,33 @@ class Events:
         return StateEvent(self.flow_run_id, None, None, Pending(), new, time.time())
 
 
-def count_states_changes(widget: FlowWidget) -> list[float]:
-    """Times at which ``widget.states`` was assigned a new value."""
-    times: list[float] = []
-    widget.observe(lambda change: times.append(time.monotonic()), names="states")
-    return times
+class FrontEnd:
+    """What the browser holds: ``states`` with ``changes`` on top, merged as flow_widget.js does.
+
+    ``updates`` has one ``(time.monotonic(), node states)`` per message that changed node states
+    (a message may set both traits: those count once).
+    """
+
+    def __init__(self, widget: FlowWidget) -> None:
+        self.widget = widget
+        self.live = {**widget.states, **widget.changes}
+        self.updates: list[tuple[float, dict[str, Any]]] = []
+        widget.observe(self._on_states, names="states")
+        widget.observe(self._on_changes, names="changes")
+
+    def _on_states(self, change: dict) -> None:
+        self.live = {**change["new"], **self.widget.changes}
+        self._note()
+
+    def _on_changes(self, change: dict) -> None:
+        self.live.update(change["new"])
+        self._note()
+
+    def _note(self) -> None:
+        now = time.monotonic()
+        if self.updates and now - self.updates[-1][0] < 0.005:
+            self.updates.pop()  # the same message
+        self.updates.append((now, dict(self.live)))
 
 
 def wait_for(condition: Any, timeout: float = 2.0) -> None:
@@ -83,7 +108,7 @@ class TestCoalescing:
     def test_a_burst_of_1000_events_makes_a_few_updates_with_the_final_states(self) -> None:
         flow, src, wrk = small_flow()
         widget = FlowWidget(flow)
-        pushes = count_states_changes(widget)
+        pushes = FrontEnd(widget).updates
         live, ev = widget.observe_run(), Events()
 
         live(ev.flow(Running()))
@@ -109,8 +134,9 @@ class TestCoalescing:
         for _ in range(200):
             live(ev.task(src, Running()))
         live(ev.task(src, Success()))
+        front = FrontEnd(widget)
 
-        wait_for(lambda: widget.states[flow.slugs[src]]["state"] == "Success")
+        wait_for(lambda: front.live[flow.slugs[src]]["state"] == "Success")
         assert widget.header["running"] is True
         live.close()
 
@@ -118,11 +144,7 @@ class TestCoalescing:
         flow, src, wrk = small_flow()
         widget = FlowWidget(flow)
         node = flow.slugs[wrk]
-        seen: list[tuple[float, int]] = []  # (when, children done) per push
-        widget.observe(
-            lambda c: seen.append((time.monotonic(), c["new"][node]["counts"].get("Success", 0))),
-            names="states",
-        )
+        front = FrontEnd(widget)
         live, ev = widget.observe_run(), Events()
         live(ev.flow(Running()))
         live(ev.task(wrk, Mapped(n_map_states=30)))
@@ -131,7 +153,12 @@ class TestCoalescing:
             live(ev.task(wrk, Success(), map_index=i))
             sent.append(time.monotonic())
             time.sleep(0.01)
-        wait_for(lambda: seen[-1][1] == 30)
+
+        def done() -> list[tuple[float, int]]:  # (when, children done) per message
+            return [(t, states[node]["counts"].get("Success", 0)) for t, states in front.updates]
+
+        wait_for(lambda: done()[-1][1] == 30)
+        seen = done()
 
         lags = sorted(next(t for t, done in seen if done > i) - sent[i] for i in range(30))
         # the spec is <= 250 ms behind the engine; a loaded CI machine may delay a thread now
@@ -141,6 +168,37 @@ class TestCoalescing:
         assert min(gaps) > 0.05 and sum(gaps) / len(gaps) > 0.09  # ~10 updates a second at most
         assert len(seen) <= 8
         live.close()
+
+
+class TestMessages:
+    def test_updates_carry_only_changed_nodes_and_a_run_ends_with_every_state(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(widget_module, "FULL_STATES_INTERVAL", 60.0)
+        with Flow("many") as flow:
+            for i in range(50):
+                source.copy(name=f"s{i:02}")()
+        first, second = (flow.slugs[t] for t in sorted(flow.tasks, key=lambda t: t.name)[:2])
+        by_slug = {slug: task for task, slug in flow.slugs.items()}
+        widget = FlowWidget(flow)
+        front = FrontEnd(widget)
+        live, ev = widget.observe_run(), Events()
+        live(ev.flow(Running()))
+        live.flush(full=False)  # the run's first update has every node (a run resets them all)
+        assert len(widget.states) == 50 and widget.changes == {}
+
+        live(ev.task(by_slug[first], Success()))
+        live.flush(full=False)  # as the timer does
+        assert list(widget.changes) == [first]
+        assert widget.states[first]["state"] is None  # not sent again
+        assert front.live[first]["state"] == "Success"  # what the browser shows
+
+        live(ev.task(by_slug[second], Success()))
+        live.flush(full=False)  # the timer took the last change just before the run ended...
+        live(ev.flow(Success()))  # ...and the run's end still sends every node's state
+        assert widget.changes == {}
+        assert [n for n, s in widget.states.items() if s["state"] == "Success"] == [first, second]
+        assert front.live == widget.states
 
 
 class TestThreads:
@@ -217,6 +275,45 @@ class TestRunTracking:
         live.flush()
         assert widget.header["done"] == 1
         live.close()
+
+    def test_a_mapped_node_shows_running_until_its_last_child_finishes(self) -> None:
+        flow, src, wrk = small_flow()
+        widget = FlowWidget(flow)
+        live, ev = widget.observe_run(), Events()
+        node = flow.slugs[wrk]
+        live(ev.flow(Running()))
+        live(ev.task(wrk, Running()))
+        live(ev.task(wrk, Mapped("Ready to proceed with mapping.", n_map_states=2)))
+        live.flush()
+        assert widget.states[node]["state"] == "Running"
+        assert widget.states[node]["color"] == Running.color
+
+        live(ev.task(wrk, Running(), map_index=0))
+        live(ev.task(wrk, Failed("bad"), map_index=0))
+        live(ev.task(wrk, Running(), map_index=1))
+        live.flush()
+        widget.selected = node
+        assert (widget.states[node]["state"], widget.details["state"]) == ("Running", "Running")
+        assert widget.states[node]["counts"] == {"Failed": 1, "Running": 1}
+
+        live(ev.task(wrk, Success(), map_index=1))
+        live.flush()
+        assert widget.states[node]["state"] == "Mapped"
+        assert widget.states[node]["color"] == Mapped.color
+        assert widget.details["state"] == "Mapped"
+        live(ev.flow(Failed()))
+
+    def test_a_mapped_node_left_unfinished_by_its_run_shows_its_own_state(self) -> None:
+        flow, src, wrk = small_flow()
+        widget = FlowWidget(flow)
+        live, ev = widget.observe_run(), Events()
+        live(ev.flow(Running()))
+        live(ev.task(wrk, Mapped(n_map_states=3)))
+        live(ev.task(wrk, Running(), map_index=0))
+        live.flush()
+        assert widget.states[flow.slugs[wrk]]["state"] == "Running"
+        live(ev.flow(Failed("interrupted")))  # the run ended without the children ending
+        assert widget.states[flow.slugs[wrk]]["state"] == "Mapped"
 
     def test_a_retried_child_counts_once_under_its_latest_state(self) -> None:
         flow, src, wrk = small_flow()

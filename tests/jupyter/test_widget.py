@@ -79,7 +79,7 @@ class TestGraphAndStates:
         for msg in sent:
             assert "graph" not in msg["state"]
             # one message per push: states travel with the header and run state (hold_sync)
-            assert set(msg["state"]) <= {"states", "header", "run_state", "details"}
+            assert set(msg["state"]) <= {"states", "changes", "header", "run_state", "details"}
         assert all("header" in m["state"] for m in sent)
         assert sent[-1]["state"]["run_state"] == "Failed"
 
@@ -201,6 +201,9 @@ class TestDetails:
         )
         assert "ZeroDivisionError: division by zero" in details["traceback"]
         assert "return 1 / x" in details["traceback"]
+        # it starts at the task's code: the engine frames that called it are left out
+        assert details["traceback"].splitlines()[1].startswith(f'  File "{__file__}"')
+        assert "task_runner.py" not in details["traceback"]
         assert any(line.endswith("invert: inverting 0") for line in details["logs"])
         assert details["duration"] >= 0.01  # it waited for its retry
         assert details["result"] is None

@@ -369,3 +369,15 @@ class TestHelpers:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == "False"
+
+    def test_a_mapped_node_reads_as_running_until_every_child_has_finished(self) -> None:
+        waiting = Mapped(map_states=[Success(), Running()])
+        assert node_state(waiting, "mapped")["state"] == "Running"
+        assert node_state(waiting, "mapped")["color"] == Running.color
+        not_started = Mapped(n_map_states=3)  # spawned, no child state known yet
+        assert node_state(not_started, "mapped")["state"] == "Running"
+        done = Mapped(map_states=[Success(), TriggerFailed()])
+        assert node_state(done, "mapped")["state"] == "Mapped"
+        assert node_state(done, "mapped")["color"] == Mapped.color
+        assert node_state(Mapped(n_map_states=0), "mapped")["state"] == "Mapped"
+        assert node_state(waiting, "task")["state"] == "Mapped"  # only mapped nodes aggregate

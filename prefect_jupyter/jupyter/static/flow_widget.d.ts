@@ -40,7 +40,7 @@ export interface GraphModel {
   layout: { width: number; height: number; engine: string } | null;
 }
 
-/** Node id → state fields (a live update sends the whole map; unchanged nodes are skipped). */
+/** Node id → state fields (all nodes, or only the changed ones; unchanged entries are skipped). */
 export type StateMap = Record<string, NodeState>;
 
 /** Draw the graph into `svgRoot` (its content is replaced); returns the node index it keeps. */

@@ -1,11 +1,15 @@
 // The flow DAG widget (anywidget front end). Shared drawing code: drawGraph + applyStates are
 // also imported by the web UI and the labextension. The graph is drawn once; state updates
 // only flip data-state attributes and mapped counts on the nodes that changed.
+// Kept cheap for 1,000 nodes: an update changes attributes only (no text, so no re-layout of the
+// SVG; a node's tooltip is filled in when the pointer enters it), at most once per animation
+// frame, and large graphs get no colour transition (it would repaint the whole SVG each frame).
 const NS = "http://www.w3.org/2000/svg";
 const FINISHED = new Set(["Finished", "Success", "Cached", "Mapped", "Skipped", "Looped",
   "Failed", "TimedOut", "TriggerFailed", "ValidationFailed", "Cancelled"]);
 const FAILED = new Set(["Failed", "TimedOut", "TriggerFailed", "ValidationFailed"]);
 const INDEX = Symbol("pjNodes");
+const LARGE = 200; // nodes: from here on, no colour transition
 let seq = 0; // marker ids must be unique in the page (several widgets, UI panels)
 
 function el(tag, attrs, parent, ns = NS) {
@@ -34,6 +38,7 @@ export function drawGraph(svgRoot, graph) {
   const L = graph.layout || { width: 400, height: 200 };
   svgRoot.replaceChildren();
   svgRoot.classList.add("pj-graph");
+  svgRoot.classList.toggle("pj-large", (graph.nodes || []).length >= LARGE);
   svgRoot.setAttribute("width", L.width);
   svgRoot.setAttribute("height", L.height);
   svgRoot.setAttribute("viewBox", `0 0 ${L.width} ${L.height}`);
@@ -53,11 +58,12 @@ export function drawGraph(svgRoot, graph) {
     const g = el("g", { class: "pj-node", "data-id": n.id, "data-kind": n.kind,
       "data-state": "None", transform: `translate(${n.x || 0},${n.y || 0})` }, nodes);
     const title = el("title", {}, g);
+    title.textContent = n.name; // the state joins it when the pointer enters the node
     el("rect", { class: "pj-box", width: n.w, height: n.h, rx: n.kind === "constant" ? 11 : 5 }, g);
     const label = el("text", { class: "pj-label", x: n.w / 2,
       y: n.kind === "mapped" ? 16 : n.h / 2 + 4 }, g);
     label.textContent = n.name;
-    const item = { g, title, w: n.w, name: n.name, key: null };
+    const item = { g, title, w: n.w, name: n.name, key: null, state: null, message: null };
     if (n.kind === "mapped") {
       const x = 8, w = n.w - 16;
       el("rect", { class: "pj-bar", x, y: 24, width: w, height: 5, rx: 2 }, g);
@@ -68,9 +74,20 @@ export function drawGraph(svgRoot, graph) {
     }
     index.set(n.id, item);
   }
+  if (!svgRoot[INDEX]) svgRoot.addEventListener("mouseover", (ev) => fillTitle(svgRoot, ev.target));
   svgRoot[INDEX] = index;
   applyStates(svgRoot, Object.fromEntries((graph.nodes || []).map((n) => [n.id, n])));
   return index;
+}
+
+/** Write the tooltip of the node under the pointer (not on every update: text changes cost a
+ * re-layout of the whole SVG). */
+function fillTitle(svgRoot, target) {
+  const g = target.closest && target.closest(".pj-node");
+  const item = g && svgRoot[INDEX] && svgRoot[INDEX].get(g.dataset.id);
+  if (!item) return;
+  const text = `${item.name}: ${item.state || "not run"}${item.message ? ` — ${item.message}` : ""}`;
+  if (item.title.textContent !== text) item.title.textContent = text;
 }
 
 /** Apply `states` ({node id: {state, message, counts, n_children}}) to a drawn graph; only
@@ -84,8 +101,9 @@ export function applyStates(svgRoot, states) {
     const key = `${s.state}|${s.message}|${JSON.stringify(s.counts)}|${s.n_children}`;
     if (item.key === key) continue;
     item.key = key;
-    item.g.setAttribute("data-state", s.state || "None");
-    item.title.textContent = `${item.name}: ${s.state || "not run"}${s.message ? ` — ${s.message}` : ""}`;
+    item.state = s.state;
+    item.message = s.message;
+    if (item.g.getAttribute("data-state") !== (s.state || "None")) item.g.setAttribute("data-state", s.state || "None");
     if (item.counts) {
       let done = 0, bad = 0;
       for (const [name, c] of Object.entries(s.counts || {})) {
@@ -106,15 +124,17 @@ function fmtSeconds(s) {
   if (s == null) return "";
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+const fmtDuration = (s) => (s != null && s < 1 ? `${Math.round(s * 1000)} ms` : fmtSeconds(s));
 
 function renderHeader(box, h, since) {
-  box.replaceChildren();
-  const badge = div("pj-badge", box, h.state || "not run");
-  badge.dataset.state = h.state || "None";
-  div("pj-flow", box, h.flow || "");
-  div("pj-progress", box, `${h.done ?? 0}/${h.total ?? 0} tasks done`);
+  if (!box.firstChild) for (const cls of ["pj-badge", "pj-flow", "pj-progress", "pj-elapsed"]) div(cls, box);
+  const [badge, flow, progress, elapsed] = box.children;
   const extra = h.running && h.elapsed != null ? (Date.now() - since) / 1000 : 0;
-  div("pj-elapsed", box, h.elapsed == null ? "" : fmtSeconds(h.elapsed + extra));
+  const texts = [h.state || "not run", h.flow || "", `${h.done ?? 0}/${h.total ?? 0} tasks done`,
+    h.elapsed == null ? "" : fmtSeconds(h.elapsed + extra)];
+  // only changed texts are written: each write costs a layout
+  [badge, flow, progress, elapsed].forEach((e, i) => { if (e.textContent !== texts[i]) e.textContent = texts[i]; });
+  if (badge.dataset.state !== (h.state || "None")) badge.dataset.state = h.state || "None";
 }
 
 function section(panel, title, text, pre) {
@@ -144,12 +164,12 @@ function renderDetails(panel, model, states) {
     up.onclick = () => { model.set("selected", d.node); model.save_changes(); };
   }
   section(panel, "Message", d.message);
-  section(panel, "Duration", d.duration == null ? null : fmtSeconds(d.duration));
+  section(panel, "Duration", d.duration == null ? null : fmtDuration(d.duration));
   section(panel, "Inputs", (d.inputs || []).map((i) => `${i.key ?? "(upstream)"} ← ${i.source}${i.mapped ? " (mapped)" : ""}`));
   section(panel, "Result", d.result, true);
+  if (d.children) renderChildren(panel, model, d); // before the (long) logs of all children
   section(panel, "Traceback", d.traceback, true);
   section(panel, "Logs", d.logs, true);
-  if (d.children) renderChildren(panel, model, d);
 }
 
 function renderChildren(panel, model, d) {
@@ -181,23 +201,40 @@ function render({ model, el: root }) {
   const svg = el("svg", {}, scroll);
   const panel = div("pj-details", root);
   let since = Date.now();
-  const states = () => model.get("states") || {};
-  const draw = () => { drawGraph(svg, model.get("graph") || {}); applyStates(svg, states()); mark(); };
+  // every node's latest state: `states` (all nodes, sent now and then) with `changes` (the nodes
+  // changed by the latest update) on top
+  const merged = () => ({ ...(model.get("states") || {}), ...(model.get("changes") || {}) });
+  let live = merged();
+  const draw = () => { drawGraph(svg, model.get("graph") || {}); applyStates(svg, live); mark(); };
   const mark = () => {
     const sel = (model.get("selected") || "").replace(/\[\d+\]$/, "");
     for (const [id, item] of svg[INDEX] || []) item.g.classList.toggle("pj-selected", id === sel);
   };
   const head = () => renderHeader(header, model.get("header") || {}, since);
-  const details = () => renderDetails(panel, model, states());
+  const details = () => renderDetails(panel, model, live);
   svg.addEventListener("click", (ev) => {
     const g = ev.target.closest(".pj-node");
     if (!g || g.dataset.kind === "constant") return;
     model.set("selected", g.dataset.id);
     model.save_changes();
   });
+  let queued = 0, pending = null; // one applyStates per animation frame, of what changed
+  const applyLater = (changed) => {
+    pending = Object.assign(pending || {}, changed);
+    queued = queued || requestAnimationFrame(() => {
+      const now = pending;
+      queued = 0; pending = null;
+      applyStates(svg, now);
+    });
+  };
   const on = {
     "change:graph": draw,
-    "change:states": () => applyStates(svg, states()),
+    "change:states": () => { live = merged(); applyLater(live); },
+    "change:changes": () => {
+      const changed = model.get("changes") || {};
+      Object.assign(live, changed);
+      applyLater(changed);
+    },
     "change:header": () => { since = Date.now(); head(); },
     "change:selected": () => { mark(); details(); },
     "change:details": details,
@@ -207,6 +244,7 @@ function render({ model, el: root }) {
   const timer = setInterval(() => { if ((model.get("header") || {}).running) head(); }, 500);
   return () => {
     clearInterval(timer);
+    cancelAnimationFrame(queued);
     for (const [name, fn] of Object.entries(on)) model.off(name, fn);
   };
 }
