@@ -42,10 +42,12 @@ def _rerun_args(line: str) -> None:
 
 @ma.magic_arguments(name="flow register")
 @ma.argument("name")
-@ma.argument("--project", help="The server project.")
-@ma.argument("--labels", help="Agent labels, comma-separated.")
+@ma.argument("--project", "-p", help="The server project (create it with `prefect-jupyter create project P`).")
+@ma.argument("--labels", "-l", help="Agent labels, comma-separated: only agents with all of them run it.")
+@ma.argument("--no-schedule", action="store_true", help="Register with the flow's schedule turned off.")
 def _register_args(line: str) -> None:
-    """Register a flow with the server (not available yet)."""
+    """Register a flow with the server (config `cloud.graphql`), its code included, so an agent can
+    run it after this kernel is gone. An unchanged flow keeps its version."""
 
 
 @ma.magic_arguments(name="%flow")
@@ -220,7 +222,7 @@ class PrefectMagics(Magics):
         * ``%flow list`` — the flows the notebook knows
         * ``%flow use NAME`` — the flow ``%%task NAME`` cells join
         * ``%flow runs NAME`` — the run history as a pandas DataFrame
-        * ``%flow register NAME`` — not available yet (needs the server)
+        * ``%flow register NAME --project P`` — register it with the server
         """
         try:
             if cell is not None:
@@ -268,16 +270,30 @@ class PrefectMagics(Magics):
             )
             return None
         if command == "register":
-            ma.parse_argstring(_register_args, rest)
-            raise UsageError(
-                "%flow register is not available yet: registering needs the prefect_jupyter "
-                "server, which arrives with the server issue. Until then, run flows here with "
-                "%flow run NAME."
-            )
+            return self._register(ma.parse_argstring(_register_args, rest))
         raise UsageError(
             f"Unknown %flow subcommand {command!r}. Use one of: {', '.join(SUBCOMMANDS)} "
             "(see %flow?)." if command else f"Usage: %flow SUBCOMMAND ... with one of: {', '.join(SUBCOMMANDS)}."
         )
+
+    def _register(self, args: Any) -> str:
+        from prefect_jupyter.client import ClientError
+        from prefect_jupyter.serialization import FlowSerializationError
+
+        if not args.project:
+            raise UsageError(
+                f"Which project? Use %flow register {args.name} --project P "
+                "(create one with `prefect-jupyter create project P`)."
+            )
+        flow = self.notebook.find_flow(args.name, self.shell.user_ns)
+        labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
+        try:
+            return flow.register(
+                project_name=args.project, labels=labels or None,
+                set_schedule_active=not args.no_schedule,
+            )
+        except (ClientError, FlowSerializationError, ValueError) as exc:
+            raise UsageError(f"Could not register flow {flow.name!r}: {exc}") from None
 
     def _flow_cell(self, line: str, cell: str) -> None:
         from prefect_jupyter.core.flow import Flow

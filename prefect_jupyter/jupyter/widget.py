@@ -131,6 +131,17 @@ class FlowWidget(anywidget.AnyWidget):
         self.apply_state(state)
         return state
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget's view plus its graph as static MIME data (drawn by our JupyterLab
+        extension when the notebook is reopened without a kernel)."""
+        from prefect_jupyter.jupyter.graph_mime import GRAPH_MIME, widget_graph
+
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, tuple):
+            data, metadata = bundle
+            return {**data, GRAPH_MIME: widget_graph(self)}, metadata
+        return {**(bundle or {}), GRAPH_MIME: widget_graph(self)}
+
     def __repr__(self) -> str:
         return (
             f"FlowWidget(flow={self.flow.name!r}, tasks={len(self.flow.tasks)}, "

@@ -233,9 +233,10 @@ def test_flow_list(shell: InteractiveShell, capsys: pytest.CaptureFixture) -> No
     assert "* notebook (1 tasks, last run Success)" in capsys.readouterr().out
 
 
-def test_register_says_the_server_is_not_there_yet(shell: InteractiveShell, capsys) -> None:
-    message = usage_error(shell, "%flow register notebook --project p", capsys)
-    assert "not available yet" in message and "server issue" in message
+def test_register_without_a_project_says_how(shell: InteractiveShell, capsys) -> None:
+    run(shell, "%%task load\nraw = 1\n")
+    message = usage_error(shell, "%flow register notebook", capsys)
+    assert "--project P" in message and "prefect-jupyter create project" in message
 
 
 # -- rerun ----------------------------------------------------------------------------------------------

@@ -321,3 +321,20 @@ def test_importing_the_package_does_not_import_the_notebook_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_display_of_the_widget_carries_the_graph_for_kernel_less_viewing() -> None:
+    from prefect_jupyter import Flow, task
+    from prefect_jupyter.jupyter.graph_mime import GRAPH_MIME
+    from prefect_jupyter.jupyter.widget import FlowWidget
+
+    @task
+    def one():
+        return 1
+
+    with Flow("carried") as flow:
+        one()
+    bundle = FlowWidget(flow)._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert [node["name"] for node in data[GRAPH_MIME]["nodes"]] == ["one"]
