@@ -26,12 +26,17 @@ def main(argv: list[str] | None = None) -> int:
         "--ui-port", type=int, default=0,
         help="also serve the web UI on this port (default 0: no UI)",
     )
+    parser.add_argument(
+        "--no-services", dest="services", action="store_false",
+        help="don't run the scheduler, zombie killer and Lazarus in this process",
+    )
     args = parser.parse_args(argv)
 
     from prefect_jupyter.server.serving import serve
 
     try:
-        serve(args.host, args.port, args.database_url, args.api_token, ui_port=args.ui_port)
+        serve(args.host, args.port, args.database_url, args.api_token, ui_port=args.ui_port,
+              services=args.services)
     except ValueError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

@@ -45,6 +45,8 @@ class ServerProcess:
         startup_timeout: seconds to wait for ``/health`` to answer.
         env: extra environment variables for the process.
         ui_port: also serve the web UI on this port (default: no UI).
+        services: run the server's services (scheduler, zombie killer, Lazarus; configure
+            them through ``env``, e.g. ``PREFECT_JUPYTER__SERVER__SERVICES__HEARTBEAT_WINDOW``).
 
     Attributes:
         url: ``http://127.0.0.1:PORT``; ``graphql_url``: ``url + "/graphql"``;
@@ -60,6 +62,7 @@ class ServerProcess:
         startup_timeout: float = STARTUP_TIMEOUT,
         env: dict[str, str] | None = None,
         ui_port: int | None = None,
+        services: bool = True,
     ) -> None:
         self._tmpdir: str | None = None
         if database_url is None:
@@ -73,6 +76,7 @@ class ServerProcess:
         self.startup_timeout = startup_timeout
         self.env = env or {}
         self.ui_port = ui_port
+        self.services = services
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -102,6 +106,8 @@ class ServerProcess:
             cmd += ["--api-token", self.api_token]
         if self.ui_port:
             cmd += ["--ui-port", str(self.ui_port)]
+        if not self.services:
+            cmd.append("--no-services")
         return cmd
 
     def start(self) -> ServerProcess:
