@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from prefect_jupyter.cli.agent import agent
 from prefect_jupyter.cli.backend import backend
 from prefect_jupyter.cli.create import create
 from prefect_jupyter.cli.delete import delete
+from prefect_jupyter.cli.execute import execute
 from prefect_jupyter.cli.get import get
 from prefect_jupyter.cli.register import register
 from prefect_jupyter.cli.run import run
@@ -28,7 +30,7 @@ def cli() -> None:
     """
 
 
-for command in (backend, server, create, register, get, run, delete):
+for command in (backend, server, create, register, get, run, delete, agent, execute):
     cli.add_command(command)
 
 

@@ -1,0 +1,116 @@
+"""The local agent: runs each flow run in a subprocess on this machine.
+
+Example:
+    >>> from prefect_jupyter.agent import LocalAgent
+    >>> LocalAgent(labels=["dev"], concurrency=2).start()   # Ctrl-C to stop
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prefect_jupyter.agent.agent import Agent
+from prefect_jupyter.agent.forkserver import ForkedRun, ForkServer
+from prefect_jupyter.agent.processes import FlowRunProcess, flow_run_command
+from prefect_jupyter.configuration import config
+
+__all__ = ["LocalAgent"]
+
+
+class LocalAgent(Agent):
+    """An agent that executes flow runs as local subprocesses (``python -m prefect_jupyter.engine.cloud``).
+
+    Each run gets this process's environment, plus the server's address and token, the run's id
+    (``PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID``), ``env_vars``, and checkpointing turned on (as
+    Prefect 1's agents did: tasks that have a ``Result`` write their values).
+
+    Args:
+        env_vars: extra environment variables for every flow run.
+        import_paths: directories put on the flow runs' ``PYTHONPATH`` (for flows that import
+            local modules).
+        show_flow_logs: let flow runs write to this agent's output (otherwise only their last
+            lines of standard error are kept, to explain a crash).
+        hostname_label: add this machine's hostname to the agent's labels.
+        no_cloud_logs: don't send the flow runs' logs to the server (their states still go).
+        warm_start: fork each flow run from a process that has prefect_jupyter imported already
+            (see ``agent/forkserver.py``; default config ``cloud.agent.warm_start``): much less
+            CPU per run, for many short runs.
+        **kwargs: the :class:`~prefect_jupyter.agent.agent.Agent` arguments (``name``, ``labels``,
+            ``concurrency``, ``poll_interval``, ``api``, ``api_token``, ...).
+    """
+
+    agent_type = "LocalAgent"
+
+    def __init__(
+        self,
+        env_vars: Mapping[str, str] | None = None,
+        import_paths: Iterable[str] | None = None,
+        show_flow_logs: bool = False,
+        hostname_label: bool = False,
+        no_cloud_logs: bool = False,
+        warm_start: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if hostname_label:
+            kwargs["labels"] = [*(kwargs.get("labels") or config.cloud.agent.labels or []),
+                                socket.gethostname()]
+        super().__init__(**kwargs)
+        self.env_vars = dict(env_vars or {})
+        self.import_paths = list(import_paths or [])
+        self.show_flow_logs = show_flow_logs
+        self.no_cloud_logs = no_cloud_logs
+        if warm_start is None:
+            warm_start = bool(config.cloud.agent.get("warm_start", False))
+        self.warm_start = warm_start
+        self._fork_server: ForkServer | None = None
+
+    def flow_run_environment(self, flow_run_id: str | None = None) -> dict[str, str]:
+        """The environment a flow run's subprocess gets."""
+        env = dict(os.environ)
+        env.update(self.env_vars)
+        if self.import_paths:
+            paths = [*self.import_paths, *filter(None, [env.get("PYTHONPATH")])]
+            env["PYTHONPATH"] = os.pathsep.join(paths)
+        graphql = self.api_url or getattr(self.client, "api_server", None)
+        if graphql:
+            env["PREFECT_JUPYTER__CLOUD__GRAPHQL"] = str(graphql)
+        token = self.api_token or getattr(self.client, "api_token", None)
+        if token:
+            env["PREFECT_JUPYTER__SERVER__API_TOKEN"] = token
+        if self.no_cloud_logs:
+            env["PREFECT_JUPYTER__CLOUD__SEND_FLOW_RUN_LOGS"] = "false"
+        if flow_run_id:
+            env["PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID"] = flow_run_id
+        env["PREFECT_JUPYTER__BACKEND"] = "server"
+        # as Prefect 1's agents do: tasks with a Result write it, so a failed run can restart
+        env.setdefault("PREFECT_JUPYTER__FLOWS__CHECKPOINTING", "true")
+        return env
+
+    def deploy_flow(self, flow_run: dict[str, Any]) -> FlowRunProcess | ForkedRun:
+        """Start the flow run's subprocess (forked from the fork server with ``warm_start``)."""
+        if self.warm_start:
+            if self._fork_server is None or not self._fork_server.alive():
+                self._fork_server = ForkServer(
+                    self.flow_run_environment(), show_flow_logs=self.show_flow_logs,
+                    on_exit=self._wake.set,
+                ).start()
+            forked = self._fork_server.spawn(flow_run["id"])
+            self.logger.debug("Flow run %s runs in forked process %d", flow_run["id"], forked.pid)
+            return forked
+        process = FlowRunProcess(
+            flow_run["id"],
+            command=flow_run_command(flow_run["id"]),
+            env=self.flow_run_environment(flow_run["id"]),
+            show_flow_logs=self.show_flow_logs,
+        )
+        self.logger.debug("Flow run %s runs in process %d", flow_run["id"], process.pid)
+        return process
+
+    def on_shutdown(self) -> None:
+        """Stop the fork server (once no flow run of this agent is left)."""
+        if self._fork_server is not None:
+            self._fork_server.stop()
+            self._fork_server = None

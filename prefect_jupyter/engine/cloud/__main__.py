@@ -1,0 +1,47 @@
+"""``python -m prefect_jupyter.engine.cloud [--id RUN_ID]``: execute one flow run of the server.
+
+What an agent starts for each flow run (``prefect-jupyter execute flow-run`` does the same). The
+id comes from ``--id`` or the environment (``PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID``, or Prefect
+1's ``PREFECT__CONTEXT__FLOW_RUN_ID``); the server's address and token from the configuration
+(the agent sets ``PREFECT_JUPYTER__CLOUD__GRAPHQL`` and ``PREFECT_JUPYTER__SERVER__API_TOKEN``).
+
+Exit codes: 0 when the run was executed (whatever its final state) or was taken by another
+process; 1 when it could not be (no such run, flow not loadable — the run is marked Failed);
+2 for a usage error; 130/143 when interrupted by Ctrl-C/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit code."""
+    from prefect_jupyter.engine.cloud.execution import (
+        FlowRunNotRunnable,
+        execute_flow_run,
+        flow_run_id_from_env,
+    )
+
+    parser = argparse.ArgumentParser(prog="python -m prefect_jupyter.engine.cloud",
+                                     description="Execute one flow run of the server here.")
+    parser.add_argument("--id", dest="flow_run_id", help="the flow run's id (default: from env)")
+    args = parser.parse_args(argv)
+    flow_run_id = args.flow_run_id or flow_run_id_from_env()
+    if not flow_run_id:
+        print("No flow run to execute: pass --id RUN_ID, or set PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID.",
+              file=sys.stderr)
+        return 2
+    try:
+        execute_flow_run(flow_run_id)
+    except FlowRunNotRunnable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        return 143 if "SIGTERM" in str(exc) else 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,535 @@
+"""Reporting a flow run to the server while it runs: states, logs and heartbeats, batched.
+
+:class:`RunReporter` is an *observer* of the run's state-event stream (``engine/events.py``), not a
+runner subclass: the engine publishes each transition, the reporter turns it into a write for the
+server. Observers are called on the engine's threads, so :meth:`RunReporter.__call__` only appends
+to a queue; one background thread sends what has queued up every ``flush_interval`` seconds:
+
+1. task-run states, in the order they happened, in one ``set_task_run_states`` request (mapped
+   children's task runs are found or created first, in one request for all new ones);
+2. log records, in one ``write_run_logs`` request;
+3. flow-run states — last, so the final flow state reaches the server after every task state.
+
+Nothing is dropped when the server is away: a write that fails because the server could not be
+reached (:class:`ServerUnavailable`) stays at the head of its queue and is sent again, in order,
+with a growing pause (up to ``max_backoff``), until :meth:`RunReporter.close` gives up after
+``retry_budget`` seconds without progress. A write the server *refuses* (a stale version, a
+transition it does not allow) is retried once per state with a fresh version, then logged and
+dropped, so one bad write never blocks the rest.
+
+The same thread sends heartbeats: the flow run's every ``heartbeat_interval`` seconds, and one for
+each task run that is ``Running`` at the time.
+
+Versions: each task run's version is known from when it was found (``get_or_create_task_run_info``)
+and each accepted write adds one, as the server does.
+
+Example:
+    >>> reporter = RunReporter(api, flow_run_id, flow, task_runs, flow_run_version=2)
+    >>> with reporter:                     # starts the thread; on exit, flushes everything
+    ...     FlowRunner(flow, observers=[reporter]).run(...)
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from prefect_jupyter.engine.events import StateEvent
+from prefect_jupyter.engine.state_schema import state_to_dict
+
+__all__ = ["ReportAPI", "RunReporter", "ServerUnavailable", "TaskRunRef", "WriteRejected"]
+
+# (task slug, map index) where the map index is -1 for a task run that is not a mapped child
+TaskKey = tuple[str, int]
+
+_logger = logging.getLogger("prefect_jupyter.cloud.reporter")
+
+#: the most task states (and, separately, log records) sent in one request: a 10,000-child map
+#: queues ~30,000 states in a second, and one request with all of them would outlast the
+#: client's timeout and be retried forever
+MAX_BATCH = 500
+
+
+class ServerUnavailable(Exception):
+    """The server could not be reached (or answered 5xx): the write may be sent again later."""
+
+
+class WriteRejected(Exception):
+    """The server answered and refused the write (stale version, transition not allowed, ...)."""
+
+
+@dataclasses.dataclass
+class TaskRunRef:
+    """A task run on the server: its id and the version its next write must carry."""
+
+    id: str
+    version: int
+
+
+class ReportAPI(Protocol):
+    """What the reporter needs from the server (see ``engine/cloud/api.py`` for the real one).
+
+    Every method raises :class:`ServerUnavailable` when the server cannot be reached and
+    :class:`WriteRejected` when it refuses a write.
+    """
+
+    def task_runs(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
+        """Find or create the task runs of ``(task_id, map_index)`` pairs, in order."""
+
+    def task_run_versions(self, task_run_ids: list[str]) -> dict[str, int]:
+        """The current version of each task run."""
+
+    def flow_run_state(self, flow_run_id: str) -> tuple[str, int]:
+        """The flow run's current state name and version."""
+
+    def set_task_run_states(self, states: list[dict[str, Any]]) -> None:
+        """Write ``{task_run_id, version, state}`` items, in order."""
+
+    def set_flow_run_states(self, states: list[dict[str, Any]]) -> None:
+        """Write ``{flow_run_id, version, state}`` items, in order."""
+
+    def write_run_logs(self, logs: list[dict[str, Any]]) -> None:
+        """Store log records."""
+
+    def flow_run_heartbeat(self, flow_run_id: str) -> None:
+        """Tell the server the flow run is alive."""
+
+    def task_run_heartbeat(self, task_run_id: str) -> None:
+        """Tell the server a task run is alive."""
+
+
+@dataclasses.dataclass(slots=True)
+class _StateWrite:
+    key: TaskKey | None  # None for the flow run's own state
+    state: dict[str, Any]
+    running: bool
+    finished: bool
+    done: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class _LogWrite:
+    key: TaskKey | None
+    record: dict[str, Any]
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat()
+
+
+class RunReporter:
+    """Sends one flow run's state changes, logs and heartbeats to the server in batches.
+
+    Args:
+        api: the server calls (:class:`ReportAPI`).
+        flow_run_id: the flow run being reported.
+        flow: the flow being run (its ``slugs`` name each task's events).
+        task_runs: the task runs the server already has, by ``(slug, map_index)``; task runs of
+            mapped children are found or created on first use.
+        task_ids: the server's task id of each slug (needed to create mapped children).
+        flow_run_version: the flow run's current version on the server.
+        flush_interval: seconds between two batches.
+        heartbeat_interval: seconds between two heartbeats (``0`` turns them off).
+        retry_budget: how long :meth:`close` keeps trying to reach the server.
+        max_backoff: the longest pause between two attempts while the server is away.
+        skip_first_running: the caller set the flow run ``Running`` itself, so the engine's own
+            first ``Running`` event is not written again.
+    """
+
+    def __init__(
+        self,
+        api: ReportAPI,
+        flow_run_id: str,
+        flow: Any,
+        task_runs: dict[TaskKey, TaskRunRef],
+        task_ids: dict[str, str],
+        flow_run_version: int,
+        flush_interval: float = 0.25,
+        heartbeat_interval: float = 10.0,
+        retry_budget: float = 120.0,
+        max_backoff: float = 5.0,
+        skip_first_running: bool = True,
+    ) -> None:
+        self.api = api
+        self.flow_run_id = flow_run_id
+        self.flow = flow
+        self.task_runs = dict(task_runs)
+        self.task_ids = dict(task_ids)
+        self.flow_run_version = flow_run_version
+        self.flush_interval = flush_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.retry_budget = retry_budget
+        self.max_backoff = max_backoff
+        self._skip_running = skip_first_running
+        self._slugs: dict[Any, str] = dict(getattr(flow, "slugs", {}) or {})
+        # the three queues; each item leaves its queue only once the server has it
+        self._task_states: collections.deque[_StateWrite] = collections.deque()
+        self._logs: collections.deque[_LogWrite] = collections.deque()
+        self._flow_states: collections.deque[_StateWrite] = collections.deque()
+        self._running: set[TaskKey] = set()  # task runs to send heartbeats for
+        self._wake = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._last_heartbeat = 0.0
+        self._backoff = 0.0
+        self._uncertain = False  # a write failed in flight: it may have been stored
+        self.cancelled = False  # the server said the flow run was cancelled
+        self.sent = {"task_states": 0, "flow_states": 0, "logs": 0, "requests": 0}
+
+    # -- the observer (engine threads) ---------------------------------------------------------
+    def __call__(self, event: StateEvent) -> None:
+        """Queue one state change; never blocks on the network."""
+        running = event.new_state.is_running()
+        write = _StateWrite(None, state_to_dict(event.new_state), running, event.new_state.is_finished())
+        if event.task is None:
+            if self._skip_running and running:
+                self._skip_running = False
+                return
+            self._flow_states.append(write)
+            return
+        slug = self._slugs.get(event.task) or getattr(event.task, "slug", None)
+        if slug is None:
+            return  # not one of the flow's tasks (e.g. a folded constant)
+        write.key = (slug, -1 if event.map_index is None else event.map_index)
+        self._task_states.append(write)
+
+    def add_log(self, key: TaskKey | None, record: dict[str, Any]) -> None:
+        """Queue one log record (see :class:`~prefect_jupyter.engine.cloud.logs.RunLogHandler`)."""
+        self._logs.append(_LogWrite(key, record))
+
+    def task_contexts(self) -> dict[Any, dict[str, Any]]:
+        """The context of each task for ``FlowRunner.run(task_contexts=...)``: the server's ids.
+
+        The slug in each task's context is what ties its log records to its task run.
+        """
+        contexts = {}
+        for task, slug in self._slugs.items():
+            ref = self.task_runs.get((slug, -1))
+            contexts[task] = {
+                "task_slug": slug,
+                "task_id": self.task_ids.get(slug, slug),
+                "task_run_id": ref.id if ref else None,
+            }
+        return contexts
+
+    def pending(self) -> int:
+        """How many writes wait for the server."""
+        return len(self._task_states) + len(self._logs) + len(self._flow_states)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> RunReporter:
+        """Start the background thread (once)."""
+        if self._thread is None:
+            self._last_heartbeat = time.monotonic()
+            self._thread = threading.Thread(
+                target=self._loop, name=f"prefect_jupyter-reporter-{self.flow_run_id}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Send everything still queued, then stop the thread.
+
+        Args:
+            timeout: the longest wait (default: ``retry_budget`` plus a little).
+
+        Returns:
+            Whether everything reached the server.
+        """
+        self._closing = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(self.retry_budget + 5 if timeout is None else timeout)
+        else:
+            self._drain()
+        return self.pending() == 0
+
+    def __enter__(self) -> RunReporter:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the background thread -----------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._closing:
+            self._wake.wait(self.flush_interval + self._backoff)
+            self._wake.clear()
+            if self._closing:
+                break
+            self._round()
+            self._maybe_heartbeat()
+        self._drain()
+
+    def _drain(self) -> None:
+        """Flush until every queue is empty, or no progress for ``retry_budget`` seconds."""
+        last_progress = time.monotonic()
+        while self.pending():
+            before = self.pending()
+            self._round()
+            if self.pending() < before:
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > self.retry_budget:
+                _logger.error(
+                    "Gave up reporting flow run %s to the server after %.0f s without an answer; "
+                    "%d state changes and log records were not stored. Check that the server is "
+                    "running (`prefect-jupyter server start`), or raise config "
+                    "`cloud.agent.retry_budget`.",
+                    self.flow_run_id, self.retry_budget, self.pending(),
+                )
+                return
+            if self.pending():
+                time.sleep(max(self._backoff, 0.05))
+
+    def _round(self) -> None:
+        """One batch of each kind; backs off when the server is away."""
+        try:
+            self._flush()
+        except ServerUnavailable as exc:
+            self._backoff = min(self.max_backoff, max(0.1, self._backoff * 2))
+            _logger.warning(
+                "Could not reach the server to report flow run %s (%s); %d writes kept, "
+                "retrying in %.1f s.", self.flow_run_id, exc, self.pending(), self._backoff,
+            )
+        except Exception:
+            # a bug here must not end reporting: keep the writes, try again, give up on budget
+            self._backoff = self.max_backoff
+            _logger.exception("Unexpected error while reporting flow run %s", self.flow_run_id)
+        else:
+            self._backoff = 0.0
+
+    def _flush(self) -> None:
+        # Snapshot flow states first: every task state queued before a flow state is then in
+        # the task snapshot, so the flow's final state is written after them.
+        n_flow = len(self._flow_states)
+        n_task = min(len(self._task_states), MAX_BATCH)
+        n_logs = min(len(self._logs), MAX_BATCH)
+        if len(self._task_states) > n_task:
+            n_flow = 0  # task states queued before the flow states are still to be sent
+        if len(self._task_states) > n_task or len(self._logs) > n_logs:
+            self._wake.set()  # a backlog: the next batch goes without waiting
+        if n_task:
+            self._send_task_states([self._task_states[i] for i in range(n_task)])
+            for _ in range(n_task):
+                self._task_states.popleft()
+        if n_logs:
+            self._send_logs([self._logs[i] for i in range(n_logs)])
+            for _ in range(n_logs):
+                self._logs.popleft()
+        if n_flow:
+            self._send_flow_states([self._flow_states[i] for i in range(n_flow)])
+            for _ in range(n_flow):
+                self._flow_states.popleft()
+
+    def _resolve(self, keys: Iterable[TaskKey | None]) -> None:
+        """Find or create the task runs of keys not seen yet (one request for all of them)."""
+        missing = []
+        for key in keys:
+            if key is not None and key not in self.task_runs and key not in missing:
+                if key[0] in self.task_ids:
+                    missing.append(key)
+        if not missing:
+            return
+        try:
+            refs = self.api.task_runs(
+                self.flow_run_id, [(self.task_ids[slug], index) for slug, index in missing]
+            )
+        except WriteRejected:
+            refs = [self._resolve_one(key) for key in missing]  # find the one that fails
+        self.sent["requests"] += 1
+        for key, ref in zip(missing, refs, strict=True):
+            if ref is not None:
+                self.task_runs[key] = ref
+            else:
+                self.task_ids.pop(key[0], None)  # don't ask again: its states are skipped
+
+    def _resolve_one(self, key: TaskKey) -> TaskRunRef | None:
+        try:
+            return self.api.task_runs(self.flow_run_id, [(self.task_ids[key[0]], key[1])])[0]
+        except WriteRejected as exc:
+            _logger.warning("The server has no task run for %s[%s] of flow run %s (%s); its "
+                            "states and logs are not reported.", key[0], key[1], self.flow_run_id, exc)
+            return None
+
+    def _send_task_states(self, writes: list[_StateWrite]) -> None:
+        self._resolve(w.key for w in writes)
+        known = [w for w in writes if w.key in self.task_runs and not w.done]
+        if known:
+            items = []
+            versions: dict[TaskKey, int] = {}
+            for w in known:
+                ref = self.task_runs[w.key]
+                version = versions.get(w.key, ref.version)
+                items.append({"task_run_id": ref.id, "version": version, "state": w.state})
+                versions[w.key] = version + 1
+            try:
+                self._call_uncertain(self.api.set_task_run_states, items)
+            except WriteRejected as exc:
+                if self._uncertain and self._batch_landed(versions):
+                    _logger.debug("Task run states were stored before the connection dropped.")
+                else:
+                    _logger.debug("Batch of task run states refused (%s); sending one by one.", exc)
+                    self._send_one_by_one(known)
+            else:
+                for key, version in versions.items():
+                    self.task_runs[key].version = version
+            self._uncertain = False
+            self.sent["task_states"] += len(known)
+        for w in known:
+            if w.running:
+                self._running.add(w.key)
+            else:
+                self._running.discard(w.key)
+
+    def _call_uncertain(self, call: Any, items: list[dict[str, Any]]) -> None:
+        """Make a write; if the server went away meanwhile, it may have landed (see below)."""
+        try:
+            call(items)
+            self.sent["requests"] += 1
+        except ServerUnavailable:
+            self._uncertain = True
+            raise
+
+    def _batch_landed(self, versions: dict[TaskKey, int]) -> bool:
+        """Whether a batch sent before a lost connection was stored after all.
+
+        Versions only grow by accepted writes, so the batch landed exactly when every task run
+        it touched is now at the version the batch would have left it at.
+        """
+        ids = {self.task_runs[key].id: version for key, version in versions.items()}
+        current = self.api.task_run_versions(list(ids))
+        if all(current.get(i) == v for i, v in ids.items()):
+            for key, version in versions.items():
+                self.task_runs[key].version = version
+            return True
+        return False
+
+    def _send_one_by_one(self, writes: list[_StateWrite]) -> None:
+        for w in writes:
+            if w.done:
+                continue
+            ref = self.task_runs[w.key]
+            for attempt in (1, 2):
+                try:
+                    self.api.set_task_run_states(
+                        [{"task_run_id": ref.id, "version": ref.version, "state": w.state}]
+                    )
+                    self.sent["requests"] += 1
+                    ref.version += 1
+                    break
+                except WriteRejected as exc:
+                    if attempt == 2:
+                        _logger.warning(
+                            "The server refused state %s for task run %s (%s[%s]): %s",
+                            w.state["type"], ref.id, w.key[0], w.key[1], exc,
+                        )
+                    else:
+                        current = self.api.task_run_versions([ref.id]).get(ref.id)
+                        if current is None:
+                            break  # the task run is gone (its flow run was deleted)
+                        ref.version = current
+            w.done = True  # sent or refused twice: either way, not again
+
+    def _send_logs(self, writes: list[_LogWrite]) -> None:
+        self._resolve(w.key for w in writes)
+        logs = []
+        for w in writes:
+            ref = self.task_runs.get(w.key) if w.key is not None else None
+            logs.append({**w.record, "flow_run_id": self.flow_run_id,
+                         "task_run_id": ref.id if ref else None})
+        try:
+            self.api.write_run_logs(logs)
+            self.sent["requests"] += 1
+        except WriteRejected as exc:
+            _logger.warning("The server refused %d log records of flow run %s: %s",
+                            len(logs), self.flow_run_id, exc)
+        self.sent["logs"] += len(logs)
+
+    def _send_flow_states(self, writes: list[_StateWrite]) -> None:
+        for w in writes:
+            if self.cancelled or w.done:
+                continue
+            stored = self._write_flow_state(w.state)
+            self._uncertain = False
+            w.done = True
+            if stored:
+                self.flow_run_version += 1
+                self.sent["flow_states"] += 1
+
+    def _write_flow_state(self, state: dict[str, Any]) -> bool:
+        """Write one flow-run state (retried once with a fresh version); whether it is stored."""
+        for attempt in (1, 2):
+            item = {"flow_run_id": self.flow_run_id, "version": self.flow_run_version, "state": state}
+            try:
+                self._call_uncertain(self.api.set_flow_run_states, [item])
+                return True
+            except WriteRejected as exc:
+                try:
+                    current, version = self.api.flow_run_state(self.flow_run_id)
+                except WriteRejected as gone:
+                    _logger.warning("Flow run %s can't be read any more (%s); not writing %s.",
+                                    self.flow_run_id, gone, state["type"])
+                    return False
+                if self._uncertain and version == self.flow_run_version + 1 and current == state["type"]:
+                    return True  # stored before the connection dropped
+                if current in ("Cancelling", "Cancelled"):
+                    # the run was cancelled meanwhile: its agent writes the final state
+                    self.cancelled = True
+                    _logger.info("Flow run %s was cancelled; not writing %s.",
+                                 self.flow_run_id, state["type"])
+                    return False
+                self.flow_run_version = version
+                self._uncertain = False
+                if attempt == 2:
+                    _logger.warning("The server refused state %s for flow run %s: %s",
+                                    state["type"], self.flow_run_id, exc)
+        return False
+
+    def _maybe_heartbeat(self) -> None:
+        if self.heartbeat_interval <= 0:
+            return
+        now = time.monotonic()
+        if now - self._last_heartbeat < self.heartbeat_interval:
+            return
+        self._last_heartbeat = now
+        try:
+            self.api.flow_run_heartbeat(self.flow_run_id)
+            for key in list(self._running):
+                ref = self.task_runs.get(key)
+                if ref is not None:
+                    self.api.task_run_heartbeat(ref.id)
+        except (ServerUnavailable, WriteRejected) as exc:
+            # a missed heartbeat is not worth a retry: the next one comes soon
+            _logger.debug("Heartbeat for flow run %s failed: %s", self.flow_run_id, exc)
+
+
+def _level_name(levelno: int) -> str:
+    """The server's level for a record: the standard level at or below it (custom levels too)."""
+    for number, name in ((50, "CRITICAL"), (40, "ERROR"), (30, "WARNING"), (20, "INFO")):
+        if levelno >= number:
+            return name
+    return "DEBUG"
+
+
+def log_record_to_dict(record: logging.LogRecord, message: str) -> dict[str, Any]:
+    """The server's log fields for one record (without the run ids)."""
+    return {
+        "timestamp": _iso(record.created),
+        "name": record.name,
+        "level": _level_name(record.levelno),
+        "message": message,
+        "info": {
+            "module": record.module,
+            "funcName": record.funcName,
+            "lineno": record.lineno,
+            "thread": record.thread,
+            "threadName": record.threadName,
+            "process": record.process,
+        },
+    }

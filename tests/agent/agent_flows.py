@@ -1,0 +1,85 @@
+"""Flows the agent tests register; agents' flow-run processes import this module by name
+(the tests give the agent this directory with ``--import-path``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from prefect_jupyter import Flow, Parameter, task
+from prefect_jupyter.context import context
+
+
+@task
+def mark(out_dir: str) -> str:
+    """Append one line to ``out_dir/<flow run id>``: a file with two lines means two executions."""
+    path = Path(out_dir) / str(context.get("flow_run_id"))
+    with path.open("a") as f:
+        f.write(f"{os.getpid()}\n")
+    return str(path)
+
+
+@task
+def say(text: str) -> str:
+    context.get("logger").info("saying %s", text)
+    return text
+
+
+@task
+def nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@task
+def fail() -> None:
+    raise ValueError("no luck here")
+
+
+@task
+def crash() -> None:
+    os._exit(3)
+
+
+def marking_flow(name: str = "marking") -> Flow:
+    """``mark(out_dir)`` then ``say("done")``."""
+    with Flow(name) as flow:
+        out_dir = Parameter("out_dir")
+        say("done", upstream_tasks=[mark(out_dir)])
+    return flow
+
+
+def failing_flow() -> Flow:
+    with Flow("failing") as flow:
+        say("before")
+        fail()
+    return flow
+
+
+def napping_flow(name: str = "napping") -> Flow:
+    """``say("hello")`` → ``nap(seconds)`` → ``say("goodbye")``."""
+    with Flow(name) as flow:
+        seconds = Parameter("seconds", default=1.0)
+        hello = say("hello")
+        slept = nap(seconds, upstream_tasks=[hello])
+        say("goodbye", upstream_tasks=[slept])
+    return flow
+
+
+def crashing_flow() -> Flow:
+    with Flow("crashing") as flow:
+        crash()
+    return flow
+
+
+def greeting_flow() -> Flow:
+    """Needs the parameter ``who``."""
+    with Flow("greeting") as flow:
+        say(Parameter("who"))
+    return flow
+
+
+# greeting_flow as changed after it was registered: its parameter is now called "whom"
+with Flow("greeting") as renamed_greeting:
+    say(Parameter("whom"))
