@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -35,7 +36,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -77,11 +78,23 @@ def create_ui_app(api_app: ASGIApp, allowed_hosts: Sequence[str] | None = None) 
         Mount("/api", app=_SameOriginGuard(api_app)),
         Mount("/static", app=_StaticNoCache(directory=STATIC), name="static"),
         Mount("/widget", app=_StaticNoCache(directory=WIDGET_STATIC), name="widget"),
+        # Prefect 1-shaped links (`flow.register()` prints /flow/<id>) lead to the hash routes
+        Route("/{page:str}/{id:str}", _to_hash_route, methods=["GET", "HEAD"]),
     ]
     middleware = [Middleware(_SecurityHeaders)]
     if allowed_hosts is not None:
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     return Starlette(routes=routes, middleware=middleware)
+
+
+_ID = re.compile(r"[0-9a-fA-F-]{1,64}")
+
+
+async def _to_hash_route(request: Request) -> Response:
+    page, object_id = request.path_params["page"], request.path_params["id"]
+    if page not in ("flow", "flow-run") or not _ID.fullmatch(object_id):
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    return RedirectResponse(f"/#/{page}/{object_id}", status_code=307)
 
 
 async def _index(request: Request) -> Response:

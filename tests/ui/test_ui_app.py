@@ -215,3 +215,21 @@ def test_the_ui_and_the_api_cannot_share_a_port(tmp_path: Path):
                        "another --ui-port"):
         serve(port=4311, ui_port=4311, database_url=f"sqlite:///{database}")
     assert not database.exists()  # refused before anything started
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_prefect1_shaped_links_redirect_to_the_hash_routes() -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from prefect_jupyter.ui.app import create_ui_app
+
+    client = TestClient(create_ui_app(Starlette()), follow_redirects=False)
+    flow_id = "16e2be75-6917-4a2f-a077-00373a4cf9fd"
+    response = client.get(f"/flow/{flow_id}")
+    assert response.status_code == 307
+    assert response.headers["location"] == f"/#/flow/{flow_id}"
+    assert client.get(f"/flow-run/{flow_id}").headers["location"] == f"/#/flow-run/{flow_id}"
+    assert client.get("/flow/<script>").status_code == 404
+    assert client.get("/elsewhere/abc").status_code == 404
+    assert client.get("/static/ui.css").status_code == 200
