@@ -102,11 +102,13 @@ def duration(start: str | None, end: str | None) -> str:
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a plain table (no borders, so it stays greppable), as Prefect 1's CLI did."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table, box
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header in headers:
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        # cells are plain text: "[gpu]" in a message is not a style tag
+        table.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
     Console(soft_wrap=False, width=max(160, shutil.get_terminal_size().columns)).print(table)

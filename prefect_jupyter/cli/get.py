@@ -90,7 +90,7 @@ def flow_runs(limit: int, flow_name: str | None, project: str | None, started: b
         """query($where: flow_run_bool_exp, $limit: Int) {
              flow_run(where: $where, order_by: {created: desc}, limit: $limit) {
                id name state state_message created start_time end_time scheduled_start_time
-               flow { name } } }""",
+               late_reason flow { name } } }""",
         {"where": where, "limit": limit},
     )
     rows = [
@@ -102,7 +102,7 @@ def flow_runs(limit: int, flow_name: str | None, project: str | None, started: b
             r["start_time"] or "",
             duration(r["start_time"], r["end_time"]),
             r["id"],
-            r["state_message"] or "",
+            r["late_reason"] or r["state_message"] or "",  # why a late run has not started
         )
         for r in data["flow_run"]
     ]

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from prefect_jupyter.cli.common import api_errors, graphql, make_client, parse_params
+from prefect_jupyter.cli.restart import restart
 
 _FINISHED = {
     "Success",
@@ -112,7 +113,7 @@ def watch_run(run_id: str, poll: float = 0.5) -> str:
         time.sleep(poll)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--id", "-i", "flow_id", help="A registered flow's id or version group id.")
 @click.option("--name", "-n", help="A registered flow's name (latest version).")
 @click.option("--project", help="The project of --name, when names repeat across projects.")
@@ -125,7 +126,9 @@ def watch_run(run_id: str, poll: float = 0.5) -> str:
 @click.option("--run-name", help="A name for the flow run.")
 @click.option("--idempotency-key", help="Runs created with the same key are the same run.")
 @click.option("--watch", "-w", is_flag=True, help="Follow the run's states and logs until it ends.")
+@click.pass_context
 def run(
+    ctx: click.Context,
     flow_id: str | None,
     name: str | None,
     project: str | None,
@@ -140,7 +143,12 @@ def run(
     watch: bool,
 ) -> None:
     """Run a flow: a registered one on the server (--id/--name; an agent executes it), or the
-    flow in a local file or module right here (--path/--module)."""
+    flow in a local file or module right here (--path/--module).
+
+    `prefect-jupyter run restart RUN_ID` runs a failed flow run again from its failure.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     given = [
         opt
         for opt, v in (("--id", flow_id), ("--name", name), ("--path", path), ("--module", module))
@@ -177,3 +185,6 @@ def run(
         click.echo(f"Flow run is in a finished state: {final}")
         if final in _FAILED:
             raise SystemExit(1)
+
+
+run.add_command(restart)

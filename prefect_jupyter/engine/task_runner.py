@@ -121,6 +121,9 @@ class TaskRunner(Runner):
         ctx = self._run_context(context or {})
         if isinstance(state, Resume):
             ctx["resume"] = True
+        if isinstance(state, Retrying) and state.run_count:
+            # resuming a retry (e.g. a restarted run): the attempts made so far still count
+            ctx["task_run_count"] = state.run_count + 1
         with prefect_context(**ctx):
             name = ctx["task_full_name"]
             self.logger.info("Task '%s': Starting task run...", name)

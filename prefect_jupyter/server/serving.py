@@ -47,6 +47,7 @@ def serve(
     api_token: str | None = None,
     log_level: str = "warning",
     ui_port: int | None | Literal["config"] = "config",
+    services: bool = True,
 ) -> None:
     """Migrate the database, then serve the API until interrupted (blocking).
 
@@ -61,6 +62,8 @@ def serve(
         ui_port: also serve the web UI (with the API under ``/api``) on this port of the same
             host, in this process; ``"config"``: config ``server.ui.port`` (8080); ``None`` or
             0: no UI.
+        services: run the scheduler, zombie killer and Lazarus in this process (as config
+            ``server.services`` says; see ``server/services``).
 
     Raises:
         ValueError: a non-loopback ``host`` without a token, a bad database URL, or the UI
@@ -80,6 +83,11 @@ def serve(
     started = time.perf_counter()
     app = create_app(database_url, api_token=token)
     database = app.state.database
+    background = None
+    if services:
+        from prefect_jupyter.server.services import start_services
+
+        background = start_services(database)
     server = _ReadyServer(
         uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off"),
         on_ready=lambda actual_port: logger.info(
@@ -88,15 +96,14 @@ def serve(
             time.perf_counter() - started,
         ),
     )
-    servers = [server]
-    if ui:
-        servers.append(_ui_server(app, host, ui, log_level))
     try:
-        if len(servers) == 1:
-            server.run()
+        if ui:
+            asyncio.run(_serve_with_ui(server, _ui_server(app, host, ui, log_level), ui))
         else:
-            asyncio.run(_serve_together(servers))
+            server.run()
     finally:
+        if background is not None:
+            background.stop()
         database.dispose()
 
 
@@ -113,18 +120,33 @@ def _ui_server(api_app: Any, host: str, ui_port: int, log_level: str) -> Any:
     )
 
 
-async def _serve_together(servers: list[Any]) -> None:
-    """Run uvicorn servers on one event loop; when one stops (Ctrl-C, SIGTERM, a failed
-    bind), the others stop too."""
+async def _serve_with_ui(api: Any, ui: Any, ui_port: int) -> None:
+    """Run the API's and the UI's uvicorn servers on one event loop.
 
-    async def run(server: Any) -> None:
+    A signal (Ctrl-C, SIGTERM) stops both. A UI that cannot listen (the port is taken) is
+    reported and the API goes on without it: the API is what runs flows.
+    """
+
+    async def run_api() -> None:
         try:
-            await server.serve()
+            await api.serve()
         finally:
-            for other in servers:
-                other.should_exit = True
+            ui.should_exit = True
 
-    await asyncio.gather(*(run(s) for s in servers))
+    async def run_ui() -> None:
+        try:
+            await ui.serve()
+        except SystemExit:  # uvicorn exits when it cannot bind
+            if ui.started:
+                raise
+            logger.error(
+                "The web UI could not listen on port %d (see the error above); the API goes on "
+                "without it. Pick a free port with --ui-port (0: no UI).", ui_port,
+            )
+            return
+        api.should_exit = True
+
+    await asyncio.gather(run_api(), run_ui())
 
 
 def _url_host(host: str) -> str:

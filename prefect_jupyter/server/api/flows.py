@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api.common import get_or_404
+from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import Edge, Flow, Project, Task, new_id
 from prefect_jupyter.server.errors import InvalidInput
@@ -58,11 +59,13 @@ def create_flow(
     latest = session.execute(
         select(func.max(Flow.version)).where(Flow.version_group_id == group)
     ).scalar()
-    session.execute(
+    archived = session.execute(
         update(Flow)
         .where(Flow.version_group_id == group, Flow.archived.is_(False))
         .values(archived=True, is_schedule_active=False)
-    )
+        .returning(Flow.id)
+    ).scalars().all()
+    delete_auto_scheduled_runs(session, archived)
     schedule = serialized_flow.get("schedule")
     flow = Flow(
         project_id=project_id,
@@ -186,6 +189,7 @@ def archive_flow(session: Session, flow_id: str) -> None:
     flow = get_or_404(session, Flow, flow_id)
     flow.archived = True
     flow.is_schedule_active = False
+    delete_auto_scheduled_runs(session, [flow.id])
 
 
 def delete_flow(session: Session, flow_id: str) -> None:
@@ -212,3 +216,5 @@ def set_schedule_active(session: Session, flow_id: str, active: bool) -> None:
             "the schedule of the group's latest version instead."
         )
     flow.is_schedule_active = active
+    if not active:
+        delete_auto_scheduled_runs(session, [flow.id])

@@ -30,7 +30,7 @@ RUNNING       SCHEDULED QUEUED RUNNING CANCELLING LOOPED FINISHED CANCELLED
 CANCELLING    CANCELLING FINISHED CANCELLED
 LOOPED        SCHEDULED RUNNING LOOPED FINISHED CANCELLED
 FINISHED      PENDING SCHEDULED (a retry or a restart)
-CANCELLED     nothing (a cancelled run stays cancelled)
+CANCELLED     PENDING (a restart reruns a cancelled task run; nothing else)
 ============  =====================================================================
 
 A task run may only become RUNNING while its flow run is ``Running`` (not ``Cancelling``):
@@ -120,6 +120,10 @@ TRANSITIONS: dict[tuple[Kind, Kind], str] = {
     (_L, _C): "a looping task was stopped",
     (_F, _P): "a finished run is restarted",
     (_F, _S): "a failed task retries, or a finished run is rescheduled",
+    # added with restart_flow_run (api/restart.py): a cancelled task run of a failed flow run
+    # (e.g. cut short when its agent stopped) must be able to run again. Only Pending: a stale
+    # runner never reports Pending for a run it started, so it still cannot revive one.
+    (_C, _P): "a restart reruns a cancelled task run",
 }
 
 #: Scheduled-kind states an agent may pick up (a ``Paused`` run waits for a person instead).

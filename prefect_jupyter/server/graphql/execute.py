@@ -33,6 +33,7 @@ from prefect_jupyter.server.database.engine import Database
 from prefect_jupyter.server.errors import ApiError
 from prefect_jupyter.server.graphql.context import RequestContext
 from prefect_jupyter.server.graphql.mutations import mutation
+from prefect_jupyter.server.graphql.orchestration import bindables as orchestration_bindables
 from prefect_jupyter.server.graphql.queries import query
 from prefect_jupyter.server.graphql.scalars import scalar_types
 from prefect_jupyter.server.graphql.tables import table_bindables
@@ -48,7 +49,9 @@ def build_schema() -> GraphQLSchema:
     with resources.as_file(schema_dir) as path:
         type_defs = load_schema_from_path(path)
     objects = table_bindables(query)
-    return make_executable_schema(type_defs, query, mutation, *objects, *scalar_types())
+    return make_executable_schema(
+        type_defs, query, mutation, *objects, *orchestration_bindables, *scalar_types()
+    )
 
 
 def error(message: str, code: str, **extra: Any) -> dict[str, Any]:
