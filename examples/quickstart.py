@@ -71,7 +71,7 @@ def follow(client: Client, run_id: str, timeout: float = 120) -> dict:
     sys.exit(f"The run {run_id} did not finish within {timeout:.0f} s: is the agent running?")
 
 
-def wait_for_schedule(client: Client, flow_id: str, timeout: float = 15) -> object:
+def wait_for_schedule(client: Client, flow_id: str, timeout: float = 25) -> object:
     """The flow's queued scheduled runs, once the server's scheduler has created them."""
     query = (
         "query($id: uuid!) { flow_run(where: {flow_id: {_eq: $id}, auto_scheduled: {_eq: true}, "

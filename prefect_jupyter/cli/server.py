@@ -14,7 +14,7 @@ def server() -> None:
 
 @server.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=4200, show_default=True, type=int, help="Port of the API.")
+@click.option("--port", type=int, help="Port of the API (default: config `server.port`, 4200).")
 @click.option(
     "--database-url",
     envvar="PREFECT_JUPYTER__SERVER__DATABASE__URL",
@@ -43,6 +43,10 @@ def start(
     everything on this machine)."""
     from prefect_jupyter.server import serve
 
+    if port is None:
+        import prefect_jupyter
+
+        port = int(prefect_jupyter.config.server.port)
     agent = None
     stack = contextlib.ExitStack()
     if with_agent:
