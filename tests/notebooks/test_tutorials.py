@@ -237,3 +237,20 @@ def test_03_live_run_on_threads(dask_nb: Any) -> None:
     live = cell(dask_nb, "%flow run etl --executor threads")
     assert data(live, WIDGET)
     assert "Flow run 'etl': Success (All reference tasks succeeded.)" in stream(live, "stdout")
+
+
+# -- 04 ------------------------------------------------------------------------------------------------
+def test_04_registers_runs_through_the_agent_and_schedules(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect_jupyter.server.process import free_port
+
+    # no server at the configured address: the notebook starts its own (API + agent)
+    monkeypatch.setenv("PREFECT_JUPYTER__SERVER__PORT", str(free_port()))
+    nb = execute("04_register_and_schedule.ipynb", tmp_path)
+    assert "Server: http://127.0.0.1:" in stream(cell(nb, "import pathlib"))
+    registered = stream(cell(nb, "from prefect_jupyter import Client"))
+    assert "Flow URL:" in registered and "unchanged flow keeps its id: True" in registered
+    assert stream(cell(nb, "run_id = ")).strip() == "Success - All reference tasks succeeded."
+    assert stream(cell(nb, "logs = ")).strip() == "sum of squares: 30"
+    assert stream(cell(nb, "UPCOMING")).startswith("10 scheduled runs, the first at ")
