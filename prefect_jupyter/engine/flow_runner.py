@@ -42,11 +42,16 @@ def run_task(
     task_runner_state_handlers: Iterable[Callable] | None = None,
     is_mapped_parent: bool = False,
     events: Any = None,
+    map_index: int | None = None,
 ) -> State:
     """Run one task (or mapped child) to its final state; what executors are given to call.
 
-    ``context`` is the whole run context; the task runner enters it for the task run.
+    ``context`` is the whole run context; the task runner enters it for the task run. A mapped
+    child's ``map_index`` comes separately, so that all children of a task share one context
+    dict (executors that ship work elsewhere can send it once per task).
     """
+    if map_index is not None:
+        context = {**context, "map_index": map_index}
     runner = task_runner_cls(
         task=task,
         state_handlers=task_runner_state_handlers,
@@ -400,14 +405,14 @@ class _Submitter:
     def __call__(
         self, state: Any, upstream_states: dict, is_mapped_parent: bool = False, map_index: int | None = None
     ) -> Any:
-        ctx = self.ctx if map_index is None else {**self.ctx, "map_index": map_index}
         return self.executor.submit(
             run_task,
             extra_context={"task_name": self.task.name, "map_index": map_index},
             task=self.task,
             state=state,
             upstream_states=upstream_states,
-            context=ctx,
+            context=self.ctx,
+            map_index=map_index,
             flow_result=self.flow_result,
             task_runner_cls=self.runner_cls,
             task_runner_state_handlers=self.handlers,

@@ -1,7 +1,8 @@
 """Executors side by side: prefect_jupyter's, raw Dask, raw distributed and Prefect 1.4.1.
 
-    python tests/benchmarks/executors.py [--quick] [--markdown] [--timeout S]
-        [--prefect1 PYTHON | --no-prefect1] [--prefect1-max-task-runs N] [--no-estimate]
+    python tests/benchmarks/executors.py [--quick] [--markdown] [--timeout S] [--repeat N]
+        [--systems NAME,...] [--prefect1 PYTHON | --no-prefect1] [--prefect1-max-task-runs N]
+        [--no-estimate]
 
 Runs the same workloads (`executor_workloads.py`: chain, fan-out + reduce, map, two chained
 maps, a diamond lattice; trivial task bodies) on
@@ -19,7 +20,9 @@ maps, a diamond lattice; trivial task bodies) on
 and a sweep of `map` over 1k/10k/100k items on LocalExecutor and LocalDaskExecutor(threads),
 fitting the exponent of time vs N. Each (system, workload) runs in a fresh process
 (`executor_child.py`). Logging is at WARNING for every engine, so the per-task INFO records
-(measured by `engine_overhead.py`) are not part of these figures.
+(measured by `engine_overhead.py`) are not part of these figures. With `--repeat N` every case
+but Prefect 1's runs N times, in N rounds over all cases (so a burst of load elsewhere on the
+machine hits every system alike), and the fastest run is reported.
 """
 
 from __future__ import annotations
@@ -204,20 +207,33 @@ class Estimator:
             self.best[outcome.system] = min(per_task, self.best.get(outcome.system, per_task))
 
 
-def plan(quick: bool, with_prefect1: bool) -> list[tuple[str, str, int]]:
+def plan(
+    quick: bool, with_prefect1: bool, systems: Sequence[str] = SYSTEM_ORDER
+) -> list[tuple[str, str, int]]:
     """Every (system, workload, size) of the tables, in table order."""
     sizes = QUICK if quick else FULL
     cases = []
     for workload in WORKLOAD_NAMES:
         for system in SYSTEM_ORDER:
-            if SYSTEMS[system].is_prefect1 and not with_prefect1:
+            if system not in systems or (SYSTEMS[system].is_prefect1 and not with_prefect1):
                 continue
             cases.append((system, workload, sizes[workload]))
     for size in QUICK_SWEEP if quick else FULL_SWEEP:
         for system in SWEEP_SYSTEMS:
-            if (system, "map", size) not in cases:
+            if system in systems and (system, "map", size) not in cases:
                 cases.append((system, "map", size))
     return cases
+
+
+def faster(old: Outcome | None, new: Outcome) -> Outcome:
+    """The run to report of two runs of one case: the faster good one, else the latest."""
+    if old is None or not old.ok:
+        return new
+    if not new.ok:
+        return old
+    best = old if old.data["wall_s"] <= new.data["wall_s"] else new
+    best.data["runs"] = old.data.get("runs", 1) + 1
+    return best
 
 
 def run_all(
@@ -227,22 +243,29 @@ def run_all(
     address: str,
     timeout: float,
     estimate: bool,
+    repeat: int = 1,
 ) -> Results:
     results: Results = {}
     estimator = Estimator(timeout, estimate)
-    for number, (system, workload, size) in enumerate(cases, start=1):
+    rounds = [(r, c) for r in range(repeat) for c in cases if r == 0 or not SYSTEMS[c[0]].is_prefect1]
+    for number, (round_, (system, workload, size)) in enumerate(rounds, start=1):
         spec = SYSTEMS[system]
         name = f"{workload} {describe_size(workload, size)} | {spec.label}"
+        if round_ and not (results.get((system, workload, size)) or Outcome("", "", 0, "")).ok:
+            continue  # failed, timed out or skipped in an earlier round: don't try again
+        total = len(rounds)
+        if repeat > 1:
+            name = f"round {round_ + 1}/{repeat}: {name}"
         guess = estimator.estimate(system, workload, size)
         if spec.is_prefect1 and task_runs(workload, size) > prefect1_limit:
             detail = f"(> {prefect1_limit:,} task runs)"
             outcome = Outcome(system, workload, size, "not run", detail=detail)
-            progress(f"[{number}/{len(cases)}] {name}: not run {detail}")
-        elif guess is not None:
+            progress(f"[{number}/{total}] {name}: not run {detail}")
+        elif guess is not None and not round_:
             outcome = Outcome(system, workload, size, "timeout", detail=f"(skipped, est. {guess:.0f} s)")
-            progress(f"[{number}/{len(cases)}] {name}: skipped, estimated {guess:.0f} s")
+            progress(f"[{number}/{total}] {name}: skipped, estimated {guess:.0f} s")
         else:
-            progress(f"[{number}/{len(cases)}] {name} ...")
+            progress(f"[{number}/{total}] {name} ...")
             python = str(prefect1) if spec.is_prefect1 else sys.executable
             args = [system, workload, str(size)]
             if spec.needs_cluster:
@@ -252,6 +275,7 @@ def run_all(
             wall = f", wall {outcome.data['wall_s']:.2f} s" if outcome.status == "ok" else ""
             progress(f"    {outcome.status} in {time.perf_counter() - started:.1f} s{wall}")
             estimator.learn(outcome)
+            outcome = faster(results.get((system, workload, size)), outcome)
         results[(system, workload, size)] = outcome
     return results
 
@@ -281,7 +305,8 @@ row (no per-task INFO records; engine_overhead.py measures what they cost).
 startup s: wall time of a one-task run on the same system, measured before the workload (the
 fixed cost of each flow run: for LocalDaskExecutor(processes) starting the process pool, for
 DaskExecutor connecting a client). It is included in wall s.
-wall s: one run, from flow.run() to its final state (the flow is built beforehand). Raw dask
+wall s: one run, from flow.run() to its final state (the flow is built beforehand); with
+--repeat N, the fastest of N runs, each in its own process (Prefect 1: one run). Raw dask
 and distributed rows build their graph inside the timed region, as a flow run submits its tasks.
 µs/task: wall s / task runs (the flow's task runs; mapped parents and children each count).
 peak RSS: the peak resident memory of the process running the flow during the timed run
@@ -334,6 +359,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=300, metavar="S", help="seconds per child (default 300)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each case (but Prefect 1's) N times, in N rounds, and report the fastest; "
+        "use it on a busy machine (default 1)",
+    )
+    parser.add_argument(
+        "--systems",
+        type=lambda text: [name.strip() for name in text.split(",") if name.strip()],
+        default=list(SYSTEM_ORDER),
+        metavar="NAME,...",
+        help="only these systems (default all: " + ", ".join(SYSTEM_ORDER) + ")",
+    )
     parser.add_argument("--prefect1", metavar="PYTHON", help="a Python with prefect==1.4.1")
     parser.add_argument("--no-prefect1", action="store_true", help="skip the Prefect 1 rows")
     parser.add_argument(
@@ -355,6 +395,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    unknown = sorted(set(args.systems) - set(SYSTEM_ORDER))
+    if unknown:
+        raise SystemExit(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEM_ORDER)}")
     began = time.perf_counter()
     for variable in LOG_LEVEL_VARIABLES:
         os.environ[variable] = "WARNING"
@@ -365,20 +408,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"Executors side by side ({'--quick' if args.quick else 'full'}), trivial task bodies")
     for line in machine_lines():
         print(line)
-    prefect1 = None if args.no_prefect1 else find_prefect1(args.prefect1)
+    wants_prefect1 = any(SYSTEMS[s].is_prefect1 for s in args.systems)
+    prefect1 = None if args.no_prefect1 or not wants_prefect1 else find_prefect1(args.prefect1)
     print(f"Prefect 1.4.1: {prefect1 or 'not measured'}")
     cluster, cluster_s = start_cluster()
     address = cluster.scheduler_address  # type: ignore[attr-defined]
     print(f"LocalCluster: 2 workers × 1 thread at {address}, started in {cluster_s:.1f} s (not timed)")
-    print(f"Timeout per process: {args.timeout:g} s")
+    repeat = max(1, args.repeat)
+    print(f"Timeout per process: {args.timeout:g} s; fastest of {repeat} run(s) per case"
+          + (" (Prefect 1: one run)" if repeat > 1 and prefect1 is not None else ""))
     sys.stdout.flush()
     mode = "quick" if args.quick else "full"
     prefect1_limit = args.prefect1_max_task_runs or PREFECT1_MAX_TASK_RUNS[mode]
     if prefect1 is not None:
         print(f"Prefect 1 runs the workloads of at most {prefect1_limit:,} task runs")
-    cases = plan(args.quick, prefect1 is not None)
+    cases = plan(args.quick, prefect1 is not None, args.systems)
     try:
-        results = run_all(cases, prefect1, prefect1_limit, address, args.timeout, args.estimate)
+        results = run_all(
+            cases, prefect1, prefect1_limit, address, args.timeout, args.estimate, repeat
+        )
     finally:
         cluster.close()  # type: ignore[attr-defined]
     print_report(results, cases, args.quick, args.markdown)
