@@ -66,7 +66,7 @@ def run_many(server_url: str, graphql_url: str, out_dir: Path, n_runs: int, n_ag
             )["data"]["flow_run"]
             return all(r["state"] in ("Success", "Failed") for r in data)
 
-        wait_for(all_finished, 240, f"{n_runs} runs to finish", every=0.5, agents=agents)
+        wait_for(all_finished, 240 + 2 * n_runs, f"{n_runs} runs to finish", every=0.5, agents=agents)
     finally:
         for agent in agents:
             agent.stop()
@@ -82,8 +82,9 @@ def run_many(server_url: str, graphql_url: str, out_dir: Path, n_runs: int, n_ag
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_several_agents_on_one_sqlite_server_run_every_run_exactly_once(agent_server, tmp_path):
-    run_many(agent_server.url, agent_server.graphql_url, tmp_path, n_runs=60, n_agents=3,
+    run_many(agent_server.url, agent_server.graphql_url, tmp_path, n_runs=500, n_agents=4,
              concurrency=2)
 
 
@@ -106,8 +107,9 @@ def postgres_database() -> Iterator[str]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.timeout(1500)
 def test_several_agents_on_one_postgres_server_run_every_run_exactly_once(
     postgres_database, tmp_path
 ):
     with ServerProcess(database_url=postgres_database) as server:
-        run_many(server.url, server.graphql_url, tmp_path, n_runs=60, n_agents=4, concurrency=2)
+        run_many(server.url, server.graphql_url, tmp_path, n_runs=500, n_agents=4, concurrency=2)
