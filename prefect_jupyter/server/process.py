@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-STARTUP_TIMEOUT = 15.0
+STARTUP_TIMEOUT = 45.0  # generous: a cold start on a busy 2-core CI machine took 10 s
 
 
 def free_port(host: str = "127.0.0.1") -> int:
