@@ -27,6 +27,7 @@ from typing import Any
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
+from prefect_jupyter.core import ordering
 from prefect_jupyter.core.edge import Edge
 from prefect_jupyter.core.parameter import Parameter
 from prefect_jupyter.core.task import Task
@@ -418,45 +419,7 @@ class Flow:
         return self._toposort(wanted)
 
     def _toposort(self, tasks: set[Task]) -> tuple[Task, ...]:
-        # Kahn's algorithm; ties broken by insertion order so runs are deterministic.
-        import heapq
-
-        order = self._order
-        waiting = {
-            t: sum(1 for e in self._upstream[t] if e.upstream_task in tasks) for t in tasks
-        }
-        ready = [(order[t], t) for t, n in waiting.items() if n == 0]
-        heapq.heapify(ready)
-        result: list[Task] = []
-        while ready:
-            _, t = heapq.heappop(ready)
-            result.append(t)
-            for e in self._downstream[t]:
-                d = e.downstream_task
-                if d in waiting:
-                    waiting[d] -= 1
-                    if waiting[d] == 0:
-                        heapq.heappush(ready, (order[d], d))
-        if len(result) < len(tasks):
-            raise ValueError(self._describe_cycle({t for t, n in waiting.items() if n > 0}))
-        return tuple(result)
-
-    def _describe_cycle(self, stuck: set[Task]) -> str:
-        # Walk upstream inside the stuck set until a task repeats: that loop is a cycle.
-        start = min(stuck, key=self._order.__getitem__)
-        path: list[Task] = []
-        seen: dict[Task, int] = {}
-        t = start
-        while t not in seen:
-            seen[t] = len(path)
-            path.append(t)
-            t = next(e.upstream_task for e in self._upstream[t] if e.upstream_task in stuck)
-        cycle = list(reversed(path[seen[t]:]))
-        names = " -> ".join(x.name for x in [*cycle, cycle[0]])
-        return (
-            f"Cycle found; flows must be acyclic! Flow \"{self.name}\" has a cycle: {names}. "
-            "Remove one of these dependencies."
-        )
+        return ordering.toposort(tasks, self._order, self._upstream, self._downstream, self.name)
 
     def validate(self) -> None:
         """Check that edges and reference tasks belong to the flow and that there is no cycle.

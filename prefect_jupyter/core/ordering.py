@@ -1,0 +1,62 @@
+"""Ordering a flow's tasks: a deterministic topological sort, and the message for a cycle.
+
+Kept apart from :class:`~prefect_jupyter.core.flow.Flow`, which only holds the graph: these
+functions read its edge maps (task → edges) and insertion order (task → position).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from typing import Any
+
+Edges = Mapping[Any, Any]  # task -> set of Edge (upstream or downstream)
+
+
+def toposort(
+    tasks: set[Any], order: Mapping[Any, int], upstream: Edges, downstream: Edges, flow_name: str
+) -> tuple[Any, ...]:
+    """``tasks`` with every task after its upstream tasks (Kahn's algorithm; ties broken by
+    insertion order, so runs are deterministic).
+
+    Raises:
+        ValueError: if the tasks have a cycle, naming the tasks on it.
+    """
+    waiting = {t: sum(1 for e in upstream[t] if e.upstream_task in tasks) for t in tasks}
+    ready = [(order[t], t) for t, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    result: list[Any] = []
+    while ready:
+        _, t = heapq.heappop(ready)
+        result.append(t)
+        for e in downstream[t]:
+            d = e.downstream_task
+            if d in waiting:
+                waiting[d] -= 1
+                if waiting[d] == 0:
+                    heapq.heappush(ready, (order[d], d))
+    if len(result) < len(tasks):
+        stuck = {t for t, n in waiting.items() if n > 0}
+        raise ValueError(describe_cycle(stuck, order, upstream, flow_name))
+    return tuple(result)
+
+
+def describe_cycle(
+    stuck: set[Any], order: Mapping[Any, int], upstream: Edges, flow_name: str
+) -> str:
+    """The error message for a cycle among ``stuck`` (tasks a sort could not place)."""
+    # Walk upstream inside the stuck set until a task repeats: that loop is a cycle.
+    start = min(stuck, key=order.__getitem__)
+    path: list[Any] = []
+    seen: dict[Any, int] = {}
+    t = start
+    while t not in seen:
+        seen[t] = len(path)
+        path.append(t)
+        t = next(e.upstream_task for e in upstream[t] if e.upstream_task in stuck)
+    cycle = list(reversed(path[seen[t]:]))
+    names = " -> ".join(x.name for x in [*cycle, cycle[0]])
+    return (
+        f"Cycle found; flows must be acyclic! Flow \"{flow_name}\" has a cycle: {names}. "
+        "Remove one of these dependencies."
+    )
