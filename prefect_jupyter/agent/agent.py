@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from prefect_jupyter.configuration import config
-from prefect_jupyter.engine.cloud.reporter import ServerUnavailable, WriteRejected
+from prefect_jupyter.backend.reporter import ServerUnavailable, WriteRejected
 from prefect_jupyter.engine.state import Cancelled, Failed, Scheduled, Submitted
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.utilities.logging import get_logger
@@ -104,7 +104,7 @@ class Agent:
         client: Any = None,
         agent_config_id: str | None = None,
     ) -> None:
-        from prefect_jupyter.engine.cloud.api import BackendAPI
+        from prefect_jupyter.backend.api import BackendAPI
 
         self.name = _setting(name, "name") or "agent"
         self.labels = sorted(set(labels if labels is not None else _setting(None, "labels") or []))

@@ -6,7 +6,7 @@ the work. With ``LocalAgent(warm_start=True)`` (``--warm-start``) the agent star
 server* — ``python -m prefect_jupyter.agent.forkserver`` — that imports all of that once and
 then forks a child for each flow run. Each child is a new session (so the agent can stop it and
 whatever it starts, as with a plain subprocess), with its standard error in a file of its own,
-and executes the run exactly as ``python -m prefect_jupyter.engine.cloud`` would. User code is
+and executes the run exactly as ``python -m prefect_jupyter.backend`` would. User code is
 never imported by the fork server itself: each run loads its flow afresh in its child.
 
 The protocol is one JSON object per line: the agent writes ``{"flow_run_id", "stderr"}`` to the
@@ -33,7 +33,7 @@ __all__ = ["ForkServer", "ForkedRun"]
 
 #: imported once by the fork server, before any fork
 PRELOAD = (
-    "prefect_jupyter.engine.cloud.execution",
+    "prefect_jupyter.backend.execution",
     "prefect_jupyter.engine.flow_runner",
     "prefect_jupyter.executors",
     "prefect_jupyter.client",
@@ -233,7 +233,7 @@ def _child(flow_run_id: str, stderr_path: str | None) -> None:
             err = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
             os.dup2(err, 2)
         os.environ["PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID"] = flow_run_id
-        from prefect_jupyter.engine.cloud.__main__ import main
+        from prefect_jupyter.backend.__main__ import main
 
         code = main(["--id", flow_run_id])
     except BaseException:  # report anything, then leave without running the server's code

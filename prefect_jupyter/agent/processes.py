@@ -1,6 +1,6 @@
 """The flow-run subprocesses of an agent: start, watch, stop.
 
-Each flow run executes in its own process (``python -m prefect_jupyter.engine.cloud``), started in
+Each flow run executes in its own process (``python -m prefect_jupyter.backend``), started in
 a new session so that stopping it also stops anything it started (a shell task, a worker pool):
 :meth:`FlowRunProcess.terminate` sends SIGTERM to the whole process group, waits ``grace``
 seconds, then sends SIGKILL. A new session also keeps a Ctrl-C in the agent's terminal from
@@ -27,7 +27,7 @@ __all__ = ["FlowRunProcess", "flow_run_command"]
 
 def flow_run_command(flow_run_id: str) -> list[str]:
     """The command that executes one flow run (it reads the server's address from its env)."""
-    return [sys.executable, "-m", "prefect_jupyter.engine.cloud", "--id", flow_run_id]
+    return [sys.executable, "-m", "prefect_jupyter.backend", "--id", flow_run_id]
 
 
 class FlowRunProcess:

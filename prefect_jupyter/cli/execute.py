@@ -1,6 +1,6 @@
 """``prefect-jupyter execute flow-run``: execute one flow run of the server in this process.
 
-Agents run this (as ``python -m prefect_jupyter.engine.cloud``) for each flow run; it is handy by
+Agents run this (as ``python -m prefect_jupyter.backend``) for each flow run; it is handy by
 hand to run one scheduled run without an agent.
 """
 
@@ -20,7 +20,7 @@ def execute() -> None:
               "Prefect 1's PREFECT__CONTEXT__FLOW_RUN_ID).")
 def flow_run(flow_run_id: str | None) -> None:
     """Execute one flow run, reporting its states and logs to the server as it goes."""
-    from prefect_jupyter.engine.cloud.execution import (
+    from prefect_jupyter.backend.execution import (
         FlowRunNotRunnable,
         execute_flow_run,
         flow_run_id_from_env,

@@ -22,7 +22,7 @@ def wait_exit(process: FlowRunProcess, timeout: float = 10) -> int:
 def test_the_command_runs_the_executor_module_with_the_run_id():
     command = flow_run_command("abc")
     assert command[0] == sys.executable
-    assert command[1:] == ["-m", "prefect_jupyter.engine.cloud", "--id", "abc"]
+    assert command[1:] == ["-m", "prefect_jupyter.backend", "--id", "abc"]
 
 
 def test_a_crash_is_described_with_its_exit_code_and_last_stderr_lines():

@@ -1,4 +1,4 @@
-"""What a restarted run's process reuses (``engine/cloud/restore.py``): the server's finished
+"""What a restarted run's process reuses (``backend/restore.py``): the server's finished
 task-run states with their persisted results become the FlowRunner's ``task_states``.
 
 The server side is replaced by the task-run rows it would return (made from a real first run
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from prefect_jupyter import Flow, task
-from prefect_jupyter.engine.cloud.restore import restore_task_states
+from prefect_jupyter.backend.restore import restore_task_states
 from prefect_jupyter.engine.flow_runner import FlowRunner
 from prefect_jupyter.engine.results import LocalResult
 from prefect_jupyter.engine.state_schema import state_to_dict

@@ -21,7 +21,7 @@ __all__ = ["LocalAgent"]
 
 
 class LocalAgent(Agent):
-    """An agent that executes flow runs as local subprocesses (``python -m prefect_jupyter.engine.cloud``).
+    """An agent that executes flow runs as local subprocesses (``python -m prefect_jupyter.backend``).
 
     Each run gets this process's environment, plus the server's address and token, the run's id
     (``PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID``), ``env_vars``, and checkpointing turned on (as

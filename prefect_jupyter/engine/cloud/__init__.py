@@ -1,19 +1,16 @@
-"""Running a flow run for the server: load it, run it here, report every change as it happens.
+"""Prefect 1's ``prefect.engine.cloud`` path, kept for imports only.
 
-Prefect 1 did this with ``CloudFlowRunner``/``CloudTaskRunner`` subclasses that called the API
-from inside the runners. Here the runners stay as they are; the reporting is an observer of the
-run's state-event stream (:class:`~prefect_jupyter.engine.cloud.reporter.RunReporter`), and
-:func:`~prefect_jupyter.engine.cloud.execution.execute_flow_run` wires the two together.
+The code that runs a flow for the server lives in :mod:`prefect_jupyter.backend` (above the engine
+and the client); this module only re-exports its public names, lazily, so that importing the
+engine never loads the client.
 """
-
-from prefect_jupyter.engine.cloud.reporter import RunReporter
 
 __all__ = ["RunReporter", "execute_flow_run"]
 
 
-def __getattr__(name: str):  # the client (httpx) loads only when a run is executed
-    if name == "execute_flow_run":
-        from prefect_jupyter.engine.cloud.execution import execute_flow_run
+def __getattr__(name: str):
+    if name in __all__:
+        from prefect_jupyter import backend
 
-        return execute_flow_run
+        return getattr(backend, name)
     raise AttributeError(name)

@@ -10,7 +10,7 @@ the task runs that must run again go back to ``Pending``:
   failure, e.g. with an ``any_failed`` trigger, must run again too).
 
 Successful task runs keep their state, and with it the location of their persisted result;
-the flow-run process reuses both (``engine/cloud/restore.py``) instead of running those tasks
+the flow-run process reuses both (``backend/restore.py``) instead of running those tasks
 again. A successful task whose result was *not* persisted (no ``Result``, or checkpointing off)
 runs again when a task that reruns needs its value: the process finds that out and resets it.
 

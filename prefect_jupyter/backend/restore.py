@@ -56,7 +56,7 @@ def restore_task_states(api: Any, run: dict[str, Any], flow: Any) -> dict[Any, S
     """The states FlowRunner should start from for flow run ``run`` (see the module doc).
 
     Args:
-        api: the server calls (``engine/cloud/api.BackendAPI``).
+        api: the server calls (``backend/api.BackendAPI``).
         run: the flow run as ``BackendAPI.flow_run`` read it; the version of each task run it
             lists is updated when this resets that task run.
         flow: the flow being run.

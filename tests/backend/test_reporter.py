@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from prefect_jupyter import Flow, task
-from prefect_jupyter.engine.cloud.logs import shipping_logs
-from prefect_jupyter.engine.cloud.reporter import (
+from prefect_jupyter.backend.logs import shipping_logs
+from prefect_jupyter.backend.reporter import (
     RunReporter,
     ServerUnavailable,
     TaskRunRef,

@@ -1,4 +1,4 @@
-"""``python -m prefect_jupyter.engine.cloud [--id RUN_ID]``: execute one flow run of the server.
+"""``python -m prefect_jupyter.backend [--id RUN_ID]``: execute one flow run of the server.
 
 What an agent starts for each flow run (``prefect-jupyter execute flow-run`` does the same). The
 id comes from ``--id`` or the environment (``PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID``, or Prefect
@@ -18,13 +18,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code."""
-    from prefect_jupyter.engine.cloud.execution import (
+    from prefect_jupyter.backend.execution import (
         FlowRunNotRunnable,
         execute_flow_run,
         flow_run_id_from_env,
     )
 
-    parser = argparse.ArgumentParser(prog="python -m prefect_jupyter.engine.cloud",
+    parser = argparse.ArgumentParser(prog="python -m prefect_jupyter.backend",
                                      description="Execute one flow run of the server here.")
     parser.add_argument("--id", dest="flow_run_id", help="the flow run's id (default: from env)")
     args = parser.parse_args(argv)

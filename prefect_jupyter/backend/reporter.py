@@ -73,7 +73,7 @@ class TaskRunRef:
 
 
 class ReportAPI(Protocol):
-    """What the reporter needs from the server (see ``engine/cloud/api.py`` for the real one).
+    """What the reporter needs from the server (see ``backend/api.py`` for the real one).
 
     Every method raises :class:`ServerUnavailable` when the server cannot be reached and
     :class:`WriteRejected` when it refuses a write.
@@ -200,7 +200,7 @@ class RunReporter:
         self._task_states.append(write)
 
     def add_log(self, key: TaskKey | None, record: dict[str, Any]) -> None:
-        """Queue one log record (see :class:`~prefect_jupyter.engine.cloud.logs.RunLogHandler`)."""
+        """Queue one log record (see :class:`~prefect_jupyter.backend.logs.RunLogHandler`)."""
         self._logs.append(_LogWrite(key, record))
 
     def task_contexts(self) -> dict[Any, dict[str, Any]]:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from prefect_jupyter import Flow, Parameter, task
 from prefect_jupyter.cli import cli
 from prefect_jupyter.context import context
-from prefect_jupyter.engine.cloud.execution import (
+from prefect_jupyter.backend.execution import (
     FlowRunNotRunnable,
     execute_flow_run,
     parameter_problem,
@@ -165,7 +165,7 @@ def test_the_cli_takes_the_run_id_from_prefect_1s_environment_variable(
 
 def test_the_module_entry_point_needs_a_run_id():
     done = subprocess.run(
-        [sys.executable, "-m", "prefect_jupyter.engine.cloud"], capture_output=True, text=True,
+        [sys.executable, "-m", "prefect_jupyter.backend"], capture_output=True, text=True,
         env={"PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 2

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from prefect_jupyter.engine.cloud.reporter import log_record_to_dict
+from prefect_jupyter.backend.reporter import log_record_to_dict
 
 if TYPE_CHECKING:
-    from prefect_jupyter.engine.cloud.reporter import RunReporter
+    from prefect_jupyter.backend.reporter import RunReporter
 
 __all__ = ["RunLogHandler", "shipping_logs"]
 

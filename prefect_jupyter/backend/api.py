@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from prefect_jupyter.engine.cloud.reporter import ServerUnavailable, TaskRunRef, WriteRejected
+from prefect_jupyter.backend.reporter import ServerUnavailable, TaskRunRef, WriteRejected
 
 __all__ = ["BackendAPI"]
 

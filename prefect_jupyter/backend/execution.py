@@ -31,15 +31,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from prefect_jupyter.configuration import config
-from prefect_jupyter.engine.cloud.api import BackendAPI
-from prefect_jupyter.engine.cloud.logs import shipping_logs
-from prefect_jupyter.engine.cloud.reporter import (
+from prefect_jupyter.backend.api import BackendAPI
+from prefect_jupyter.backend.logs import shipping_logs
+from prefect_jupyter.backend.reporter import (
     RunReporter,
     ServerUnavailable,
     TaskRunRef,
     WriteRejected,
 )
-from prefect_jupyter.engine.cloud.restore import restore_task_states
+from prefect_jupyter.backend.restore import restore_task_states
 from prefect_jupyter.engine.state import Failed, Pending, Running, State
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.utilities.logging import get_logger

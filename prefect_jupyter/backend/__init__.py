@@ -1,0 +1,22 @@
+"""Running a flow run for the server: load it, run it here, report every change as it happens.
+
+Prefect 1 did this with ``CloudFlowRunner``/``CloudTaskRunner`` subclasses that called the API
+from inside the runners. Here the runners stay as they are; the reporting is an observer of the
+run's state-event stream (:class:`~prefect_jupyter.backend.reporter.RunReporter`), and
+:func:`~prefect_jupyter.backend.execution.execute_flow_run` wires the two together.
+
+This package sits above ``engine`` and ``client``: it uses both, and neither imports it.
+``python -m prefect_jupyter.backend --id RUN_ID`` is the process an agent starts for each run.
+"""
+
+from prefect_jupyter.backend.reporter import RunReporter
+
+__all__ = ["RunReporter", "execute_flow_run"]
+
+
+def __getattr__(name: str):  # the client (httpx) loads only when a run is executed
+    if name == "execute_flow_run":
+        from prefect_jupyter.backend.execution import execute_flow_run
+
+        return execute_flow_run
+    raise AttributeError(name)
