@@ -38,8 +38,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from prefect_jupyter.configuration import config
 from prefect_jupyter.backend.reporter import ServerUnavailable, WriteRejected
+from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Cancelled, Failed, Scheduled, Submitted
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.utilities.logging import get_logger

@@ -30,7 +30,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from prefect_jupyter.configuration import config
 from prefect_jupyter.backend.api import BackendAPI
 from prefect_jupyter.backend.logs import shipping_logs
 from prefect_jupyter.backend.reporter import (
@@ -40,6 +39,7 @@ from prefect_jupyter.backend.reporter import (
     WriteRejected,
 )
 from prefect_jupyter.backend.restore import restore_task_states
+from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Failed, Pending, Running, State
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.utilities.logging import get_logger
