@@ -502,11 +502,15 @@ class Flow:
         was_reference = old in self._reference_tasks
         self.tasks.discard(old)
         self.slugs.pop(old, None)
-        self._order.pop(old, None)
+        position = self._order.pop(old)
         self._upstream.pop(old, None)
         self._downstream.pop(old, None)
         self._changed()
-        self.add_task(new)
+        if new not in self.tasks:
+            # ``new`` takes ``old``'s place in the insertion order: numbers stay unique (a
+            # fresh number would repeat the last task's) and the sorted order keeps its shape.
+            self.add_task(new)
+            self._order[new] = position
         for e in edges:
             self.add_edge(
                 new if e.upstream_task is old else e.upstream_task,

@@ -7,6 +7,7 @@ functions read its edge maps (task → edges) and insertion order (task → posi
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,18 +24,21 @@ def toposort(
         ValueError: if the tasks have a cycle, naming the tasks on it.
     """
     waiting = {t: sum(1 for e in upstream[t] if e.upstream_task in tasks) for t in tasks}
-    ready = [(order[t], t) for t, n in waiting.items() if n == 0]
+    # Heap entries carry a unique sequence number after the order, so the heap never compares
+    # two tasks (Task's ``<`` builds a LessThan task rather than answering).
+    seq = itertools.count()
+    ready = [(order[t], next(seq), t) for t, n in waiting.items() if n == 0]
     heapq.heapify(ready)
     result: list[Any] = []
     while ready:
-        _, t = heapq.heappop(ready)
+        t = heapq.heappop(ready)[2]
         result.append(t)
         for e in downstream[t]:
             d = e.downstream_task
             if d in waiting:
                 waiting[d] -= 1
                 if waiting[d] == 0:
-                    heapq.heappush(ready, (order[d], d))
+                    heapq.heappush(ready, (order[d], next(seq), d))
     if len(result) < len(tasks):
         stuck = {t for t, n in waiting.items() if n > 0}
         raise ValueError(describe_cycle(stuck, order, upstream, flow_name))

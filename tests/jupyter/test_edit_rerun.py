@@ -1,0 +1,54 @@
+"""The notebook's edit → rerun loop, through a real IPython InteractiveShell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    ip = InteractiveShell.instance()
+    ip.reset()
+    ip.run_line_magic("load_ext", "prefect_jupyter")
+    ip.run_line_magic("config", "PrefectJupyter.live = False")
+    yield ip
+    ip.run_line_magic("unload_ext", "prefect_jupyter")
+    ip.reset()
+
+
+def run(ip: InteractiveShell, source: str) -> None:
+    result = ip.run_cell(source)
+    assert result.success, result.error_in_exec or result.error_before_exec
+
+
+def notebook_of(ip: InteractiveShell):  # noqa: ANN201 - the extension's Notebook
+    from prefect_jupyter.jupyter.extension import _loaded
+
+    return _loaded[id(ip)][1].notebook
+
+
+def last_result(ip: InteractiveShell, flow: str, slug: str) -> object:
+    return notebook_of(ip).runs[flow][-1].task_states[slug].result
+
+
+def test_redefining_a_task_cell_keeps_its_flow_running(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture
+) -> None:
+    run(shell, "%%task\ndef src_a():\n    return [1, 2, 3]\n")
+    run(shell, "%%task\ndef dbl(x):\n    return 2 * x\n")
+    run(shell, "%%task\ndef tot(xs):\n    return sum(xs)\n")
+    run(shell, "%%task\ndef side():\n    return 'side'\n")
+    run(shell, "%%flow rp\ntot(dbl.map(src_a()))\nside()\n")
+    run(shell, "%flow run rp")
+    assert last_result(shell, "rp", "tot-1") == 12
+    run(shell, "%%task\ndef dbl(x):\n    return 3 * x\n")
+    capsys.readouterr()
+    for _ in range(2):  # every later run works, not only the first after the edit
+        run(shell, "%flow run rp")
+        out = capsys.readouterr()
+        assert "Flow run 'rp': Success" in out.out
+        assert "Traceback" not in out.err
+        assert last_result(shell, "rp", "tot-1") == 18
