@@ -52,3 +52,41 @@ def test_redefining_a_task_cell_keeps_its_flow_running(
         assert "Flow run 'rp': Success" in out.out
         assert "Traceback" not in out.err
         assert last_result(shell, "rp", "tot-1") == 18
+
+
+# -- rerun --changed sees the notebook variables a task reads ------------------------------------------
+def test_changed_reruns_a_function_task_when_a_global_it_reads_changes(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture
+) -> None:
+    run(shell, "threshold = 90")
+    run(shell, "%%task\ndef scores():\n    return [85, 92, 95, 99]\n")
+    run(shell, "%%task\ndef scaled(xs):\n    return [x for x in xs if x > threshold]\n")
+    run(shell, "%%flow report\nscaled(scores())\n")
+    run(shell, "%flow run report")
+    assert last_result(shell, "report", "scaled-1") == [92, 95, 99]
+    capsys.readouterr()
+    run(shell, "%flow rerun report --changed")
+    assert "Rerunning nothing" in capsys.readouterr().out
+    run(shell, "threshold = 97")
+    run(shell, "%flow rerun report --changed")
+    out = capsys.readouterr().out
+    assert "Rerunning nothing" not in out and "scaled" in out and "scores" not in out.split(";")[0]
+    assert last_result(shell, "report", "scaled-1") == [99]
+
+
+def test_changed_reruns_a_cell_task_when_a_global_it_reads_changes(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture
+) -> None:
+    run(shell, "threshold = 90")
+    run(shell, "%%task load\nscores = [85, 92, 95, 99]\n")
+    run(shell, "%%task keep\nkept = [x for x in scores if x > threshold]\n")
+    assert shell.user_ns["kept"] == [92, 95, 99]
+    run(shell, "%flow run notebook")
+    capsys.readouterr()
+    run(shell, "%flow rerun notebook --changed")
+    assert "Rerunning nothing" in capsys.readouterr().out  # its input `scores` is an edge, not a global
+    run(shell, "threshold = 97")
+    run(shell, "%flow rerun notebook --changed")
+    out = capsys.readouterr().out
+    assert "keep" in out and "load" not in out.split(";")[0]
+    assert shell.user_ns["kept"] == [99]
