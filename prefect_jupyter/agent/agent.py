@@ -42,13 +42,13 @@ from prefect_jupyter.backend.reporter import ServerUnavailable, WriteRejected
 from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Cancelled, Failed, Scheduled, Submitted
 from prefect_jupyter.engine.state_schema import state_to_dict
+from prefect_jupyter.engine.state_sets import FINISHED, RUNNABLE_SCHEDULED
 from prefect_jupyter.utilities.logging import get_logger
 
 __all__ = ["Agent", "DeployedRun"]
 
-_FINISHED = {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped", "Cached",
-             "Finished", "Looped", "Mapped"}
-_CLAIMABLE = {"Scheduled", "Retrying", "Resume", "Queued"}
+_FINISHED = FINISHED
+_CLAIMABLE = RUNNABLE_SCHEDULED
 
 
 class DeployedRun(Protocol):

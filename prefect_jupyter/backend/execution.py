@@ -42,6 +42,7 @@ from prefect_jupyter.backend.restore import restore_task_states
 from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Failed, Pending, Running, State
 from prefect_jupyter.engine.state_schema import state_to_dict
+from prefect_jupyter.engine.state_sets import FINISHED
 from prefect_jupyter.utilities.logging import get_logger
 
 __all__ = ["FlowRunNotRunnable", "execute_flow_run", "flow_run_id_from_env", "parameter_problem"]
@@ -51,8 +52,6 @@ _logger = get_logger("cloud.execution")
 #: where the flow run's id may come from (ours first, then Prefect 1's name)
 FLOW_RUN_ID_VARIABLES = ("PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID", "PREFECT__CONTEXT__FLOW_RUN_ID")
 
-_FINISHED = {"Success", "Failed", "Cancelled", "TimedOut", "TriggerFailed", "Skipped", "Cached",
-             "Finished", "Looped", "Mapped"}
 
 
 class FlowRunNotRunnable(RuntimeError):
@@ -106,7 +105,7 @@ def execute_flow_run(flow_run_id: str, client: Any = None) -> State | None:
         raise FlowRunNotRunnable(
             f"Flow run {flow_run_id} not found: check the id with `prefect-jupyter get flow-runs`."
         )
-    if run["state"] in _FINISHED or run["state"] in ("Running", "Cancelling"):
+    if run["state"] in FINISHED or run["state"] in ("Running", "Cancelling"):
         _logger.warning("Flow run %s is %s already; not running it again.", flow_run_id, run["state"])
         return None
     version = run["version"]
@@ -205,7 +204,7 @@ def _fail(api: BackendAPI, flow_run_id: str, message: str, version: int) -> None
             if attempt == 2:
                 raise
             state, version = api.flow_run_state(flow_run_id)
-            if state in _FINISHED:
+            if state in FINISHED:
                 return
         except ServerUnavailable:
             _logger.error("Could not mark flow run %s Failed: the server is unreachable.", flow_run_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from prefect_jupyter.cli.common import graphql
+from prefect_jupyter.cli.watch import watch_to_the_end
 
 _RESTART = """
 mutation($input: restart_flow_run_input!) {
@@ -46,10 +47,4 @@ def restart(flow_run_id: str, watch: bool) -> None:
         click.echo("└── No task run had failed; the tasks that had not run yet will run.")
     click.echo("└── Successful task runs keep their states and reuse their persisted results.")
     if watch:
-        from prefect_jupyter.cli.run import _FAILED, watch_run
-
-        click.echo("Watching flow run execution...")
-        final = watch_run(payload["id"])
-        click.echo(f"Flow run is in a finished state: {final}")
-        if final in _FAILED:
-            raise SystemExit(1)
+        watch_to_the_end(payload["id"])

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import click
 
 from prefect_jupyter.cli.common import api_errors, graphql, make_client, parse_params
 from prefect_jupyter.cli.restart import restart
-
-_FINISHED = {
-    "Success",
-    "Failed",
-    "Cancelled",
-    "TimedOut",
-    "TriggerFailed",
-    "Skipped",
-    "Cached",
-    "Finished",
-    "Looped",
-    "Mapped",
-}
-_FAILED = {"Failed", "Cancelled", "TimedOut", "TriggerFailed"}
+from prefect_jupyter.cli.watch import watch_to_the_end
 
 
 def find_flow(flow_id: str | None, name: str | None, project: str | None) -> dict[str, Any]:
@@ -74,43 +60,6 @@ def run_locally(path: str | None, module: str | None, params: dict[str, Any]) ->
     click.echo(f"Flow run {'succeeded' if state.is_successful() else 'failed'}: {state!r}")
     if not state.is_successful():
         raise SystemExit(1)
-
-
-def watch_run(run_id: str, poll: float = 0.5) -> str:
-    """Print the run's state changes and logs until it finishes; returns the final state name."""
-    seen_states: set[str] = set()
-    seen_logs = 0
-    hinted = False
-    began = time.monotonic()
-    while True:
-        data = graphql(
-            """query($id: uuid!) {
-                 flow_run_by_pk(id: $id) { state state_message
-                   states(order_by: {timestamp: asc}) { id state message timestamp } }
-                 log(where: {flow_run_id: {_eq: $id}}, order_by: {timestamp: asc}) {
-                   timestamp level message } }""",
-            {"id": run_id},
-        )
-        run = data["flow_run_by_pk"]
-        for change in run["states"]:
-            if change["id"] not in seen_states:
-                seen_states.add(change["id"])
-                click.echo(
-                    f"└── {change['timestamp']} | {change['state']} | {change['message'] or ''}"
-                )
-        for record in data["log"][seen_logs:]:
-            click.echo(f"└── {record['timestamp']} | {record['level']} | {record['message']}")
-        seen_logs = len(data["log"])
-        if run["state"] in _FINISHED:
-            return run["state"]
-        if not hinted and run["state"] == "Scheduled" and time.monotonic() - began > 10:
-            hinted = True
-            click.secho(
-                "    No agent has picked this run up yet: start one with "
-                "`prefect-jupyter agent local start` (its labels must include the run's).",
-                fg="yellow",
-            )
-        time.sleep(poll)
 
 
 @click.group(invoke_without_command=True)
@@ -180,11 +129,7 @@ def run(
     click.echo(f"└── Name: {info['name']}\n└── UUID: {run_id}\n└── Labels: {info['labels']}")
     click.echo(f"└── Parameters: {info['parameters']}")
     if watch:
-        click.echo("Watching flow run execution...")
-        final = watch_run(run_id)
-        click.echo(f"Flow run is in a finished state: {final}")
-        if final in _FAILED:
-            raise SystemExit(1)
+        watch_to_the_end(run_id)
 
 
 run.add_command(restart)

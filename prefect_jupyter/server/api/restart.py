@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine import state as state_module
+from prefect_jupyter.engine import state_sets
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api import states
 from prefect_jupyter.server.database import dialects
@@ -34,7 +35,7 @@ from prefect_jupyter.server.database.models import Edge, FlowRun, TaskRun, utcno
 from prefect_jupyter.server.errors import InvalidInput
 
 #: Task-run states kept by a restart (the task succeeded, or has not run yet).
-KEPT_STATES = frozenset({"Pending", "Success", "Cached", "Mapped", "Skipped"})
+KEPT_STATES = state_sets.SUCCESSFUL | {"Pending"}
 
 RESET_MESSAGE = "Reset to run again by a restart of its flow run."
 

@@ -46,6 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine import state as state_module
+from prefect_jupyter.engine import state_sets
 from prefect_jupyter.engine.state_schema import state_from_dict, state_to_dict
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import (
@@ -127,14 +128,10 @@ TRANSITIONS: dict[tuple[Kind, Kind], str] = {
 }
 
 #: Scheduled-kind states an agent may pick up (a ``Paused`` run waits for a person instead).
-RUNNABLE_SCHEDULED_STATES = ("Scheduled", "Retrying", "Resume", "Queued")
+RUNNABLE_SCHEDULED_STATES = tuple(sorted(state_sets.RUNNABLE_SCHEDULED))
 
 #: The names of the finished state classes, for filters on the ``state`` column.
-FINISHED_STATES = tuple(
-    name
-    for name in state_module.__all__
-    if issubclass(getattr(state_module, name), state_module.Finished)
-)
+FINISHED_STATES = tuple(sorted(state_sets.FINISHED))
 
 
 def kind_of(state: state_module.State | str | None) -> Kind | None:
