@@ -14,7 +14,9 @@ from prefect_jupyter.client.errors import (
     ClientError,
     ObjectNotFoundError,
     ServerConnectionError,
+    ServerUnavailable,
     VersionLockMismatchError,
+    WriteRejected,
 )
 from prefect_jupyter.client.results import (
     FlowRunInfoResult,
@@ -22,6 +24,7 @@ from prefect_jupyter.client.results import (
     ProjectInfo,
     TaskRunInfoResult,
 )
+from prefect_jupyter.client.secrets import Secret
 
 __all__ = [
     "AuthorizationError",
@@ -31,7 +34,10 @@ __all__ = [
     "GraphQLResult",
     "ObjectNotFoundError",
     "ProjectInfo",
+    "Secret",
     "ServerConnectionError",
+    "ServerUnavailable",
     "TaskRunInfoResult",
     "VersionLockMismatchError",
+    "WriteRejected",
 ]

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from prefect_jupyter.exceptions import FlowStorageError
+
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
@@ -44,7 +46,7 @@ class FlowSerializationError(TypeError):
     """The flow's code can't be pickled: an object a task refers to is not picklable."""
 
 
-class FlowLoadError(RuntimeError):
+class FlowLoadError(FlowStorageError, RuntimeError):
     """A registered flow's code can't be loaded in this process."""
 
 

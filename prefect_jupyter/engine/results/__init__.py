@@ -14,5 +14,6 @@ Example:
 from prefect_jupyter.engine.results.constant_result import ConstantResult
 from prefect_jupyter.engine.results.local_result import LocalResult
 from prefect_jupyter.engine.results.prefect_result import PrefectResult
+from prefect_jupyter.engine.results.secret_result import SecretResult
 
-__all__ = ["ConstantResult", "LocalResult", "PrefectResult"]
+__all__ = ["ConstantResult", "LocalResult", "PrefectResult", "SecretResult"]
