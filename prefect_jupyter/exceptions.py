@@ -6,9 +6,10 @@ Two families, as in Prefect 1:
   ``except Exception`` inside a task can't swallow them: the state signals of
   :mod:`prefect_jupyter.engine.signals`, :class:`TaskTimeoutSignal` and
   :class:`VersionLockMismatchSignal`.
-* **Errors** derive from :class:`PrefectException`: the client's errors (:class:`ClientError`
-  and its subclasses, which :mod:`prefect_jupyter.client` raises) and :class:`FlowStorageError`
-  (a flow's storage can't give the flow back).
+* **Errors** derive from :class:`PrefectException`: the client's errors (:class:`ClientError`,
+  :class:`AuthorizationError`, :class:`ObjectNotFoundError`: the very classes of
+  :mod:`prefect_jupyter.client.errors`, loaded on first use) and :class:`FlowStorageError` (a
+  flow's storage can't give the flow back).
 
 Example:
     >>> from prefect_jupyter.exceptions import ClientError, PrefectException
@@ -18,10 +19,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect_jupyter.engine.signals import PrefectSignal
 from prefect_jupyter.engine.timeouts import TaskTimeoutSignal
+
+if TYPE_CHECKING:
+    from prefect_jupyter.client.errors import AuthorizationError, ClientError, ObjectNotFoundError
 
 __all__ = [
     "AuthorizationError",
@@ -50,35 +54,18 @@ class PrefectException(Exception):
         super().__init__(message)
 
 
-class ClientError(PrefectException):
-    """The server refused a request, or could not be reached; the message says why.
-
-    Args:
-        message: what went wrong.
-        errors: the GraphQL errors the server returned, if any.
-
-    Attributes:
-        errors: the GraphQL errors the server returned (``[]`` when there were none).
-        codes: their ``extensions.code`` values, e.g. ``["NOT_FOUND"]``.
-    """
-
-    def __init__(self, message: str = "", errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.errors = list(errors or [])
-        self.codes = [
-            str((e.get("extensions") or {}).get("code"))
-            for e in self.errors
-            if isinstance(e, dict) and (e.get("extensions") or {}).get("code")
-        ]
-
-
-class ObjectNotFoundError(ClientError):
-    """An id or name the server knows nothing about."""
-
-
-class AuthorizationError(ClientError):
-    """The server wants an API token (HTTP 401): none was sent, or the wrong one."""
-
-
 class FlowStorageError(PrefectException):
     """A flow can't be loaded from (or added to) its storage; the message names what is missing."""
+
+
+_CLIENT_ERRORS = ("AuthorizationError", "ClientError", "ObjectNotFoundError")
+
+
+def __getattr__(name: str) -> Any:
+    # The client's errors live with the client (its one error vocabulary) and derive from
+    # PrefectException; importing them here lazily keeps this module free of the client.
+    if name in _CLIENT_ERRORS:
+        from prefect_jupyter.client import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

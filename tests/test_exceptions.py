@@ -29,7 +29,7 @@ def test_the_engine_and_client_raise_these_very_classes() -> None:
 
 
 def test_client_error_keeps_graphql_error_codes() -> None:
-    error = exceptions.ClientError("nope", errors=[{"extensions": {"code": "NOT_FOUND"}}, {}])
+    error = exceptions.ClientError("nope", [{"extensions": {"code": "NOT_FOUND"}}, {}])
     assert str(error) == "nope"
     assert error.codes == ["NOT_FOUND"]
     with pytest.raises(exceptions.PrefectException, match="nope"):

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prefect_jupyter.exceptions import PrefectException
+
 __all__ = [
     "RETRYABLE_CODES",
     "AuthorizationError",
@@ -40,7 +42,7 @@ RETRYABLE_CODES = frozenset({
 })
 
 
-class ClientError(Exception):
+class ClientError(PrefectException):
     """The server refused a request, or could not be reached; the message says why.
 
     Attributes:
