@@ -1,19 +1,22 @@
-// State names and the graph model's state map, built from the server's task runs.
+// The UI's view of states: the sets and node states of the shared states module (generated from
+// the state classes; the notebook widget and the labextension import the same one), plus the
+// graph model's state map built from the server's task runs.
 
-export const FINISHED = new Set(["Finished", "Success", "Cached", "Mapped", "Skipped", "Looped",
-  "Failed", "TimedOut", "TriggerFailed", "ValidationFailed", "Cancelled"]);
-export const FAILED = new Set(["Failed", "TimedOut", "TriggerFailed", "ValidationFailed",
-  "ClientFailed"]);
-export const IN_PROGRESS = ["Submitted", "Queued", "Running", "Cancelling", "Paused", "Resume",
-  "Retrying"];
-export const ALL_STATES = ["Pending", "Scheduled", "Submitted", "Queued", "Paused", "Resume",
-  "Retrying", "Running", "Cancelling", "Success", "Cached", "Mapped", "Skipped", "Looped",
-  "Failed", "TimedOut", "TriggerFailed", "ValidationFailed", "Cancelled"];
+import { ALL, FAILED, FINISHED, RUNNING, SCHEDULED, SUBMITTED, isFinished, nodeState }
+  from "../../widget/states.js";
 
-export const isFinished = (state) => FINISHED.has(state);
+export { FAILED, FINISHED, isFinished };
+
+/** Runs that started and have not finished, or wait to go on (a retry, a resume, a pause). */
+export const IN_PROGRESS = [...SUBMITTED, ...RUNNING, ...SCHEDULED].filter((s) => s !== "Scheduled");
+
+/** The states a task run can be stored in, for the table's filter: every state class except
+ * the base classes and ClientFailed (a failed API call, never stored). */
+export const ALL_STATES = [...ALL].filter((s) => !["State", "Finished", "ClientFailed"].includes(s));
 
 /** The state map drawn by flow_widget.js (applyStates): node id → {state, color, message,
- * counts, n_children}, as prefect_jupyter.viz.model.node_state builds it.
+ * counts, n_children}, as the shared nodeState derives it (and prefect_jupyter.viz.model in
+ * Python).
  *
  * @param graph the flow's graph model (serialized_flow.graph)
  * @param slugByTask task id → node id (the task's slug)
@@ -25,18 +28,8 @@ export function stateMap(graph, slugByTask, parents, children) {
   for (const [taskId, run] of parents) {
     const id = slugByTask.get(taskId);
     if (!id || !kinds.has(id)) continue;
-    const mapped = kinds.get(id) === "mapped";
-    let counts = null;
-    let n = null;
-    if (mapped) {
-      counts = { ...(((children.get(taskId) || {}).state_counts) || {}) };
-      // children appear on the server as they are reported; the Mapped state knows how many
-      // there will be
-      const expected = (run.serialized_state || {}).n_map_states || 0;
-      n = Math.max(expected, Object.values(counts).reduce((a, b) => a + b, 0));
-    }
-    states[id] = { state: run.state || null, color: null, message: run.state_message || null,
-      counts, n_children: n };
+    states[id] = nodeState(kinds.get(id), run.state, run.state_message,
+      (children.get(taskId) || {}).state_counts, (run.serialized_state || {}).n_map_states);
   }
   return states;
 }
