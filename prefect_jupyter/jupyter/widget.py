@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import pathlib
+import re
 import time
 from typing import Any
 
@@ -36,6 +37,20 @@ from prefect_jupyter.viz.model import graph_model, state_update
 __all__ = ["FlowWidget", "show"]
 
 STATIC = pathlib.Path(__file__).parent / "static"
+_STATES_IMPORT = re.compile(r'^import \{[^}]*\} from "\./states\.js";\n', re.M)
+
+
+def bundled_esm() -> str:
+    """``flow_widget.js`` with its import of ``states.js`` inlined.
+
+    anywidget loads the widget's module from a blob URL, where a relative import cannot resolve;
+    the web UI and the labextension import both files as they are.
+    """
+    source = (STATIC / "flow_widget.js").read_text()
+    states = (STATIC / "states.js").read_text()
+    return _STATES_IMPORT.sub(lambda _: states, source, count=1)
+
+
 #: seconds between two sends of every node's state while a run goes on (``changes`` in between)
 FULL_STATES_INTERVAL = 1.0
 
@@ -53,7 +68,7 @@ class FlowWidget(anywidget.AnyWidget):
         >>> flow.run(observers=[w.observe_run()])
     """
 
-    _esm = STATIC / "flow_widget.js"
+    _esm = bundled_esm()
     _css = STATIC / "flow_widget.css"
 
     graph = traitlets.Dict(

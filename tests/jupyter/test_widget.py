@@ -19,7 +19,7 @@ import pytest
 from prefect_jupyter import Flow, Parameter, task
 from prefect_jupyter.executors import LocalDaskExecutor, LocalExecutor
 from prefect_jupyter.jupyter import FlowWidget
-from prefect_jupyter.jupyter.widget import show
+from prefect_jupyter.jupyter.widget import bundled_esm, show
 from prefect_jupyter.utilities.logging import get_logger
 from prefect_jupyter.viz import state_colors, state_update
 
@@ -279,7 +279,9 @@ class TestFrontEndFiles:
         assert "export default { render }" in source
         assert (STATIC / "flow_widget.d.ts").exists()
         widget = FlowWidget(mapped_flow())
-        assert widget.get_state(["_esm"])["_esm"] == source  # what the browser loads
+        loaded = widget.get_state(["_esm"])["_esm"]  # what the browser loads: one module
+        assert loaded == bundled_esm()
+        assert "export function nodeState(" in loaded and " from \"./" not in loaded
         assert widget.get_state(["_css"])["_css"] == (STATIC / "flow_widget.css").read_text()
 
     def test_the_stylesheet_colours_every_state_like_prefect(self) -> None:

@@ -4,10 +4,9 @@
 // Kept cheap for 1,000 nodes: an update changes attributes only (no text, so no re-layout of the
 // SVG; a node's tooltip is filled in when the pointer enters it), at most once per animation
 // frame, and large graphs get no colour transition (it would repaint the whole SVG each frame).
+import { childProgress } from "./states.js";
+
 const NS = "http://www.w3.org/2000/svg";
-const FINISHED = new Set(["Finished", "Success", "Cached", "Mapped", "Skipped", "Looped",
-  "Failed", "TimedOut", "TriggerFailed", "ValidationFailed", "Cancelled"]);
-const FAILED = new Set(["Failed", "TimedOut", "TriggerFailed", "ValidationFailed"]);
 const INDEX = Symbol("pjNodes");
 const LARGE = 200; // nodes: from here on, no colour transition
 let seq = 0; // marker ids must be unique in the page (several widgets, UI panels)
@@ -105,11 +104,7 @@ export function applyStates(svgRoot, states) {
     item.message = s.message;
     if (item.g.getAttribute("data-state") !== (s.state || "None")) item.g.setAttribute("data-state", s.state || "None");
     if (item.counts) {
-      let done = 0, bad = 0;
-      for (const [name, c] of Object.entries(s.counts || {})) {
-        if (FINISHED.has(name)) done += c;
-        if (FAILED.has(name)) bad += c;
-      }
+      const { done, failed: bad } = childProgress(s.counts);
       const n = s.n_children || 0;
       const f = (c) => (n ? (item.bw * c) / n : 0);
       item.ok.setAttribute("width", f(done - bad));
