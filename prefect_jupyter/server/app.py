@@ -1,9 +1,19 @@
 """The server's HTTP app: ``/graphql``, ``/health``, the API token and the body-size cap.
 
 Every failure is answered with JSON in GraphQL's error shape, ``{"errors": [{"message",
-"extensions": {"code"}}]}``: 401 without the right token, 413 for a body over the cap, 400 for
-a body that is not a GraphQL request, 404/405 for other paths and methods, 500 for the
-unexpected. GraphQL itself runs in a worker thread (the database layer is synchronous).
+"extensions": {"code"}}]}``:
+
+* 400 ``HOST_NOT_ALLOWED``, 403 ``CROSS_SITE_REQUEST``, 415 ``UNSUPPORTED_MEDIA_TYPE``: the
+  browser-attack policy of :mod:`prefect_jupyter.server.http_policy` (checked first);
+* 401 ``UNAUTHENTICATED`` without the right token; 413 ``PAYLOAD_TOO_LARGE`` over the cap;
+* 400 ``BAD_REQUEST`` for a body that is not a GraphQL request (including JSON nested deeper
+  than :data:`MAX_JSON_DEPTH`); 404/405 for other paths and methods;
+* 503 ``DATABASE_UNAVAILABLE`` (with ``Retry-After``) when the database failed during the
+  request — gone, corrupt, unreachable, locked. Nothing was written; retry later. The message
+  never carries SQL or parameters (the server logs them);
+* 500 ``INTERNAL_SERVER_ERROR`` for the unexpected.
+
+GraphQL itself runs in a worker thread (the database layer is synchronous).
 """
 
 from __future__ import annotations
@@ -23,16 +33,28 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prefect_jupyter import __version__
-from prefect_jupyter.server.database.engine import Database
-from prefect_jupyter.server.database.migrate import upgrade_database
+from prefect_jupyter.server.database.engine import (
+    Database,
+    describe_failure,
+    is_unavailable,
+    recording_failures,
+)
+from prefect_jupyter.server.database.migrate import check_schema, upgrade_database
+from prefect_jupyter.server.errors import DatabaseUnavailable
 from prefect_jupyter.server.graphql import build_schema, execute_request
 from prefect_jupyter.server.graphql.execute import error
+from prefect_jupyter.server.http_policy import HttpPolicy, HttpPolicyMiddleware
 from prefect_jupyter.utilities.logging import get_logger
 
 logger = get_logger("server")
 
 PAYLOAD_KEY = "server.api.max_payload_bytes"
 PAYLOAD_ENV = "PREFECT_JUPYTER__SERVER__API__MAX_PAYLOAD_BYTES"
+
+#: deepest nesting of arrays and objects accepted in a request body
+MAX_JSON_DEPTH = 64
+#: seconds a client should wait before retrying a request answered 503
+RETRY_AFTER_SECONDS = 2
 
 
 def error_response(status: int, message: str, code: str) -> JSONResponse:
@@ -106,6 +128,53 @@ def _too_large(cap: int) -> JSONResponse:
     )
 
 
+class _TooDeep(ValueError):
+    pass
+
+
+def _decode_json(body: bytes) -> Any:
+    """The JSON value of ``body``.
+
+    Raises:
+        ValueError: not JSON, or nested deeper than :data:`MAX_JSON_DEPTH` (checked without
+            recursion: the decoder's own recursion is what deep input attacks).
+    """
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        raise _TooDeep from None
+    level: list[Any] = [payload]
+    for _depth in range(MAX_JSON_DEPTH + 1):
+        level = [child for value in level for child in _children(value)]
+        if not level:
+            return payload
+    raise _TooDeep
+
+
+def _children(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.values()
+    if isinstance(value, list):
+        return value
+    return ()
+
+
+def database_unavailable(exc: BaseException) -> JSONResponse:
+    """The 503 answer for a database failure: retryable, its cause without SQL or parameters."""
+    if isinstance(exc, DatabaseUnavailable):
+        message = str(exc)
+    else:
+        logger.error("Database failure while serving a request", exc_info=exc)
+        message = (
+            f"The database is unavailable ({describe_failure(exc)}); nothing was written. "
+            "Retry later; if it persists, check the database (file present and writable, or "
+            "server reachable) and the server's log."
+        )
+    response = error_response(503, message, DatabaseUnavailable.code)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _graphiql_page() -> str:
     return (resources.files("prefect_jupyter.server") / "static" / "graphiql.html").read_text(
         encoding="utf-8"
@@ -129,7 +198,14 @@ class _Endpoints:
         except _PayloadTooLarge:
             return _too_large(self.cap)
         try:
-            payload = json.loads(body)
+            payload = _decode_json(body)
+        except _TooDeep:
+            return error_response(
+                400,
+                f"The request body nests arrays or objects more than {MAX_JSON_DEPTH} levels "
+                "deep; send flatter JSON (deep values can travel as a JSON string).",
+                "BAD_REQUEST",
+            )
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return error_response(
                 400,
@@ -137,19 +213,31 @@ class _Endpoints:
                 '{"query": "...", "variables": {...}} with Content-Type: application/json.',
                 "BAD_REQUEST",
             )
-        status, result = await run_in_threadpool(execute_request, self.database, payload)
+        with recording_failures() as failures:
+            status, result = await run_in_threadpool(execute_request, self.database, payload)
+        if failures:  # a resolver's database failure became a GraphQL error: answer 503
+            return database_unavailable(failures[0])
         return JSONResponse(result, status_code=status)
 
     async def health(self, _request: Request) -> Response:
-        """``{"status", "version", "database"}``; 503 when the database cannot be reached."""
+        """``{"status", "version", "database"}``; 503 with a ``message`` unless the database
+        answers and has this server's schema."""
         info: dict[str, Any] = {
             "status": "ok", "version": __version__, "database": self.database.dialect_name
         }
         try:
-            await run_in_threadpool(self.database.ping)
-        except Exception as exc:  # any failure to reach the database means "not healthy"
-            info.update(status="error", message=f"The database is unreachable: {exc}")
-            return JSONResponse(info, status_code=503)
+            await run_in_threadpool(check_schema, self.database)
+        except DatabaseUnavailable as exc:
+            info.update(status="error", message=str(exc))
+        except Exception as exc:  # any failure to query the database means "not healthy"
+            logger.warning("Health check failed", exc_info=exc)
+            info.update(status="error", message=(
+                f"The database is unavailable ({describe_failure(exc)}): check "
+                f"{self.database.display_url} and the server's log."
+            ))
+        if info["status"] != "ok":
+            return JSONResponse(info, status_code=503,
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         return JSONResponse(info)
 
 
@@ -158,6 +246,7 @@ def create_app(
     api_token: str | None = None,
     max_payload_bytes: int | None = None,
     migrate: bool = True,
+    http_policy: HttpPolicy | None = None,
 ) -> Starlette:
     """The server as an ASGI app, its database migrated to the latest revision.
 
@@ -168,6 +257,8 @@ def create_app(
         max_payload_bytes: largest accepted request body (default:
             ``config.server.api.max_payload_bytes``).
         migrate: apply Alembic migrations now (``upgrade head``).
+        http_policy: the Host / Origin / Content-Type policy (default: a loopback server's,
+            with config ``server.allowed_hosts`` and ``server.trusted_origins``).
 
     Example:
         >>> app = create_app("sqlite:////tmp/server.db")  # doctest: +SKIP
@@ -183,7 +274,10 @@ def create_app(
     build_schema()  # fail at start, not at the first request, if the schema is broken
     endpoints = _Endpoints(database, cap)
 
-    middleware = [Middleware(TokenMiddleware, token=api_token)] if api_token else []
+    policy = http_policy or HttpPolicy.for_bind("127.0.0.1")
+    middleware = [Middleware(HttpPolicyMiddleware, policy=policy)]
+    if api_token:
+        middleware.append(Middleware(TokenMiddleware, token=api_token))
     app = Starlette(
         routes=[
             Route("/graphql", endpoints.graphql, methods=["GET", "POST"]),
@@ -194,6 +288,7 @@ def create_app(
     )
     app.state.database = database
     app.state.api_token = api_token
+    app.state.http_policy = policy
     return app
 
 
@@ -209,7 +304,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):
+        return database_unavailable(exc)
     logger.error("Unexpected server error", exc_info=exc)
     return error_response(
-        500, f"Internal server error: {type(exc).__name__}: {exc}", "INTERNAL_SERVER_ERROR"
+        500,
+        f"Internal server error ({type(exc).__name__}); the server's log has the details.",
+        "INTERNAL_SERVER_ERROR",
     )

@@ -42,3 +42,15 @@ class Conflict(ApiError):
     """A write that collides with existing rows (a duplicate name, a concurrent change)."""
 
     code = "CONFLICT"
+
+
+class DatabaseUnavailable(ApiError):
+    """The database cannot serve requests right now (gone, unreadable, unreachable, locked).
+
+    Answered with HTTP 503 and code ``DATABASE_UNAVAILABLE``: the request changed nothing and
+    may be retried once the database is back. The message names the cause without the SQL or
+    its parameters (those go to the server's log).
+    """
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503

@@ -3,41 +3,88 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 import uvicorn
 
+from prefect_jupyter.server.http_policy import is_loopback
 from prefect_jupyter.utilities.logging import get_logger
 
 logger = get_logger("server")
 
+__all__ = ["serve", "check_bind", "is_loopback", "MIN_TOKEN_LENGTH"]
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+#: shortest API token accepted for a server other machines can reach
+MIN_TOKEN_LENGTH = 16
 
 
 def check_bind(host: str, api_token: str | None) -> None:
-    """Refuse to listen beyond this machine without an API token.
+    """Refuse to listen beyond this machine without a strong API token.
+
+    A token shorter than :data:`MIN_TOKEN_LENGTH` characters is refused for a non-loopback
+    ``host`` and logged as a warning for a loopback one.
 
     Raises:
-        ValueError: ``host`` is not a loopback address and there is no token.
+        ValueError: ``host`` is not a loopback address and there is no token, or a short one.
     """
-    if not api_token and not is_loopback(host):
+    loopback = is_loopback(host)
+    if not api_token and not loopback:
         raise ValueError(
             f"Refusing to listen on {host} without an API token: anyone who can reach it could "
             "register flows, which ship code to run. Start it with --api-token TOKEN (or set "
             "PREFECT_JUPYTER__SERVER__API_TOKEN), and give clients the same token; or bind "
             "127.0.0.1."
         )
+    if api_token and len(api_token) < MIN_TOKEN_LENGTH:
+        advice = (
+            f"the API token is {len(api_token)} characters long; use at least "
+            f"{MIN_TOKEN_LENGTH} random ones, e.g. "
+            '`python -c "import secrets; print(secrets.token_urlsafe(24))"`'
+        )
+        if not loopback:
+            raise ValueError(
+                f"Refusing to listen on {host} with a weak token: {advice} (in --api-token "
+                "or PREFECT_JUPYTER__SERVER__API_TOKEN)."
+            )
+        logger.warning("Weak API token: %s.", advice)
+
+
+def open_app(database_url: str | None, token: str | None, host: str) -> Any:
+    """The API app for a server bound to ``host``, its database checked and migrated.
+
+    Raises:
+        ValueError: the database is corrupt, not a database, or unreachable — one line
+            naming it and the fix.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from prefect_jupyter.server.app import create_app
+    from prefect_jupyter.server.database.engine import describe_failure
+    from prefect_jupyter.server.http_policy import HttpPolicy
+
+    try:
+        return create_app(database_url, api_token=token, http_policy=HttpPolicy.for_bind(host))
+    except DBAPIError as exc:
+        raise ValueError(_unusable_database(database_url, describe_failure(exc))) from None
+
+
+def _unusable_database(database_url: str | None, cause: str) -> str:
+    from prefect_jupyter import config
+    from prefect_jupyter.server.database.engine import normalize_url
+
+    url = normalize_url(database_url or config.server.database.url)
+    if url.get_backend_name() == "sqlite":
+        return (
+            f"The database file {url.database} is not a usable SQLite database ({cause}): "
+            "restore it from a backup, or move it away to start with an empty one "
+            "(or pass --database-url)."
+        )
+    return (
+        f"Cannot use the database {url.render_as_string(hide_password=True)} ({cause}): "
+        "check that the server is running and the URL, user and password are right."
+    )
 
 
 def serve(
@@ -66,11 +113,10 @@ def serve(
             ``server.services`` says; see ``server/services``).
 
     Raises:
-        ValueError: a non-loopback ``host`` without a token, a bad database URL, or the UI
-            on the API's port.
+        ValueError: a non-loopback ``host`` without a token (or with one shorter than 16
+            characters), a bad, corrupt or unreachable database, or the UI on the API's port.
     """
     from prefect_jupyter import config
-    from prefect_jupyter.server.app import create_app
 
     token = api_token if api_token is not None else (config.server.api_token or None)
     check_bind(host, token)
@@ -81,7 +127,7 @@ def serve(
             "(or 0 for no UI)."
         )
     started = time.perf_counter()
-    app = create_app(database_url, api_token=token)
+    app = open_app(database_url, token, host)
     database = app.state.database
     background = None
     if services:
@@ -109,9 +155,9 @@ def serve(
 
 def _ui_server(api_app: Any, host: str, ui_port: int, log_level: str) -> Any:
     """A uvicorn server for the web UI, which mounts the same API app under ``/api``."""
-    from prefect_jupyter.ui.app import LOOPBACK_HOSTS, create_ui_app
+    from prefect_jupyter.ui.app import create_ui_app
 
-    ui_app = create_ui_app(api_app, allowed_hosts=LOOPBACK_HOSTS if is_loopback(host) else None)
+    ui_app = create_ui_app(api_app, http_policy=api_app.state.http_policy)
     return _ReadyServer(
         uvicorn.Config(ui_app, host=host, port=ui_port, log_level=log_level, lifespan="off"),
         on_ready=lambda actual_port: logger.info(

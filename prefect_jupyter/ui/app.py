@@ -9,11 +9,11 @@
 * ``/api/...`` — the API app itself (``/api/graphql``, ``/api/health``), so the browser calls
   the API on the UI's own origin: no CORS, no proxy.
 
-Two guards protect a server that runs on a user's laptop from other web pages the user visits:
-a writing request to ``/api`` that a browser marks as coming from another origin is refused
-(another site could otherwise start flow runs — running code — by posting a form to
-``localhost``), and with ``allowed_hosts`` (the server passes the loopback names when it binds a
-loopback address) a request naming any other ``Host`` is refused, which defeats DNS rebinding.
+The app answers under the same browser-attack policy as the API port
+(:mod:`prefect_jupyter.server.http_policy`): only allowed ``Host`` names (loopback, plus config
+``server.allowed_hosts``), which defeats DNS rebinding; no writes that a browser marks as coming
+from another origin or site (another page could otherwise start flow runs — running code — by
+posting a form to ``localhost``); POST only as ``application/json``.
 UI pages are sent with a strict Content-Security-Policy (scripts and styles from this origin
 only, no inline script), a second line of defence behind the UI's escaping of all user text.
 
@@ -26,38 +26,32 @@ Example:
 
 from __future__ import annotations
 
-import json
 import pathlib
 import re
-from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from prefect_jupyter.server.http_policy import LOOPBACK_HOSTS, HttpPolicy, HttpPolicyMiddleware
+
 __all__ = ["create_ui_app", "STATIC", "WIDGET_STATIC", "LOOPBACK_HOSTS"]
 
 STATIC = pathlib.Path(__file__).parent / "static"
 WIDGET_STATIC = pathlib.Path(__file__).parent.parent / "jupyter" / "static"
-
-#: the Host names a UI bound to a loopback address answers to
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def create_ui_app(api_app: ASGIApp, allowed_hosts: Sequence[str] | None = None) -> Starlette:
+def create_ui_app(api_app: ASGIApp, http_policy: HttpPolicy | None = None) -> Starlette:
     """The UI app: static UI at ``/``, the widget's drawing module at ``/widget``, and
     ``api_app`` mounted at ``/api``.
 
@@ -66,8 +60,9 @@ def create_ui_app(api_app: ASGIApp, allowed_hosts: Sequence[str] | None = None) 
             appear under ``/api`` (``/api/graphql``). Its lifespan is not run by this app: run
             the API app itself too (as ``prefect_jupyter.server.serve`` does), or start what it
             needs before serving.
-        allowed_hosts: ``Host`` header values to answer (e.g. :data:`LOOPBACK_HOSTS`); ``None``
-            answers any host.
+        http_policy: the Host / Origin / Content-Type policy (default: a loopback server's,
+            with config ``server.allowed_hosts`` and ``server.trusted_origins``);
+            ``prefect_jupyter.server.serve`` passes the API's.
 
     Returns:
         A Starlette app.
@@ -75,15 +70,14 @@ def create_ui_app(api_app: ASGIApp, allowed_hosts: Sequence[str] | None = None) 
     routes = [
         Route("/", _index, methods=["GET", "HEAD"]),
         Route("/index.html", _index, methods=["GET", "HEAD"]),
-        Mount("/api", app=_SameOriginGuard(api_app)),
+        Mount("/api", app=api_app),
         Mount("/static", app=_StaticNoCache(directory=STATIC), name="static"),
         Mount("/widget", app=_StaticNoCache(directory=WIDGET_STATIC), name="widget"),
         # Prefect 1-shaped links (`flow.register()` prints /flow/<id>) lead to the hash routes
         Route("/{page:str}/{id:str}", _to_hash_route, methods=["GET", "HEAD"]),
     ]
-    middleware = [Middleware(_SecurityHeaders)]
-    if allowed_hosts is not None:
-        middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+    policy = http_policy or HttpPolicy.for_bind("127.0.0.1")
+    middleware = [Middleware(HttpPolicyMiddleware, policy=policy), Middleware(_SecurityHeaders)]
     return Starlette(routes=routes, middleware=middleware)
 
 
@@ -135,47 +129,3 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class _SameOriginGuard:
-    """Refuses writing requests that a browser says come from another origin.
-
-    Browsers send ``Origin`` (and ``Sec-Fetch-Site``) on cross-site POSTs, including the "simple"
-    form posts that need no CORS preflight; scripts, the CLI and the client send neither, so
-    they pass unchanged.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in _SAFE_METHODS:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-            reason = _cross_origin_reason(headers)
-            if reason:
-                body = {"errors": [{"message": reason, "extensions": {"code": "FORBIDDEN"}}]}
-                response = Response(
-                    json.dumps(body), status_code=403, media_type="application/json"
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def _cross_origin_reason(headers: dict[str, str]) -> str | None:
-    """Why a request is refused as cross-origin, or None when it may pass."""
-    if headers.get("sec-fetch-site") == "cross-site":
-        return (
-            "Cross-site request refused: the prefect_jupyter API only answers pages of its own "
-            "UI. Call it from a script or the client instead."
-        )
-    origin = headers.get("origin")
-    if origin is None:
-        return None
-    host = headers.get("host", "")
-    if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
-        return (
-            f"Cross-origin request from {origin!r} refused: the prefect_jupyter API only answers "
-            f"pages served by this server ({host}). Call it from a script or the client instead."
-        )
-    return None

@@ -86,7 +86,7 @@ class GraphQLClient:
         self.token = token
         self._loop = asyncio.new_event_loop()
         self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:4200"
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -131,8 +131,17 @@ def test_loopback_addresses():
 def test_a_public_address_without_a_token_is_refused():
     with pytest.raises(ValueError, match="Refusing to listen on 0.0.0.0 without an API token"):
         check_bind("0.0.0.0", None)
-    check_bind("0.0.0.0", "a-token")
+    check_bind("0.0.0.0", "a-token-of-16-chars")
     check_bind("127.0.0.1", None)
+
+
+def test_a_weak_token_is_refused_for_a_public_address_and_a_warning_on_loopback(caplog):
+    with pytest.raises(ValueError, match="Refusing to listen on 0.0.0.0 with a weak token: the "
+                       "API token is 1 characters long; use at least 16"):
+        check_bind("0.0.0.0", "x")
+    with caplog.at_level("WARNING", logger="prefect_jupyter.server"):
+        check_bind("127.0.0.1", "tok")
+    assert "Weak API token: the API token is 3 characters long" in caplog.text
 
 
 def test_the_command_refuses_a_public_address_without_a_token(tmp_path):

@@ -147,8 +147,9 @@ def test_a_post_from_another_origin_is_refused(client: Http):
     response = client.post("/api/graphql", json={"query": "{ hello }"}, headers=evil)
     assert response.status_code == 403
     error = response.json()["errors"][0]
-    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["extensions"]["code"] == "CROSS_SITE_REQUEST"
     assert "http://evil.example" in error["message"]
+    assert "server.trusted_origins" in error["message"]
     # a form post a foreign page makes without CORS (text/plain) is refused too
     response = client.post(
         "/api/graphql", content='{"query": "{ hello }"}',
@@ -161,16 +162,43 @@ def test_a_post_from_another_origin_is_refused(client: Http):
     assert client.post("/api/graphql", json={"query": "{ hello }"}).status_code == 200
 
 
-def test_allowed_hosts_refuse_other_host_names(api_app: Any):
-    c = Http(create_ui_app(api_app, allowed_hosts=["127.0.0.1", "localhost"]))
+def test_other_host_names_are_refused(client: Http):
+    assert client.get("/").status_code == 200
+    assert client.get("/", headers={"Host": "localhost:8080"}).status_code == 200
+    # a DNS-rebinding page reaches the server under its own host name
+    response = client.get("/", headers={"Host": "rebind.example:8080"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "HOST_NOT_ALLOWED"
+    assert "server.allowed_hosts" in response.json()["errors"][0]["message"]
+    assert client.post("/api/graphql", json={"query": "{ hello }"},
+                       headers={"Host": "rebind.example:8080"}).status_code == 400
+
+
+def test_configured_host_names_and_origins_pass(tmp_path: Path):
+    from prefect_jupyter.server.http_policy import HttpPolicy
+
+    # a reverse proxy serving https://flows.example.com, passing the Host on
+    policy = HttpPolicy.for_bind("127.0.0.1", allowed_hosts=["flows.example.com"],
+                                 trusted_origins=["https://flows.example.com"])
+    api = create_app(f"sqlite:///{tmp_path / 'proxied.db'}", http_policy=policy)
+    c = Http(create_ui_app(api, http_policy=policy))
     try:
-        assert c.get("/").status_code == 200
-        # a DNS-rebinding page reaches the server under its own host name
-        assert c.get("/", headers={"Host": "rebind.example:8080"}).status_code == 400
-        assert c.post("/api/graphql", json={"query": "{ hello }"},
-                      headers={"Host": "rebind.example:8080"}).status_code == 400
+        proxied = {"Host": "flows.example.com", "Origin": "https://flows.example.com",
+                   "Sec-Fetch-Site": "same-origin"}
+        assert c.get("/", headers={"Host": "flows.example.com"}).status_code == 200
+        response = c.post("/api/graphql", json={"query": "{ hello }"}, headers=proxied)
+        assert response.json() == {"data": {"hello": "hello"}}
     finally:
         c.close()
+
+
+def test_a_post_must_be_json(client: Http):
+    response = client.post("/api/graphql", content='{"query": "{ hello }"}',
+                           headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert "Content-Type: application/json" in error["message"]
 
 
 def test_the_api_token_still_applies_under_api(tmp_path: Path):
@@ -224,7 +252,8 @@ def test_prefect1_shaped_links_redirect_to_the_hash_routes() -> None:
 
     from prefect_jupyter.ui.app import create_ui_app
 
-    client = TestClient(create_ui_app(Starlette()), follow_redirects=False)
+    client = TestClient(create_ui_app(Starlette()), base_url="http://127.0.0.1:8080",
+                        follow_redirects=False)
     flow_id = "16e2be75-6917-4a2f-a077-00373a4cf9fd"
     response = client.get(f"/flow/{flow_id}")
     assert response.status_code == 307

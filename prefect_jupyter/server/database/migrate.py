@@ -80,3 +80,31 @@ def upgrade_database(database: Database) -> None:
         "Database %s migrated from revision %s to %s",
         database.display_url, previous, HEAD_REVISION,
     )
+
+
+def check_schema(database: Database) -> None:
+    """Raise unless ``database`` is reachable and at :data:`HEAD_REVISION` (one query).
+
+    Raises:
+        DatabaseUnavailable: the file is gone or replaced, the tables are missing, or the
+            revision is not this server's.
+        sqlalchemy.exc.DBAPIError: the database could not be queried.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from prefect_jupyter.server.errors import DatabaseUnavailable
+
+    with database.read_session() as session:
+        try:
+            revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError as exc:
+            if "alembic_version" not in str(exc.orig):
+                raise
+            revision = None
+    if revision != HEAD_REVISION:
+        raise DatabaseUnavailable(
+            f"The database {database.display_url} has no prefect_jupyter tables at revision "
+            f"{HEAD_REVISION} (found {revision or 'none'}): it was emptied or belongs to "
+            "another version; restart the server to migrate it, or point it at the right "
+            "database."
+        )
