@@ -102,7 +102,7 @@ def any_failed(upstream_states: dict) -> bool:
     return True
 
 
-def _threshold(kind: str, count: Callable[[Any], bool], at_least: float | None, at_most: float | None) -> Trigger:
+def _check_bounds(kind: str, at_least: float | None, at_most: float | None) -> None:
     for name, value in (("at_least", at_least), ("at_most", at_most)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
             raise ValueError(
@@ -110,21 +110,25 @@ def _threshold(kind: str, count: Callable[[Any], bool], at_least: float | None, 
                 f"below 1), got {value!r}."
             )
 
-    def trigger(upstream_states: dict) -> bool:
-        if not upstream_states:
-            return True
-        states = _states(upstream_states)
-        hits = sum(1 for s in states if count(s))
-        low = 0.0 if at_least is None else (len(states) * at_least if at_least < 1 else at_least)
-        high = float(len(states)) if at_most is None else (len(states) * at_most if at_most < 1 else at_most)
-        if not low <= hits <= high:
-            raise signals.TRIGGERFAIL(f'Trigger was "some_{kind}" but thresholds were not met.')
+
+def _within_bounds(
+    kind: str, upstream_states: dict, at_least: float | None, at_most: float | None
+) -> bool:
+    if not upstream_states:
         return True
+    states = _states(upstream_states)
+    count = (lambda s: s.is_failed()) if kind == "failed" else (lambda s: s.is_successful())
+    hits = sum(1 for s in states if count(s))
+    low = 0.0 if at_least is None else (len(states) * at_least if at_least < 1 else at_least)
+    high = float(len(states)) if at_most is None else (len(states) * at_most if at_most < 1 else at_most)
+    if not low <= hits <= high:
+        raise signals.TRIGGERFAIL(f'Trigger was "some_{kind}" but thresholds were not met.')
+    return True
 
-    trigger.__name__ = f"some_{kind}"
-    return trigger
 
-
+# The trigger is made inside its factory and closes over the factory's arguments only, so that
+# serialization (StatefulFunctionReference) writes it as {"fn": "...some_failed", "kwargs":
+# {"at_least": ..., "at_most": ...}} as Prefect 1 does, and rebuilds it from that.
 def some_failed(at_least: float | None = None, at_most: float | None = None) -> Trigger:
     """A trigger that runs when the number of failed upstream tasks is within bounds.
 
@@ -132,7 +136,13 @@ def some_failed(at_least: float | None = None, at_most: float | None = None) -> 
         at_least: the fewest failures (a count, or a fraction of upstream tasks when below 1).
         at_most: the most failures (likewise).
     """
-    return _threshold("failed", lambda s: s.is_failed(), at_least, at_most)
+    _check_bounds("failed", at_least, at_most)
+
+    def trigger(upstream_states: dict) -> bool:
+        return _within_bounds("failed", upstream_states, at_least, at_most)
+
+    trigger.__name__ = "some_failed"
+    return trigger
 
 
 def some_successful(at_least: float | None = None, at_most: float | None = None) -> Trigger:
@@ -142,7 +152,13 @@ def some_successful(at_least: float | None = None, at_most: float | None = None)
         at_least: the fewest successes (a count, or a fraction of upstream tasks when below 1).
         at_most: the most successes (likewise).
     """
-    return _threshold("successful", lambda s: s.is_successful(), at_least, at_most)
+    _check_bounds("successful", at_least, at_most)
+
+    def trigger(upstream_states: dict) -> bool:
+        return _within_bounds("successful", upstream_states, at_least, at_most)
+
+    trigger.__name__ = "some_successful"
+    return trigger
 
 
 def not_all_skipped(upstream_states: dict) -> bool:

@@ -187,11 +187,13 @@ def partial_parameters_only(validate_on: Iterable[str] | None = None) -> CacheVa
     Raises:
         TypeError: ``validate_on`` is a single string instead of a list of names.
     """
-    names = _names(validate_on, "partial_parameters_only")
+    _names(validate_on, "partial_parameters_only")  # refuse bad names now, not at run time
 
+    # closes over `validate_on` only, so serialization writes it as the factory's argument
     def _partial_parameters_only(
         state: Any, inputs: dict[str, Any], parameters: dict[str, Any]
     ) -> bool:
+        names = _names(validate_on, "partial_parameters_only")
         if not duration_only(state, inputs, parameters):
             return False
         if names is None:
@@ -217,11 +219,13 @@ def partial_inputs_only(validate_on: Iterable[str] | None = None) -> CacheValida
     Raises:
         TypeError: ``validate_on`` is a single string instead of a list of names.
     """
-    names = _names(validate_on, "partial_inputs_only")
+    _names(validate_on, "partial_inputs_only")  # refuse bad names now, not at run time
 
+    # closes over `validate_on` only, so serialization writes it as the factory's argument
     def _partial_inputs_only(
         state: Any, inputs: dict[str, Any], parameters: dict[str, Any]
     ) -> bool:
+        names = _names(validate_on, "partial_inputs_only")
         if not duration_only(state, inputs, parameters):
             return False
         if names is None:
