@@ -17,6 +17,7 @@ when a feature that needs them is used.
 import prefect_jupyter.engine  # noqa: E402,F401
 import prefect_jupyter.executors  # noqa: E402,F401
 import prefect_jupyter.triggers  # noqa: E402,F401  (Prefect 1 path: prefect_jupyter.triggers)
+import prefect_jupyter.utilities.logging  # noqa: E402,F401  (loaded by `import prefect` in Prefect 1)
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
 from prefect_jupyter.core import DateTimeParameter, Edge, Flow, Parameter, Task

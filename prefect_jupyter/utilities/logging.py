@@ -1,69 +1,145 @@
-"""Loggers of prefect_jupyter, configured from `config.logging`.
+"""Loggers of prefect_jupyter: Prefect 1's ``prefect.utilities.logging``, under ``prefect_jupyter``.
 
-Every logger lives under the `"prefect_jupyter"` logger, which gets one handler writing to the
-*current* `sys.stderr` (so Jupyter's and pytest's stream replacements are honoured), the level,
-format and date format from `config.logging`, and a `ContextFilter`. As in Prefect 1 it still
-propagates to the root logger, so application-wide handlers (and pytest's `caplog`) see records.
+The hierarchy is Prefect 1's with the package's name: ``prefect_jupyter`` is the root logger,
+the runners log on ``prefect_jupyter.FlowRunner`` and ``prefect_jupyter.TaskRunner``, a task on
+``prefect_jupyter.<task name>`` and a mapped child on ``prefect_jupyter.<task name>[i]``. Code
+that configured ``logging.getLogger("prefect")`` changes that name as it changes its imports.
 
-`ContextFilter` copies run identifiers (`flow_name`, `flow_run_id`, `task_name`, `task_slug`,
-`task_run_id`, when set in context) and the context keys listed in `config.logging.log_attributes`
-onto each record, so formats may use e.g. `%(task_name)s`.
+The root logger (and every name in ``config.logging.extra_loggers``) gets two handlers:
 
-`redirect_stdout_to_logger` turns `print` output of the current thread into INFO records; the
-task runner uses it for tasks with `log_stdout=True`.
+* a console handler writing to the *current* ``sys.stderr`` (so Jupyter's and pytest's stream
+  replacements are honoured), with the format and date format of ``config.logging``;
+* a :class:`CloudHandler`, which ships records to the server while a run is backed by it and
+  returns at once otherwise.
+
+It also propagates to the root logger, so application-wide handlers (and pytest's ``caplog``)
+see records. Run identifiers (``flow_name``, ``flow_run_id``, ``task_name``, ``task_slug``,
+``task_run_id``, when set in context) and the context keys listed in
+``config.logging.log_attributes`` are put on every record when it is made (a log record
+factory, as in Prefect 1), so any handler's format may use e.g. ``%(task_name)s``.
+
+Cost: the engine logs two INFO lines per task run, so a record is kept cheap: context values
+are read from the thread's plain dict, the date is formatted once per second, and the cloud
+handler answers "not in a backend run" without taking its lock.
 """
 
 from __future__ import annotations
 
+import atexit
+import datetime
+import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from queue import Empty, Queue
 from typing import Any, TextIO
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
+from prefect_jupyter.utilities.log_stdout import redirect_stdout_to_logger
 
 __all__ = [
+    "CloudHandler",
     "ContextFilter",
+    "LOG_MANAGER",
+    "LogManager",
+    "RedirectToLog",
+    "configure_extra_loggers",
     "configure_logging",
+    "create_diagnostic_logger",
     "get_logger",
+    "mapped_child_logger",
     "redirect_stdout_to_logger",
+    "temporary_logger_config",
 ]
 
 ROOT_LOGGER_NAME = "prefect_jupyter"
 TEST_LOGGER_NAME = "prefect_jupyter-test-logger"
 
 # Run identifiers attached to records whenever the context has them (as Prefect 1 does).
-RUN_RECORD_ATTRIBUTES = ("flow_name", "flow_run_id", "task_name", "task_slug", "task_run_id")
+PREFECT_LOG_RECORD_ATTRIBUTES = ("flow_name", "flow_run_id", "task_name", "task_slug", "task_run_id")
+RUN_RECORD_ATTRIBUTES = PREFECT_LOG_RECORD_ATTRIBUTES
+
+MAX_LOG_SIZE = 1_000_000  # bytes of one shipped record; longer messages are cut
+MAX_BATCH_LOG_SIZE = 4_000_000  # bytes of one upload of records
+# What a shipped record weighs besides its message: ids, timestamp, a long logger name, level.
+LOG_OVERHEAD = len(json.dumps({
+    "flow_run_id": "0" * 32, "task_run_id": "0" * 32, "timestamp": "2000-01-01T00:00:00.000000+00:00",
+    "name": "X" * 100, "level": "WARNING", "message": "",
+}))
+
+
+def getlogsize(log: Mapping[str, Any]) -> int:
+    """The size a shipped record is counted at: its message plus :data:`LOG_OVERHEAD`."""
+    return len(log.get("message", "")) + LOG_OVERHEAD
+
+
+def _values(mapping: Any, key: str) -> Any:
+    # Config sections keep their keys in __dict__: a plain dict lookup, not the Mapping protocol
+    found = getattr(mapping, "__dict__", None)
+    if found is None:
+        return mapping.get(key) if isinstance(mapping, Mapping) else None
+    return found.get(key)
+
+
+def _add_context_attributes(attrs: dict[str, Any]) -> None:
+    """Put the context's run identifiers and ``log_attributes`` into a record's ``__dict__``."""
+    values = context.__dict__
+    for name in RUN_RECORD_ATTRIBUTES:
+        value = values.get(name)
+        if value:
+            attrs[name] = value
+    settings = _values(values.get("config") or config, "logging")
+    extra = _values(settings, "log_attributes") if settings is not None else None
+    if extra:
+        for name in extra:
+            attrs[name] = values.get(name)
+
+
+_base_record_factory = logging.getLogRecordFactory()
+
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """The log record factory: every record made in a run carries the run's identifiers."""
+    record = _base_record_factory(*args, **kwargs)
+    _add_context_attributes(record.__dict__)
+    return record
 
 
 class ContextFilter(logging.Filter):
-    """Attach context values to log records; never drops a record.
+    """Adds the context attributes to records made without them (e.g. sent from elsewhere).
 
-    Run identifiers are set only when the context holds a (truthy) value; every key listed in
-    `config.logging.log_attributes` is always set, to `None` when missing, so that a format
-    referring to it cannot fail outside a run.
+    Records made in this process have them already (see the module docstring); the filter
+    never drops a record.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        values = context.__dict__
-        for name in RUN_RECORD_ATTRIBUTES:
-            value = values.get(name)
-            if value:
-                setattr(record, name, value)
-        # Read through the context so that `with context(config=...)` overrides apply.
-        settings = values.get("config", config).get("logging")
-        extra = settings.get("log_attributes") if settings else None
-        if extra:
-            for name in extra:
-                setattr(record, name, values.get(name))
+        _add_context_attributes(record.__dict__)
         return True
 
 
+class _Formatter(logging.Formatter):
+    """A ``Formatter`` that formats the date of each second once: log lines come in bursts."""
+
+    _last: tuple[int, str | None, str] = (-1, None, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        if datefmt is None:  # the default format shows milliseconds
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        last = self._last
+        if last[0] == second and last[1] == datefmt:
+            return last[2]
+        text = super().formatTime(record, datefmt)
+        self._last = (second, datefmt, text)
+        return text
+
+
 class _StderrHandler(logging.StreamHandler):
-    """A `StreamHandler` that writes to whatever `sys.stderr` is at the time of each record."""
+    """A ``StreamHandler`` that writes to whatever ``sys.stderr`` is at the time of each record."""
 
     @property  # type: ignore[override]
     def stream(self) -> TextIO:
@@ -88,47 +164,227 @@ def _level(value: Any) -> int:
     return level
 
 
-def _configure(name: str) -> logging.Logger:
-    """Give logger `name` our handler, format and level, replacing a handler set up earlier."""
+# -- shipping records to the server ------------------------------------------------------------
+
+
+class CloudHandler(logging.Handler):
+    """Ships log records to the server while a run is backed by it (Prefect 1's handler).
+
+    A record is shipped when the run reports to a server (``context.running_with_backend``, or
+    a sink set with :meth:`LogManager.shipping_to`), ``config.cloud.send_flow_run_logs`` is on
+    and the record is at or above ``config.logging.level``. It becomes a dict with the flow
+    run and task run ids, an ISO timestamp, the logger's name, the level name and the formatted
+    message (with its traceback), handed to :data:`LOG_MANAGER`. Outside such a run a record
+    costs two lookups.
+    """
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if LOG_MANAGER.sink is None and not context.__dict__.get("running_with_backend"):
+            return False
+        return super().handle(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        settings = context.__dict__.get("config") or config
+        if not _values(_values(settings, "cloud") or {}, "send_flow_run_logs"):
+            return
+        try:
+            threshold = _level(_values(_values(settings, "logging") or {}, "level") or "INFO")
+        except ValueError:
+            threshold = logging.INFO
+        if record.levelno < threshold:
+            return
+        message = self.format(record)
+        log = {
+            "flow_run_id": context.get("flow_run_id"),
+            "task_run_id": context.get("task_run_id"),
+            "timestamp": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
+            "name": record.name,
+            "level": record.levelname,
+            "message": message,
+        }
+        if getlogsize(log) > MAX_LOG_SIZE:
+            warnings.warn(
+                f"A log record of {getlogsize(log):,} bytes exceeds the limit of {MAX_LOG_SIZE:,} "
+                "bytes; its message is truncated.",
+                stacklevel=2,
+            )
+            log["message"] = message[: MAX_LOG_SIZE - LOG_OVERHEAD]
+        LOG_MANAGER.enqueue(log)
+
+
+class LogManager:
+    """Where shipped records go: a sink for this run, else batches uploaded by a thread.
+
+    A backend run of this project sets a sink (:meth:`shipping_to`): the run's reporter, which
+    sends records with its state changes. Without a sink (a run marked ``running_with_backend``
+    by other means), records are queued and a daemon thread uploads them every
+    ``config.cloud.logging_heartbeat`` seconds through ``prefect_jupyter.Client().write_run_logs``
+    in batches of at most :data:`MAX_BATCH_LOG_SIZE`, as Prefect 1 did; a failed upload is
+    warned about and retried at the next beat, and what is left is flushed at exit.
+    """
+
+    def __init__(self) -> None:
+        self.queue: Queue[dict] = Queue()
+        self.pending_logs: list[dict] = []
+        self.pending_length = 0
+        self.thread: threading.Thread | None = None
+        self.client: Any = None
+        self.sink: Callable[[dict], None] | None = None
+        self.logging_period = 5.0
+        self._stopped = threading.Event()
+        self._start_lock = threading.Lock()
+        self._atexit_registered = False
+
+    @contextmanager
+    def shipping_to(self, sink: Callable[[dict], None]) -> Iterator[None]:
+        """Hand every shipped record to ``sink`` (called on the logging thread) in the block."""
+        previous, self.sink = self.sink, sink
+        try:
+            yield
+        finally:
+            self.sink = previous
+
+    def enqueue(self, message: dict) -> None:
+        """Ship one record (a dict made by :class:`CloudHandler`)."""
+        sink = self.sink
+        if sink is not None:
+            sink(message)
+            return
+        self.ensure_started()
+        self.queue.put(message)
+
+    def ensure_started(self) -> None:
+        """Start the upload thread and its client, once."""
+        with self._start_lock:
+            if self.thread is not None:
+                return
+            import prefect_jupyter  # the package's (lazy) Client, which may be replaced in tests
+
+            self.client = prefect_jupyter.Client()
+            self.logging_period = float(_values(context.config.cloud, "logging_heartbeat") or 5.0)
+            self._stopped.clear()
+            self.thread = threading.Thread(
+                target=self._write_logs_loop, name="prefect-jupyter-log-manager", daemon=True
+            )
+            self.thread.start()
+            if not self._atexit_registered:
+                atexit.register(self._on_shutdown)
+                self._atexit_registered = True
+
+    def stop(self) -> None:
+        """Upload what is queued and stop the thread (a no-op when not started)."""
+        if self.thread is None:
+            return
+        self._stopped.set()
+        self.thread.join()
+        self._write_logs()
+        self.thread = None
+        self.client = None
+
+    def _on_shutdown(self) -> None:
+        # a signal arriving during interpreter shutdown may interrupt the flush: try again
+        for _ in range(3):
+            try:
+                self.stop()
+                return
+            except SystemExit:
+                continue
+
+    def _write_logs_loop(self) -> None:
+        while not self._stopped.wait(self.logging_period):
+            self._write_logs()
+
+    def _fill_batch(self, limit: int) -> bool:
+        """Move queued records into ``pending_logs`` up to ``limit``; whether the queue emptied."""
+        try:
+            while self.pending_length < limit:
+                log = self.queue.get_nowait()
+                self.pending_length += getlogsize(log)
+                self.pending_logs.append(log)
+        except Empty:
+            return True
+        return False
+
+    def _write_logs(self) -> None:
+        """Upload batches until the queue is empty or an upload fails (kept for the next try)."""
+        limit = max(MAX_BATCH_LOG_SIZE - MAX_LOG_SIZE, MAX_LOG_SIZE)
+        while True:
+            drained = self._fill_batch(limit)
+            if self.pending_logs:
+                try:
+                    self.client.write_run_logs(self.pending_logs)
+                except Exception as exc:  # kept and retried at the next beat
+                    warnings.warn(
+                        f"Failed to write logs with error: {exc!r}; {len(self.pending_logs)} "
+                        f"records ({self.pending_length:,} bytes) are kept to retry, "
+                        f"{self.queue.qsize():,} more are queued.",
+                        stacklevel=2,
+                    )
+                    return
+                self.pending_logs = []
+                self.pending_length = 0
+            if drained:
+                return
+
+
+LOG_MANAGER = LogManager()
+
+
+# -- loggers -----------------------------------------------------------------------------------
+
+
+def _create_logger(name: str, ship: bool = True) -> logging.Logger:
+    """Give logger ``name`` our handlers, format and level, replacing ones set up earlier."""
     settings = config.logging
     logger = logging.getLogger(name)
     for handler in list(logger.handlers):
-        if isinstance(handler, _StderrHandler):
+        if isinstance(handler, _StderrHandler | CloudHandler):
             logger.removeHandler(handler)  # reconfiguring must not duplicate output
 
-    handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter(settings.format, settings.datefmt))
-    handler.addFilter(ContextFilter())
-    logger.addHandler(handler)
+    console = _StderrHandler()
+    console.setFormatter(_Formatter(settings.format, settings.datefmt))
+    logger.addHandler(console)
+    if ship:
+        logger.addHandler(CloudHandler())
     logger.setLevel(_level(settings.level))
     return logger
 
 
 def configure_logging(testing: bool = False) -> logging.Logger:
-    """(Re)configure the `prefect_jupyter` logger and the `extra_loggers` from `config.logging`.
+    """(Re)configure the ``prefect_jupyter`` logger and the ``extra_loggers`` from ``config.logging``.
 
-    Call it again after changing `config.logging` to apply the change; it replaces its own
-    handler rather than adding a second one.
+    Call it again after changing ``config.logging`` to apply the change; it replaces its own
+    handlers rather than adding more.
 
     Args:
-        testing: Configure a separate `"prefect_jupyter-test-logger"` instead (the extra loggers
-            are left alone), to test logging without touching the real logger.
+        testing: Configure a separate ``"prefect_jupyter-test-logger"`` instead (the extra
+            loggers are left alone), to test logging without touching the real logger.
 
     Returns:
         The configured logger.
     """
     if testing:
-        return _configure(TEST_LOGGER_NAME)
-    logger = _configure(ROOT_LOGGER_NAME)
-    for name in config.logging.get("extra_loggers") or ():
-        _configure(name)
+        return _create_logger(TEST_LOGGER_NAME)
+    logger = _create_logger(ROOT_LOGGER_NAME)
+    configure_extra_loggers()
     return logger
 
 
-def get_logger(name: str | None = None) -> logging.Logger:
-    """Return the `prefect_jupyter` logger, or its child `prefect_jupyter.<name>`.
+def configure_extra_loggers() -> None:
+    """Give each logger named in ``config.logging.extra_loggers`` (e.g. ``"dask"``) our setup."""
+    for name in config.logging.get("extra_loggers") or ():
+        _create_logger(name)
 
-    Children have no handler of their own; their records reach the configured one through the
+
+def create_diagnostic_logger(name: str) -> logging.Logger:
+    """A logger set up like ours that never ships to the server (for internal diagnostics)."""
+    return _create_logger(name, ship=False)
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    """Return the ``prefect_jupyter`` logger, or its child ``prefect_jupyter.<name>``.
+
+    Children have no handler of their own; their records reach the configured ones through the
     parent, and they follow its level unless given their own.
 
     Example:
@@ -141,128 +397,79 @@ def get_logger(name: str | None = None) -> logging.Logger:
     return prefect_jupyter_logger.getChild(name)
 
 
-class _LineLogger:
-    """A write-only text stream that logs each complete line as an INFO record."""
+def mapped_child_logger(task_logger: logging.Logger, map_index: int) -> logging.Logger:
+    """The logger of one mapped child, ``<task logger>[i]`` (e.g. ``prefect_jupyter.inc[3]``).
 
-    def __init__(self, logger: logging.Logger, fallback: TextIO) -> None:
-        self.logger = logger
-        self.fallback = fallback
-        self._pending = ""
-        self._emitting = False
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        if self._emitting:
-            # A handler of `logger` writes to stdout (e.g. a StreamHandler created while the
-            # redirect was active): send that to the real stream instead of looping forever.
-            return self.fallback.write(text)
-        lines = (self._pending + text).split("\n")
-        self._pending = lines.pop()
-        for line in lines:
-            self._emit(line)
-        return len(text)
-
-    def flush(self) -> None:
-        """Log a pending partial line (text printed with `end=""`)."""
-        if self._pending:
-            line, self._pending = self._pending, ""
-            self._emit(line)
-
-    def _emit(self, line: str) -> None:
-        if not line.strip():
-            return  # blank lines carry nothing worth a record, as in Prefect 1
-        self._emitting = True
-        try:
-            self.logger.info(line.rstrip("\r"))
-        finally:
-            self._emitting = False
-
-
-class _ThreadRoutedStdout:
-    """Stands in for `sys.stdout` while redirects are active.
-
-    Writes from a thread with an active redirect go to that redirect; all other threads write to
-    the stream that was `sys.stdout` before, so their output is neither logged nor lost.
+    It is made outside logging's registry, as a child of the task's logger, so that a map over
+    100,000 items leaves no loggers behind; its level and handlers come from its ancestors.
     """
-
-    def __init__(self, original: TextIO) -> None:
-        self.original = original
-        self.targets: dict[int, _LineLogger] = {}
-
-    def _target(self) -> Any:
-        return self.targets.get(threading.get_ident(), self.original)
-
-    def write(self, text: str) -> int:
-        return self._target().write(text)
-
-    def writelines(self, lines: Any) -> None:
-        target = self._target()
-        for line in lines:
-            target.write(line)
-
-    def flush(self) -> None:
-        self._target().flush()
-
-    def isatty(self) -> bool:
-        return False if threading.get_ident() in self.targets else self.original.isatty()
-
-    def __getattr__(self, name: str) -> Any:
-        # encoding, fileno, ...: answer as the real stream would
-        return getattr(self.original, name)
-
-
-_redirect_lock = threading.Lock()
+    logger = logging.Logger(f"{task_logger.name}[{map_index}]")
+    logger.parent = task_logger
+    return logger
 
 
 @contextmanager
-def redirect_stdout_to_logger(logger: logging.Logger | None = None) -> Iterator[None]:
-    """Log what the current thread prints, one INFO record per line, on `logger`.
+def temporary_logger_config(
+    level: int | str | None = None,
+    stream_fmt: str | None = None,
+    stream_datefmt: str | None = None,
+) -> Iterator[logging.Logger]:
+    """Give the ``prefect_jupyter`` logger another level or console format inside the block.
 
-    Blank lines are skipped and a trailing partial line is logged on exit. Only the calling
-    thread is redirected: other threads keep printing to the real stdout (unlike Prefect 1's
-    process-wide `redirect_stdout`), which matters when tasks run on a thread pool. Threads
-    started inside the block are not redirected either. `sys.stdout` is put back on exit, also
-    when the block raises. Redirects nest: the innermost one wins.
-
-    Args:
-        logger: Where records go; defaults to `get_logger("stdout")`.
+    Arguments left ``None`` keep their current setting; everything is put back on exit, also
+    when the block raises.
 
     Example:
         ```python
-        with redirect_stdout_to_logger(get_logger("TaskRunner")):
-            print("hello")   # -> INFO record "hello" on prefect_jupyter.TaskRunner
+        with temporary_logger_config(level="WARNING", stream_fmt="%(message)s"):
+            flow.run()
         ```
     """
-    ident = threading.get_ident()
-    with _redirect_lock:
-        router = sys.stdout
-        if not isinstance(router, _ThreadRoutedStdout):
-            router = _ThreadRoutedStdout(sys.stdout)
-            sys.stdout = router  # type: ignore[assignment]
-        target = _LineLogger(logger or get_logger("stdout"), router.original)
-        previous = router.targets.get(ident)
-        router.targets[ident] = target
+    from prefect_jupyter.utilities.configuration import set_temporary_config
+
+    previous_level = get_logger().level
+    overrides = {
+        key: value
+        for key, value in (
+            ("logging.level", level), ("logging.format", stream_fmt), ("logging.datefmt", stream_datefmt),
+        )
+        if value
+    }
     try:
-        yield
+        with set_temporary_config(overrides):
+            yield configure_logging()
     finally:
-        try:
-            target.flush()
-        finally:
-            _stop_redirect(router, ident, previous)
+        configure_logging().setLevel(previous_level)
 
 
-def _stop_redirect(router: _ThreadRoutedStdout, ident: int, previous: _LineLogger | None) -> None:
-    with _redirect_lock:
-        if previous is None:
-            router.targets.pop(ident, None)
-        else:
-            router.targets[ident] = previous
-        # Uninstall only if nobody replaced sys.stdout in the meantime; otherwise the
-        # replacement's owner restores it and the router, now idle, just passes writes on.
-        if not router.targets and sys.stdout is router:
-            sys.stdout = router.original
+class RedirectToLog:
+    """A write-only text stream logging each non-blank write as one INFO record.
+
+    Prefect 1's stdout redirect, kept for code that uses it with ``contextlib.redirect_stdout``;
+    the engine uses :func:`redirect_stdout_to_logger`, which splits lines and only redirects
+    the calling thread.
+
+    Args:
+        logger: where records go; defaults to ``get_logger("stdout")``.
+    """
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.stdout_logger = logger or get_logger("stdout")
+
+    def write(self, s: str) -> int:
+        """Log ``s`` (unless it is blank) as it is."""
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        if s.strip():
+            self.stdout_logger.info(s)
+        return len(s)
+
+    def flush(self) -> None:
+        """Flush the logger's own handlers."""
+        for handler in self.stdout_logger.handlers:
+            handler.flush()
 
 
-prefect_jupyter_logger = configure_logging()
+logging.setLogRecordFactory(_record_with_context)
+prefect_jupyter_logger = prefect_logger = configure_logging()
 context.logger = prefect_jupyter_logger
