@@ -1,12 +1,14 @@
-"""The GraphQL documents the client sends, in Prefect Server 1's names and input types.
+"""The GraphQL documents of the client side, in Prefect Server 1's names and input types.
 
-Each mutation takes one ``$input`` variable of the type ``<mutation>_input``, as Prefect 1's client
+All of them live here: those of :class:`~prefect_jupyter.client.Client` and those of the code that
+runs flows for the server (``backend/api.py``, ``backend/restore.py``) and of the agent. Each
+mutation takes one ``$input`` variable of the type ``<mutation>_input``, as Prefect 1's client
 sent them, so that the server can be checked against Prefect 1's own client too.
 """
 
 from __future__ import annotations
 
-__all__ = ["mutation"]
+__all__ = ["mutation", "task_run_infos"]
 
 
 def mutation(name: str, fields: str) -> str:
@@ -42,4 +44,94 @@ query($id: uuid!) { flow_run_by_pk(id: $id) { serialized_state } }
 
 TASK_RUN_STATE = """
 query($id: UUID!) { get_task_run_info(task_run_id: $id) { serialized_state } }
+"""
+
+
+def task_run_infos(count: int) -> str:
+    """One request finding or creating ``count`` task runs: ``t0 ... t<count-1>``, each from an
+    input variable ``$i0 ... $i<count-1>`` of ``get_or_create_task_run_info``."""
+    params = ", ".join(f"$i{i}: get_or_create_task_run_info_input!" for i in range(count))
+    fields = " ".join(
+        f"t{i}: get_or_create_task_run_info(input: $i{i}) {{ id version }}" for i in range(count)
+    )
+    return f"mutation({params}) {{ {fields} }}"
+
+
+# -- running flows for the server (backend/, agent/) --------------------------------------------
+
+#: a flow run with its flow, the flow's tasks and its unmapped task runs (what a run process needs)
+BACKEND_FLOW_RUN = """
+query($id: uuid!) {
+  flow_run_by_pk(id: $id) {
+    id name flow_id parameters context labels version state serialized_state
+    scheduled_start_time
+    task_runs(where: {map_index: {_eq: -1}}) { id version state task { id slug } }
+    flow { id name version project { id name } tasks { id slug } }
+  }
+}
+"""
+
+BACKEND_FLOW_RUNS = """
+query($ids: [uuid!]) {
+  flow_run(where: {id: {_in: $ids}}) { id name flow_id state version labels serialized_state }
+}
+"""
+
+TASK_RUN_VERSIONS = """
+query($ids: [uuid!]) { task_run(where: {id: {_in: $ids}}) { id version } }
+"""
+
+#: every task run of a flow run with its serialized state (what a restarted run reuses)
+FLOW_RUN_TASK_RUNS = """
+query($id: uuid!) {
+  task_run(where: {flow_run_id: {_eq: $id}}, order_by: {map_index: asc}) {
+    id version map_index state serialized_state task { slug }
+  }
+}
+"""
+
+MUTATION_NAMES = """
+query { __schema { mutationType { fields { name } } } }
+"""
+
+# -- views of flows, flow runs and task runs (backend/flow.py, flow_run.py, task_run.py) ----------
+FLOW_VIEW = """
+query($where: flow_bool_exp) {
+  flow(where: $where, order_by: [{version: desc}], limit: 1) {
+    id name version version_group_id archived project { id name }
+  }
+}
+"""
+
+FLOW_RUN_VIEW = """
+query($id: uuid!) {
+  flow_run_by_pk(id: $id) {
+    id name flow_id parameters context labels state serialized_state updated
+  }
+}
+"""
+
+TASK_RUN_VIEW = """
+query($where: task_run_bool_exp) {
+  task_run(where: $where) {
+    id name map_index flow_run_id state serialized_state task { id slug name }
+  }
+}
+"""
+
+FLOW_RUN_STATES_AFTER = """
+query($id: uuid!, $offset: Int!) {
+  flow_run_state(where: {flow_run_id: {_eq: $id}}, order_by: [{timestamp: asc}, {version: asc}],
+                 offset: $offset) {
+    state message serialized_state timestamp
+  }
+}
+"""
+
+FLOW_RUN_LOGS_AFTER = """
+query($id: uuid!, $offset: Int!) {
+  log(where: {flow_run_id: {_eq: $id}}, order_by: [{timestamp: asc}, {id: asc}], offset: $offset) {
+    timestamp level message
+  }
+}
 """

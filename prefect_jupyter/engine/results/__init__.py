@@ -11,9 +11,20 @@ Example:
     '[1, 2]'
 """
 
+from prefect_jupyter.engine.results.azure_result import AzureResult
 from prefect_jupyter.engine.results.constant_result import ConstantResult
+from prefect_jupyter.engine.results.gcs_result import GCSResult
 from prefect_jupyter.engine.results.local_result import LocalResult
 from prefect_jupyter.engine.results.prefect_result import PrefectResult
+from prefect_jupyter.engine.results.s3_result import S3Result
 from prefect_jupyter.engine.results.secret_result import SecretResult
 
-__all__ = ["ConstantResult", "LocalResult", "PrefectResult", "SecretResult"]
+__all__ = [
+    "AzureResult",
+    "ConstantResult",
+    "GCSResult",
+    "LocalResult",
+    "PrefectResult",
+    "S3Result",
+    "SecretResult",
+]

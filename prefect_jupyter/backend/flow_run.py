@@ -1,0 +1,190 @@
+"""``FlowRunView`` and ``watch_flow_run``: follow a flow run on the server from another process.
+
+This is what flows of flows use (`prefect_jupyter.tasks.prefect`): a parent flow creates a child
+run, watches it (its states and logs, streamed into the parent's logs) until it finishes, and
+reads a child's task result. Everything goes through the public GraphQL API.
+
+Example:
+    >>> from prefect_jupyter.backend.flow_run import FlowRunView, watch_flow_run
+    >>> for log in watch_flow_run(flow_run_id, stream_logs=True):   # doctest: +SKIP
+    ...     print(log.level, log.message)
+    >>> FlowRunView.from_flow_run_id(flow_run_id).state              # doctest: +SKIP
+    <Success: "All reference tasks succeeded.">
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from prefect_jupyter.backend.flow import FlowView
+from prefect_jupyter.backend.task_run import TaskRunView
+from prefect_jupyter.engine.state import State
+
+__all__ = ["FlowRunLog", "FlowRunView", "FlowView", "TaskRunView", "watch_flow_run"]
+
+#: after this long in Scheduled, watch_flow_run says once that no agent has picked the run up
+AGENT_WARNING_AFTER = datetime.timedelta(seconds=15)
+
+
+class FlowRunLog(NamedTuple):
+    """One line about a flow run: a log it wrote, or a state it entered."""
+
+    timestamp: datetime.datetime
+    level: int
+    message: str
+
+
+@dataclass(frozen=True)
+class FlowRunView:
+    """A flow run as the server knows it now; `get_latest` fetches a fresh view.
+
+    Build one with `from_flow_run_id`.
+    """
+
+    flow_run_id: str
+    name: str
+    flow_id: str
+    state: State
+    parameters: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_flow_run_id(cls, flow_run_id: str) -> FlowRunView:
+        """The flow run ``flow_run_id`` as it is now.
+
+        Raises:
+            ValueError: there is no such flow run.
+        """
+        from prefect_jupyter.client import Client, queries
+        from prefect_jupyter.engine.state_schema import state_from_dict
+
+        run = Client().graphql(queries.FLOW_RUN_VIEW, {"id": flow_run_id}).data.flow_run_by_pk
+        if run is None:
+            raise ValueError(f"No flow run with id {flow_run_id!r} on the server.")
+        data = run.serialized_state.to_dict() if run.get("serialized_state") else {}
+        return cls(
+            flow_run_id=run.id, name=run.name, flow_id=run.flow_id,
+            state=state_from_dict(data) if data else State(),
+            parameters=dict(run.get("parameters") or {}), context=dict(run.get("context") or {}),
+            labels=list(run.get("labels") or []),
+        )
+
+    def get_latest(self) -> FlowRunView:
+        """A fresh view of the same flow run."""
+        return type(self).from_flow_run_id(self.flow_run_id)
+
+    def get_task_run(
+        self, task_slug: str | None = None, task_run_id: str | None = None, map_index: int = -1
+    ) -> TaskRunView:
+        """One of this run's task runs, by task slug (and map index).
+
+        Raises:
+            ValueError: no slug was given or there is no such task run.
+        """
+        if task_slug is None:
+            raise ValueError("get_task_run needs the task's slug (task_slug=...).")
+        return TaskRunView.from_task_slug(task_slug, self.flow_run_id, map_index=map_index)
+
+    def __repr__(self) -> str:
+        return f"FlowRunView(flow_run_id={self.flow_run_id!r}, name={self.name!r}, state={self.state!r})"
+
+
+def _level(name: str | None) -> int:
+    level = logging.getLevelName(str(name or "INFO").upper())
+    return level if isinstance(level, int) else logging.INFO
+
+
+def _when(text: Any) -> datetime.datetime:
+    if isinstance(text, str):
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.datetime.now(datetime.UTC)
+
+
+class _Watcher:
+    """Reads a run's new states and logs since the last poll (offsets into ordered lists)."""
+
+    def __init__(self, flow_run_id: str) -> None:
+        from prefect_jupyter.client import Client
+
+        self.flow_run_id = flow_run_id
+        self.client = Client()
+        self.states_seen = 0
+        self.logs_seen = 0
+
+    def new_states(self) -> list[tuple[FlowRunLog, str]]:
+        from prefect_jupyter.client import queries
+
+        rows = self.client.graphql(
+            queries.FLOW_RUN_STATES_AFTER, {"id": self.flow_run_id, "offset": self.states_seen}
+        ).data.flow_run_state
+        self.states_seen += len(rows)
+        return [
+            (FlowRunLog(_when(r.timestamp), logging.INFO,
+                        f"Entered state <{r.state}>: {r.message}" if r.message else
+                        f"Entered state <{r.state}>"), r.state)
+            for r in rows
+        ]
+
+    def new_logs(self) -> list[FlowRunLog]:
+        from prefect_jupyter.client import queries
+
+        rows = self.client.graphql(
+            queries.FLOW_RUN_LOGS_AFTER, {"id": self.flow_run_id, "offset": self.logs_seen}
+        ).data.log
+        self.logs_seen += len(rows)
+        return [FlowRunLog(_when(r.timestamp), _level(r.level), r.message or "") for r in rows]
+
+
+def watch_flow_run(
+    flow_run_id: str,
+    stream_states: bool = True,
+    stream_logs: bool = False,
+    max_duration: datetime.timedelta = datetime.timedelta(hours=12),
+    poll_interval: float = 1.0,
+) -> Iterator[FlowRunLog]:
+    """Follow a flow run until it finishes, yielding its new states and logs as they come.
+
+    Args:
+        flow_run_id: the run to follow.
+        stream_states: yield ``Entered state <Running>: ...`` lines.
+        stream_logs: yield the run's own logs.
+        max_duration: give up after this long.
+        poll_interval: seconds between polls (grows up to 5 s while nothing happens).
+
+    Raises:
+        RuntimeError: the run did not finish within ``max_duration``.
+    """
+    watcher = _Watcher(flow_run_id)
+    started = time.monotonic()
+    warned = False
+    wait = poll_interval
+    while True:
+        finished = FlowRunView.from_flow_run_id(flow_run_id).state.is_finished()
+        lines: list[FlowRunLog] = []
+        states = watcher.new_states()
+        if stream_states:
+            lines += [line for line, _ in states]
+        if stream_logs:
+            lines += watcher.new_logs()
+        yield from sorted(lines, key=lambda line: line.timestamp)
+        if finished:
+            return
+        elapsed = time.monotonic() - started
+        if not warned and elapsed > AGENT_WARNING_AFTER.total_seconds() and watcher.states_seen <= 1:
+            warned = True
+            yield FlowRunLog(datetime.datetime.now(datetime.UTC), logging.WARNING,
+                             "The flow run has not been picked up by an agent yet: is an agent "
+                             "running, with all of the flow's labels?")
+        if elapsed > max_duration.total_seconds():
+            raise RuntimeError(
+                f"Flow run {flow_run_id} did not finish within {max_duration}; it is still "
+                "running on the server."
+            )
+        wait = poll_interval if lines else min(wait * 1.5, 5.0)
+        time.sleep(wait)
