@@ -27,7 +27,7 @@ from typing import Any
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
-from prefect_jupyter.core import ordering
+from prefect_jupyter.core import _integrations, ordering
 from prefect_jupyter.core.edge import Edge
 from prefect_jupyter.core.parameter import Parameter
 from prefect_jupyter.core.task import Task
@@ -558,22 +558,18 @@ class Flow:
     ) -> Any:
         """Draw the flow as a ``graphviz.Digraph`` (coloured by ``flow_state``); with ``filename``,
         also render it to ``filename.format``. See :func:`prefect_jupyter.viz.visualize`."""
-        from prefect_jupyter.viz.graphviz import visualize
-
-        return visualize(self, flow_state, filename=filename, format=format, horizontal=horizontal)
+        return _integrations.visualize(
+            self, flow_state, filename=filename, format=format, horizontal=horizontal
+        )
 
     # -- registration (the logic lives in prefect_jupyter.serialization and .client) -------------
     def serialize(self, build: bool = False) -> dict[str, Any]:
         """The flow as the JSON dict a server stores; with ``build``, its code is pickled in."""
-        from prefect_jupyter.serialization.flow import serialize_flow
-
-        return serialize_flow(self, build_storage=build)
+        return _integrations.serialize_flow(self, build_storage=build)
 
     def serialized_hash(self, build: bool = False) -> str:
         """A hash of the flow's structure and task code (the default idempotency key)."""
-        from prefect_jupyter.serialization.hashing import structure_hash
-
-        return structure_hash(self)
+        return _integrations.structure_hash(self)
 
     def register(
         self,
@@ -595,9 +591,7 @@ class Flow:
                 "Don't call `flow.register()` from within a `Flow` context manager: leave the "
                 "`with Flow(...) as flow:` block first, then call `flow.register(...)`."
             )
-        from prefect_jupyter.client.register import register_flow
-
-        return register_flow(
+        return _integrations.register_flow(
             self, project_name=project_name, build=build, labels=labels,
             set_schedule_active=set_schedule_active, version_group_id=version_group_id,
             no_url=no_url, idempotency_key=idempotency_key, **kwargs,
@@ -606,10 +600,7 @@ class Flow:
     @classmethod
     def load_registered(cls, flow_id: str, api_server: str | None = None) -> Flow:
         """The registered flow ``flow_id``, with its code, loaded from the server."""
-        from prefect_jupyter.client import Client
-
-        with Client(api_server=api_server) as client:
-            return client.get_flow(flow_id)
+        return _integrations.load_registered(flow_id, api_server)
 
     def run_agent(
         self,
@@ -625,13 +616,11 @@ class Flow:
         keeps the runs' logs off the server; ``agent_kwargs`` go to
         :class:`prefect_jupyter.agent.LocalAgent` (``concurrency``, ``api``, ...).
         """
-        from prefect_jupyter.agent import LocalAgent
-
         own = list(getattr(self.run_config, "labels", None) or [])
-        LocalAgent(
+        _integrations.start_local_agent(
             labels=sorted({*own, *(labels or [])}), show_flow_logs=show_flow_logs,
             api_token=token, no_cloud_logs=log_to_cloud is False, **agent_kwargs,
-        ).start()
+        )
 
 
 _NOTHING: Any = object()

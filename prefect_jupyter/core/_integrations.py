@@ -1,0 +1,56 @@
+"""The one door from ``Flow`` to the layers above the graph.
+
+Prefect 1's ``Flow`` has methods that draw, serialize, register and serve it (``visualize``,
+``serialize``, ``register``, ``run_agent``, ...). Their logic lives where it belongs — ``viz``,
+``serialization``, ``client``, ``agent`` — and ``Flow`` reaches it only through these functions,
+each importing its layer on first call. So ``core`` imports none of those layers at module level
+(``import prefect_jupyter`` stays light), and the import-linter contracts in ``pyproject.toml``
+name this module as the single exception to "core never imports client or agent".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def visualize(flow: Any, flow_state: Any, **kwargs: Any) -> Any:
+    """:func:`prefect_jupyter.viz.graphviz.visualize`."""
+    from prefect_jupyter.viz.graphviz import visualize
+
+    return visualize(flow, flow_state, **kwargs)
+
+
+def serialize_flow(flow: Any, build_storage: bool) -> dict[str, Any]:
+    """:func:`prefect_jupyter.serialization.flow.serialize_flow`."""
+    from prefect_jupyter.serialization.flow import serialize_flow
+
+    return serialize_flow(flow, build_storage=build_storage)
+
+
+def structure_hash(flow: Any) -> str:
+    """:func:`prefect_jupyter.serialization.hashing.structure_hash`."""
+    from prefect_jupyter.serialization.hashing import structure_hash
+
+    return structure_hash(flow)
+
+
+def register_flow(flow: Any, **kwargs: Any) -> str | None:
+    """:func:`prefect_jupyter.client.register.register_flow`."""
+    from prefect_jupyter.client.register import register_flow
+
+    return register_flow(flow, **kwargs)
+
+
+def load_registered(flow_id: str, api_server: str | None) -> Any:
+    """The registered flow ``flow_id``, with its code, through the API client."""
+    from prefect_jupyter.client import Client
+
+    with Client(api_server=api_server) as client:
+        return client.get_flow(flow_id)
+
+
+def start_local_agent(**kwargs: Any) -> None:
+    """Start a :class:`prefect_jupyter.agent.LocalAgent` (blocks until Ctrl-C)."""
+    from prefect_jupyter.agent import LocalAgent
+
+    LocalAgent(**kwargs).start()
