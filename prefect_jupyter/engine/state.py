@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 __all__ = [
@@ -263,15 +264,11 @@ class State:
     # -- serialization -------------------------------------------------------------------------
     def serialize(self) -> dict:
         """This state as JSON-ready data (see :mod:`prefect_jupyter.engine.state_schema`)."""
-        from prefect_jupyter.engine.state_schema import state_to_dict
-
         return state_to_dict(self)
 
     @staticmethod
     def deserialize(data: dict) -> State:
         """The state described by ``data`` (the output of :meth:`serialize`)."""
-        from prefect_jupyter.engine.state_schema import state_from_dict
-
         return state_from_dict(data)
 
 
@@ -525,3 +522,76 @@ class Cancelled(Finished):
     """The run was stopped before it ended."""
 
     color = "#bdbdbd"
+
+
+# -- JSON form (shared by client and server; see prefect_jupyter.engine.state_schema) -----
+_FIELDS = ("run_count", "loop_count", "n_map_states", "cached_parameters")
+_TIMES = ("start_time", "cached_result_expiration")
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+def state_to_dict(state: State) -> dict[str, Any]:
+    """``state`` as a dict of JSON values (the shape is described in :mod:`.state_schema`)."""
+    data: dict[str, Any] = {
+        "type": type(state).__name__,
+        "message": state.message if isinstance(state.message, (str, type(None))) else repr(state.message),
+        "context": {k: _jsonable(v) for k, v in (state.context or {}).items()},
+        "cached_inputs": {},
+        "_result": _result_to_dict(state),
+    }
+    for name in _FIELDS:
+        if hasattr(state, name):
+            data[name] = _jsonable(getattr(state, name))
+    for name in _TIMES:
+        if hasattr(state, name):
+            value = getattr(state, name)
+            data[name] = value.isoformat() if value is not None else None
+    return data
+
+
+def _result_to_dict(state: State) -> dict[str, Any]:
+    obj = state._result_obj
+    if obj is None:
+        return {"type": "NoResultType", "location": None}
+    location = obj.location if isinstance(obj.location, str) else None
+    return {"type": type(obj).__name__, "location": location}
+
+
+def state_from_dict(data: dict[str, Any]) -> State:
+    """The state ``data`` describes (see :func:`state_to_dict`).
+
+    Raises:
+        ValueError: if ``type`` names no state class.
+    """
+    name = data.get("type")
+    cls = globals().get(name) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, State)):
+        raise ValueError(
+            f"Unknown state type {name!r}; expected one of "
+            f"{', '.join(__all__)}."
+        )
+    new = cls(message=data.get("message"), context=dict(data.get("context") or {}))
+    for name in _FIELDS:
+        if name in data and hasattr(new, name):
+            setattr(new, name, data[name])
+    for name in _TIMES:
+        if name in data and hasattr(new, name):
+            raw = data[name]
+            setattr(new, name, datetime.datetime.fromisoformat(raw) if raw else None)
+    result = data.get("_result") or {}
+    if result.get("type") == "PrefectResult" and result.get("location") is not None:
+        from prefect_jupyter.engine.results import PrefectResult
+
+        new._result = PrefectResult().read(result["location"])
+    elif result.get("location"):
+        from prefect_jupyter.engine.result import Result
+
+        new._result = Result(location=result["location"])
+    return new
