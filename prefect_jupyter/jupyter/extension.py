@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from traitlets import Bool, Unicode
+from traitlets import Bool, CaselessStrEnum, Unicode, observe
 from traitlets.config import Configurable
 
 __all__ = ["PrefectJupyter", "load_ipython_extension", "unload_ipython_extension"]
@@ -28,6 +28,19 @@ class PrefectJupyter(Configurable):
         help="The executor `%flow run` uses without --executor (for flows without their own): "
         "local, threads, processes, dask, or a Dask scheduler address.",
     ).tag(config=True)
+    log_level = CaselessStrEnum(
+        ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        "INFO",
+        help="The level of prefect_jupyter's log records (the `prefect_jupyter` logger's level). "
+        "While a widget shows a run, its records at this level and above go to the widget (per "
+        "task and for the run) and only warnings and errors to stderr.",
+    ).tag(config=True)
+
+    @observe("log_level")
+    def _set_log_level(self, change: dict) -> None:
+        from prefect_jupyter.utilities.logging import get_logger
+
+        get_logger().setLevel(str(change["new"]).upper())
 
 
 _loaded: dict[int, tuple[PrefectJupyter, Any]] = {}

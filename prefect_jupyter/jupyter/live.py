@@ -25,19 +25,21 @@ colour, with the progress bar and counts telling how the children ended.
 from __future__ import annotations
 
 import collections
-import logging
-import os
 import threading
 import time
-import traceback
-import types
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from prefect_jupyter import engine as engine_package
 from prefect_jupyter.engine.events import StateEvent
 from prefect_jupyter.engine.state import Mapped, Running, State
+from prefect_jupyter.jupyter.details import (
+    CHILD_RESULT_CHARS,
+    TaskRunRecord,
+    node_details,
+)
+from prefect_jupyter.jupyter.run_logs import RunLogHandler, quiet_stderr
 from prefect_jupyter.viz.model import node_state, short_repr, task_states
 
 __all__ = ["RunTracker", "LiveRun", "Update"]
@@ -46,32 +48,10 @@ __all__ = ["RunTracker", "LiveRun", "Update"]
 FLUSH_INTERVAL = 0.1
 #: log lines kept per node (and per mapped child)
 LOG_LINES = 50
-#: characters of a result's repr shown in the details
-RESULT_CHARS = 500
-#: characters of a traceback shown in the details (its end is kept: that is where the error is)
-TRACEBACK_CHARS = 8_000
-
-
-@dataclass(slots=True)
-class TaskRunRecord:
-    """One task run (a node's own run, or one mapped child): its latest state and its times."""
-
-    state: State | None = None
-    start: float | None = None
-    end: float | None = None
-
-    def note(self, state: State, timestamp: float) -> None:
-        self.state = state
-        if self.start is None and (state.is_running() or state.is_finished()):
-            self.start = timestamp  # a run that ends without running (e.g. TriggerFailed) took 0 s
-        # a retry makes a finished run unfinished again; its end is the last finished state's time
-        self.end = timestamp if state.is_finished() else None
-
-    @property
-    def duration(self) -> float | None:
-        if self.start is None:
-            return None
-        return round((self.end if self.end is not None else time.time()) - self.start, 3)
+#: log lines of the whole run kept (and shown in the widget's run log)
+RUN_LOG_LINES = 1_000
+#: seconds between two sends of a mapped node's details (with one row per child) during a run
+MAPPED_DETAILS_INTERVAL = 1.0
 
 
 @dataclass(slots=True)
@@ -87,6 +67,9 @@ class Update:
     run_state: str
     changed: set[str]
     full: bool = False
+    details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    log_lines: list[str] = field(default_factory=list)
+    log_start: int = 0
 
 
 class RunTracker:
@@ -107,9 +90,17 @@ class RunTracker:
         self.inputs: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         for edge in graph.get("edges", ()):
             source = nodes.get(edge["source"], {}).get("name", edge["source"])
-            self.inputs[edge["target"]].append(
-                {"key": edge.get("key"), "source": source, "mapped": edge.get("mapped", False)}
-            )
+            self.inputs[edge["target"]].append({
+                "key": edge.get("key"), "source": source, "source_id": edge["source"],
+                "mapped": edge.get("mapped", False),
+            })
+        # values known before the run: Constant tasks, and constants folded into their task
+        self.values: dict[str, Any] = {
+            slug: task.value for task, slug in self.ids.items() if self.kinds[slug] == "constant"
+        }
+        for task, constants in flow.constants.items():
+            for key, value in constants.items():
+                self.values[f"{self.ids.get(task)}.{key}"] = value
         self.log_lines = log_lines
         self.lock = threading.RLock()
         self.reset()
@@ -125,8 +116,15 @@ class RunTracker:
             self.runs: dict[str, TaskRunRecord] = {}
             self.children: dict[str, dict[int, TaskRunRecord]] = {}
             self.logs: dict[tuple[str, int | None], collections.deque[str]] = {}
+            prelude = getattr(self, "prelude", [])
+            self.prelude: list[str] = []
+            self.run_log: collections.deque[str] = collections.deque(prelude, maxlen=RUN_LOG_LINES)
+            self.new_lines: list[str] = list(prelude)
+            self.lines_sent = 0
             self.done: set[str] = set()
             self.dirty: set[str] = set(self.ids.values())
+            self.details_dirty: set[str] = set()
+            self.details_sent: dict[str, float] = {}
 
     @property
     def active(self) -> bool:
@@ -154,6 +152,7 @@ class RunTracker:
                 )
             record.note(event.new_state, event.timestamp)
             self.dirty.add(node)
+            self.details_dirty.add(node)
             return "task"
 
     def _record_flow(self, event: StateEvent) -> str:
@@ -195,15 +194,24 @@ class RunTracker:
                             children.setdefault(index, TaskRunRecord()).state = child
             self.dirty.update(self.ids.values())
 
-    def add_log(self, node: str, map_index: int | None, line: str) -> None:
-        """Keep ``line`` among the last log lines of ``node`` (and of its child ``map_index``)."""
+    def add_log(self, node: str | None, map_index: int | None, line: str) -> None:
+        """Keep ``line`` in the run's log and among the last log lines of ``node`` (and of its
+        child ``map_index``); ``node`` is ``None`` for a line of the flow runner."""
         with self.lock:
+            if node is None and not self.active:
+                self.prelude.append(line)  # the runner's first lines, before the run's first event
+                return
+            self.run_log.append(line)
+            self.new_lines.append(line)
+            if node is None:
+                return
             keys = [(node, None)] if map_index is None else [(node, None), (node, map_index)]
             for key in keys:
                 lines = self.logs.get(key)
                 if lines is None:
                     lines = self.logs[key] = collections.deque(maxlen=self.log_lines)
                 lines.append(line)
+            self.details_dirty.add(node)
 
     # -- reading --------------------------------------------------------------------------------
     def take_update(self) -> Update:
@@ -213,7 +221,31 @@ class RunTracker:
             states = {}
             for node in changed:
                 states[node] = self._node_fields(node)
-            return Update(states, self.header(), self.run_state(), changed)
+            lines, self.new_lines = self.new_lines, []
+            start, self.lines_sent = self.lines_sent, self.lines_sent + len(lines)
+            return Update(
+                states, self.header(), self.run_state(), changed,
+                details=self._take_details(), log_lines=lines, log_start=start,
+            )
+
+    def _take_details(self) -> dict[str, dict[str, Any]]:
+        """The details of nodes changed since they were last taken. A mapped node's (one row per
+        child) are taken at most every :data:`MAPPED_DETAILS_INTERVAL` seconds during a run."""
+        now = time.monotonic()
+        taken: dict[str, dict[str, Any]] = {}
+        for node in list(self.details_dirty):
+            if self.kinds[node] == "constant":
+                self.details_dirty.discard(node)
+                continue
+            if (
+                self.kinds[node] == "mapped" and self.active
+                and now - self.details_sent.get(node, -MAPPED_DETAILS_INTERVAL) < MAPPED_DETAILS_INTERVAL
+            ):
+                continue  # stays dirty for a later update
+            self.details_dirty.discard(node)
+            self.details_sent[node] = now
+            taken[node] = node_details(self, node)
+        return taken
 
     def _node_fields(self, node: str) -> dict[str, Any]:
         kind = self.kinds[node]
@@ -230,7 +262,7 @@ class RunTracker:
             known = state.n_map_states if isinstance(state, Mapped) else 0
             fields["n_children"] = max(known, len(children))
             if isinstance(state, Mapped):
-                finished = not self._children_unfinished(node, state)
+                finished = not self.children_unfinished(node, state)
                 if not finished and self.active:
                     fields.update(state=Running.__name__, color=Running.color)
         if finished:
@@ -239,7 +271,7 @@ class RunTracker:
             self.done.discard(node)
         return fields
 
-    def _children_unfinished(self, node: str, state: Mapped) -> bool:
+    def children_unfinished(self, node: str, state: Mapped) -> bool:
         """Whether some child of the mapped ``node`` (in ``state``) has not finished yet."""
         children = self.children.get(node, {})
         if len(children) < state.n_map_states:
@@ -269,126 +301,45 @@ class RunTracker:
     def details(self, selected: str) -> dict[str, Any]:
         """What the details panel shows for node ``selected`` (or mapped child ``"id[3]"``);
         ``{}`` when nothing (or an unknown node) is selected."""
-        node, map_index = parse_selection(selected)
         with self.lock:
-            if node not in self.kinds:
-                return {}
-            if map_index is None:
-                record = self.runs.get(node)
-            else:
-                record = self.children.get(node, {}).get(map_index)
-            record = record or TaskRunRecord()
-            if map_index is None and self.kinds[node] == "mapped":
-                record = _span(record, self.children.get(node, {}).values())
-            state = record.state
-            name = self.names[node] if map_index is None else f"{self.names[node]}[{map_index}]"
-            details: dict[str, Any] = {
-                "id": selected,
-                "node": node,
-                "map_index": map_index,
-                "name": name,
-                "kind": self.kinds[node] if map_index is None else "child",
-                **_state_details(state),
-                "start": record.start,
-                "end": record.end,
-                "duration": record.duration,
-                "inputs": list(self.inputs.get(node, ())),
-                "logs": list(self.logs.get((node, map_index), ())),
-                "children": None,
-            }
-            if map_index is None and self.kinds[node] == "mapped":
-                if isinstance(state, Mapped) and self.active and self._children_unfinished(node, state):
-                    details.update(state=Running.__name__, color=Running.color)  # as the node shows
-                details["children"] = [
-                    {
-                        "map_index": index,
-                        "state": None if r.state is None else type(r.state).__name__,
-                        "message": None
-                        if r.state is None or r.state.message is None
-                        else str(r.state.message),
-                        "duration": r.duration,
-                    }
-                    for index, r in sorted(self.children.get(node, {}).items())
-                ]
-            return details
+            return node_details(self, selected)
 
+    def input_rows(self, node: str, map_index: int | None) -> list[dict[str, Any]]:
+        """The inputs of ``node`` (or of its child ``map_index``): argument, source, whether
+        mapped, and the value's short repr when the upstream result is known."""
+        rows = []
+        for edge in self.inputs.get(node, ()):
+            row = {k: edge[k] for k in ("key", "source", "mapped")}
+            row["value"] = self._input_value(edge, map_index)
+            rows.append(row)
+        return rows
 
-def _span(parent: TaskRunRecord, children: Any) -> TaskRunRecord:
-    """A mapped task's whole run: from its first start to its last child's end."""
-    runs = [parent, *children]
-    starts = [r.start for r in runs if r.start is not None]
-    ends = [r.end for r in runs]
-    end = None if not starts or None in ends else max(ends)  # type: ignore[type-var]
-    return TaskRunRecord(parent.state, min(starts) if starts else None, end)
+    def _input_value(self, edge: dict[str, Any], map_index: int | None) -> str | None:
+        source = edge["source_id"]
+        child_of_map = edge["mapped"] and map_index is not None
+        if source in self.values:
+            known, value = True, self.values[source]
+        else:
+            record = self.runs.get(source)
+            if child_of_map and map_index in self.children.get(source, {}):
+                record = self.children[source][map_index]  # mapped over a mapped task
+                child_of_map = False
+            state = record.state if record else None
+            known = state is not None and state.is_successful() and state.has_result
+            value = state.result if known and not isinstance(state, Mapped) else None
+            known = known and not isinstance(state, Mapped)
+        if not known:
+            return None
+        if child_of_map:
+            try:
+                value = value[map_index]
+            except (TypeError, IndexError, KeyError):
+                return None
+        return short_repr(value, CHILD_RESULT_CHARS)
 
-
-def parse_selection(selected: str) -> tuple[str, int | None]:
-    """``"inc-1[3]"`` → ``("inc-1", 3)``; ``"inc-1"`` → ``("inc-1", None)``."""
-    if selected.endswith("]") and "[" in selected:
-        node, _, index = selected[:-1].rpartition("[")
-        if index.isdigit():
-            return node, int(index)
-    return selected, None
-
-
-def _state_details(state: State | None) -> dict[str, Any]:
-    """State, colour, message, result repr and traceback of one task run's state."""
-    if state is None:
-        return {"state": None, "color": None, "message": None, "result": None, "traceback": None}
-    result = tb = None
-    value = state.result if state.has_result else None
-    if state.is_successful() and not isinstance(state, Mapped) and state.has_result:
-        result = short_repr(value, RESULT_CHARS)
-    elif state.is_failed() and isinstance(value, BaseException):
-        tb = "".join(traceback.format_exception(type(value), value, _user_frames(value.__traceback__)))
-        tb = tb if len(tb) <= TRACEBACK_CHARS else "…" + tb[-TRACEBACK_CHARS:]
-    return {
-        "state": type(state).__name__,
-        "color": state.color,
-        "message": None if state.message is None else str(state.message),
-        "result": result,
-        "traceback": tb,
-    }
-
-
-def _user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """``tb`` without its leading frames in the engine (the task runner calling the task): the
-    details panel starts at the user's code. All frames are kept if every one is the engine's."""
-    engine = os.path.dirname(engine_package.__file__) + os.sep
-    first = tb
-    while first is not None and first.tb_frame.f_code.co_filename.startswith(engine):
-        first = first.tb_next
-    return first if first is not None else tb
-
-
-class _TaskLogHandler(logging.Handler):
-    """Keeps the log lines of one flow run's tasks in a tracker.
-
-    ``emit`` runs on the thread that logged, where ``prefect_jupyter.context`` still holds the
-    task run's ``flow_run_id``, ``task_slug`` (the node id), ``map_index`` and ``task_full_name``.
-    """
-
-    def __init__(self, tracker: RunTracker) -> None:
-        super().__init__(logging.NOTSET)
-        self.tracker = tracker
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from prefect_jupyter.context import context
-
-        ctx = context.__dict__
-        node = ctx.get("task_slug")
-        if not node or ctx.get("flow_run_id") != self.tracker.flow_run_id:
-            return
-        if node not in self.tracker.kinds:
-            return
-        try:
-            stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
-            who = ctx.get("task_full_name") or ctx.get("task_name") or node
-            line = f"{stamp} {record.levelname} {who}: {record.getMessage()}"
-        except Exception:
-            self.handleError(record)
-            return
-        self.tracker.add_log(node, ctx.get("map_index"), line)
+    def log_rows(self, node: str, map_index: int | None) -> list[str]:
+        """The last log lines of ``node`` (or of its child ``map_index``)."""
+        return list(self.logs.get((node, map_index), ()))
 
 
 class LiveRun:
@@ -415,7 +366,9 @@ class LiveRun:
         self._flush_lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._last_flush = 0.0
-        self._handler: _TaskLogHandler | None = None
+        self._handler: RunLogHandler | None = None
+        # from now on: the flow runner logs its first line before the run's first event
+        self._attach_log_handler()
 
     def __call__(self, event: StateEvent) -> None:
         if event.task is None and not self._is_our_flow():
@@ -472,14 +425,27 @@ class LiveRun:
         from prefect_jupyter.utilities.logging import get_logger
 
         with self._lock:
-            if self._handler is None:
-                self._handler = _TaskLogHandler(self.tracker)
-                get_logger().addHandler(self._handler)
+            if self._handler is not None:
+                return
+            self._handler = handler = RunLogHandler(self.tracker, weakref.WeakMethod(self._schedule))
+        get_logger().addHandler(handler)
+        quiet_stderr(True)
+        # a LiveRun dropped before its run ended must not keep stderr quiet
+        weakref.finalize(self, _detach, handler)
 
     def _detach_log_handler(self) -> None:
-        from prefect_jupyter.utilities.logging import get_logger
 
         with self._lock:
             handler, self._handler = self._handler, None
         if handler is not None:
-            get_logger().removeHandler(handler)
+            _detach(handler)
+
+
+def _detach(handler: RunLogHandler) -> None:
+    """Take ``handler`` off the logger (once) and let stderr speak again."""
+    from prefect_jupyter.utilities.logging import get_logger
+
+    if handler.attached:
+        handler.attached = False
+        get_logger().removeHandler(handler)
+        quiet_stderr(False)

@@ -31,7 +31,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from prefect_jupyter.jupyter.live import LiveRun, RunTracker, Update, parse_selection
+from prefect_jupyter.jupyter.details import parse_selection
+from prefect_jupyter.jupyter.live import LiveRun, RunTracker, Update
 from prefect_jupyter.viz.model import graph_model, state_update
 
 __all__ = ["FlowWidget", "show"]
@@ -96,6 +97,18 @@ class FlowWidget(anywidget.AnyWidget):
     details = traitlets.Dict(
         help="The selected node's state, message, duration, inputs, result repr (truncated), "
         "traceback, log lines and, for mapped tasks, its children."
+    ).tag(sync=True)
+    node_details = traitlets.Dict(
+        help="Node id -> details (as in `details`) of the nodes whose details changed in the "
+        "latest live update; the front end keeps them, so a node clicked while the kernel is busy "
+        "running the flow (and reads no message from the browser) still shows its result, "
+        "traceback and log lines."
+    ).tag(sync=True)
+
+    log_lines = traitlets.Dict(
+        help="{'start': n, 'lines': [...]}: the run's log lines ('HH:MM:SS LEVEL who: message') "
+        "logged since the previous live update, the first being the run's line number n; the front "
+        "end appends them to the run log it shows (with a level filter)."
     ).tag(sync=True)
 
     def __init__(self, flow: Any, flow_state: Any = None, **kwargs: Any) -> None:
@@ -177,6 +190,10 @@ class FlowWidget(anywidget.AnyWidget):
                     self._states_sent = now
                 else:
                     self.changes = update.states
+            if update.details:
+                self.node_details = update.details
+            if update.log_lines:
+                self.log_lines = {"start": update.log_start, "lines": update.log_lines}
             self.header = update.header
             self.run_state = update.run_state
             if self.selected and parse_selection(self.selected)[0] in update.changed:

@@ -90,3 +90,22 @@ def test_changed_reruns_a_cell_task_when_a_global_it_reads_changes(
     out = capsys.readouterr().out
     assert "keep" in out and "load" not in out.split(";")[0]
     assert shell.user_ns["kept"] == [99]
+
+
+def test_config_log_level_sets_the_level_of_prefect_jupyter_s_records(shell: InteractiveShell) -> None:
+    from prefect_jupyter.utilities.logging import get_logger
+
+    before = get_logger().level
+    try:
+        run(shell, "%config PrefectJupyter.log_level = 'warning'")
+        assert get_logger().level == 30
+        from traitlets import TraitError
+
+        from prefect_jupyter.jupyter.extension import _loaded
+
+        with pytest.raises(TraitError, match="expected any of"):
+            _loaded[id(shell)][0].log_level = "LOUD"
+        assert get_logger().level == 30
+    finally:
+        shell.config.PrefectJupyter.pop("log_level", None)
+        get_logger().setLevel(before)

@@ -79,7 +79,7 @@ class TestGraphAndStates:
         for msg in sent:
             assert "graph" not in msg["state"]
             # one message per push: states travel with the header and run state (hold_sync)
-            assert set(msg["state"]) <= {"states", "changes", "header", "run_state", "details"}
+            assert set(msg["state"]) <= {"states", "changes", "header", "run_state", "details", "node_details", "log_lines"}
         assert all("header" in m["state"] for m in sent)
         assert sent[-1]["state"]["run_state"] == "Failed"
 
@@ -220,7 +220,7 @@ class TestDetails:
         assert details["result"].startswith("'HEY!HEY!")
         assert len(details["result"]) <= 500
         assert details["traceback"] is None
-        assert details["inputs"] == [{"key": "word", "source": "'hey'", "mapped": False}]
+        assert details["inputs"] == [{"key": "word", "source": "'hey'", "mapped": False, "value": "'hey'"}]
 
     def test_a_mapped_task_lists_its_children_and_a_child_can_be_selected(self) -> None:
         flow = mapped_flow()
