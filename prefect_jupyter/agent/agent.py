@@ -2,6 +2,11 @@
 
 Every ``poll_interval`` seconds (sooner when a run ends) the agent makes one pass:
 
+0. **Deliver** — reports that run processes of this server could not send before they exited
+   (the server was unreachable or its database unavailable for ``cloud.agent.retry_budget``
+   seconds) wait in the spool directory (``cloud.agent.spool_dir``); they are sent in order and
+   their files deleted (``backend/spool.py``). A run whose process exited after spooling is not
+   reaped before its spool is delivered.
 1. **Reap** — a flow-run process that exited is forgotten. If it exited with a non-zero code
    while its run had not finished, the run is marked ``Failed`` with the exit code in the message
    ("Flow run process exited with code 3"), and its last lines of standard error are stored
@@ -38,7 +43,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from prefect_jupyter.backend.reporter import ServerUnavailable, WriteRejected
+from prefect_jupyter.backend.spool import SPOOLED_EXIT_CODE, deliver_spools, spool_path
+from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
 from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Cancelled, Failed, Scheduled, Submitted
 from prefect_jupyter.engine.state_schema import state_to_dict
@@ -180,8 +186,9 @@ class Agent:
         self._wake.set()
 
     def run_once(self) -> None:
-        """One pass: reap, cancel, heartbeat, claim (see the module docstring)."""
+        """One pass: deliver, reap, cancel, heartbeat, claim (see the module docstring)."""
         try:
+            self._deliver_spools()
             self._reap()
             self._check_cancellations()
             self._heartbeat()
@@ -283,8 +290,22 @@ class Agent:
         self._wake.set()
 
     # -- watching --------------------------------------------------------------------------------
+    def _deliver_spools(self) -> None:
+        """Send the reports run processes of this server spooled (see ``backend/spool.py``)."""
+        budget = max(self.poll_interval, 5.0)  # what is left waits for the next pass
+        for delivery in deliver_spools(self.api, str(self.client.api_server), retry_budget=budget):
+            if delivery.delivered:
+                self.logger.info("Delivered %d spooled reports of flow run %s%s", delivery.sent,
+                                 delivery.flow_run_id,
+                                 f"; refused: {' '.join(delivery.refusals)}" if delivery.refusals else "")
+
     def _reap(self) -> None:
-        exited = {i: h for i, h in self.runs.items() if h.returncode is not None}
+        exited = {
+            i: h for i, h in self.runs.items()
+            if h.returncode is not None
+            # its reports are still on disk: reap once they are delivered
+            and not (h.returncode == SPOOLED_EXIT_CODE and spool_path(i).exists())
+        }
         if not exited:
             return
         states = {run["id"]: run for run in self.api.flow_runs(list(exited))}

@@ -29,6 +29,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+from prefect_jupyter.agent.processes import describe_exit
+
 __all__ = ["ForkServer", "ForkedRun"]
 
 #: imported once by the fork server, before any fork
@@ -84,14 +86,7 @@ class ForkedRun:
             pass
 
     def describe_exit(self) -> str:
-        code = self._code
-        if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"Flow run process was killed by {name} (exit code {code})"
-        return f"Flow run process exited with code {code}"
+        return describe_exit(self._code)
 
     def stderr_tail(self, lines: int = 20) -> str:
         if not self._stderr_path:

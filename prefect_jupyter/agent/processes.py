@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-__all__ = ["FlowRunProcess", "flow_run_command"]
+__all__ = ["FlowRunProcess", "describe_exit", "flow_run_command"]
 
 
 def flow_run_command(flow_run_id: str) -> list[str]:
@@ -112,12 +112,21 @@ class FlowRunProcess:
             self._stderr = None
 
     def describe_exit(self) -> str:
-        """The exit in words, for a state message ("exited with code 3", "was killed by SIGKILL")."""
-        code = self.popen.returncode
-        if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"Flow run process was killed by {name} (exit code {code})"
-        return f"Flow run process exited with code {code}"
+        """The exit in words, for a state message (see :func:`describe_exit`)."""
+        return describe_exit(self.popen.returncode)
+
+
+def describe_exit(code: int | None) -> str:
+    """A flow-run process's exit in words ("exited with code 3", "was killed by SIGKILL")."""
+    from prefect_jupyter.backend.spool import SPOOLED_EXIT_CODE
+
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"Flow run process was killed by {name} (exit code {code})"
+    if code == SPOOLED_EXIT_CODE:
+        return (f"Flow run process exited with code {code}: the server could not take its reports, "
+                "and what it spooled to disk did not finish the run")
+    return f"Flow run process exited with code {code}"

@@ -7,7 +7,9 @@ id comes from ``--id`` or the environment (``PREFECT_JUPYTER__CONTEXT__FLOW_RUN_
 
 Exit codes: 0 when the run was executed (whatever its final state) or was taken by another
 process; 1 when it could not be (no such run, flow not loadable — the run is marked Failed);
-2 for a usage error; 130/143 when interrupted by Ctrl-C/SIGTERM.
+2 for a usage error; 75 when the run ended but the server could not take all its reports, which
+are spooled to disk for an agent to deliver (``backend/spool.py``); 130/143 when interrupted by
+Ctrl-C/SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     from prefect_jupyter.backend.execution import (
         FlowRunNotRunnable,
+        ReportsSpooled,
         execute_flow_run,
         flow_run_id_from_env,
     )
+    from prefect_jupyter.backend.spool import SPOOLED_EXIT_CODE
 
     parser = argparse.ArgumentParser(prog="python -m prefect_jupyter.backend",
                                      description="Execute one flow run of the server here.")
@@ -38,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     except FlowRunNotRunnable as exc:
         print(exc, file=sys.stderr)
         return 1
+    except ReportsSpooled as exc:
+        print(exc, file=sys.stderr)
+        return SPOOLED_EXIT_CODE
     except KeyboardInterrupt as exc:
         return 143 if "SIGTERM" in str(exc) else 130
     return 0

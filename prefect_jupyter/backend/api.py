@@ -1,51 +1,28 @@
 """The server calls a backend flow run and an agent make, over the API client.
 
-:class:`BackendAPI` is the one place that knows the GraphQL of running flows for the server (Prefect
-Server 1's mutation names) and that sorts the client's errors into the two kinds the reporter and
-the agent act on: :class:`ServerUnavailable` (could not reach the server; try again later, keep the
-write) and :class:`WriteRejected` (the server answered no; retrying the same write is pointless).
-The client already retries a dropped connection a few times with backoff before giving up.
+:class:`BackendAPI` holds the calls of running flows for the server (Prefect Server 1's mutation
+names; the documents are in ``client/queries.py`` with the client's others). Failures are the
+client's errors (``client/errors.py``), in the two kinds the reporter and the agent act on:
+:class:`~prefect_jupyter.client.errors.ServerUnavailable` (the server can't take it now — not
+reachable, restarting, its database unavailable: keep the write, send it again later) and
+:class:`~prefect_jupyter.client.errors.WriteRejected` (the server answered no; retrying the same
+write is pointless). The client already retries a dropped connection or an HTTP 503 a few times
+with backoff before giving up.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Any
+import datetime
+from typing import TYPE_CHECKING, Any
 
-from prefect_jupyter.backend.reporter import ServerUnavailable, TaskRunRef, WriteRejected
+from prefect_jupyter.client import queries
+from prefect_jupyter.client.errors import ObjectNotFoundError, ServerUnavailable, WriteRejected
+
+if TYPE_CHECKING:
+    from prefect_jupyter.backend.reporter import TaskRunRef
 
 __all__ = ["BackendAPI"]
-
-
-def _mutation(name: str, fields: str) -> str:
-    return f"mutation($input: {name}_input!) {{ {name}(input: $input) {{ {fields} }} }}"
-
-
-_FLOW_RUN = """
-query($id: uuid!) {
-  flow_run_by_pk(id: $id) {
-    id name flow_id parameters context labels version state serialized_state
-    scheduled_start_time
-    task_runs(where: {map_index: {_eq: -1}}) { id version state task { id slug } }
-    flow { id name version project { id name } tasks { id slug } }
-  }
-}
-"""
-
-_FLOW_RUNS = """
-query($ids: [uuid!]) {
-  flow_run(where: {id: {_in: $ids}}) { id name flow_id state version labels serialized_state }
-}
-"""
-
-_TASK_RUN_VERSIONS = """
-query($ids: [uuid!]) { task_run(where: {id: {_in: $ids}}) { id version } }
-"""
-
-_SCHEMA_FIELDS = """
-query { __schema { mutationType { fields { name } } } }
-"""
 
 
 class BackendAPI:
@@ -63,55 +40,35 @@ class BackendAPI:
         self.client = client
         self._mutations: set[str] | None = None
 
-    @contextlib.contextmanager
-    def _errors(self) -> Iterator[None]:
-        from prefect_jupyter.client.errors import (
-            AuthorizationError,
-            ClientError,
-            ServerConnectionError,
-        )
-
-        try:
-            yield
-        except ServerConnectionError as exc:
-            raise ServerUnavailable(str(exc)) from exc
-        except AuthorizationError as exc:
-            raise WriteRejected(str(exc)) from exc
-        except ClientError as exc:
-            if not exc.errors:  # an HTTP 5xx or a page that is not ours: a server (re)starting
-                raise ServerUnavailable(str(exc)) from exc
-            raise WriteRejected(str(exc)) from exc
-
     def graphql(self, query: str, variables: dict[str, Any] | None = None, retry: bool = True) -> Any:
-        """Run ``query``; its ``data`` (errors as :class:`ServerUnavailable`/:class:`WriteRejected`).
+        """Run ``query``; its ``data`` (raises ``ServerUnavailable`` or ``WriteRejected``).
 
         Args:
             retry: let the client send it again after a connection dropped mid-request. Writes
                 say no: whether such a write landed is for the caller to find out (by version).
         """
-        with self._errors():
-            return self.client.graphql(query, variables or {}, retry_on_api_error=retry)["data"]
+        return self.client.graphql(query, variables or {}, retry_on_api_error=retry)["data"]
 
     def mutate(self, name: str, input: dict[str, Any], fields: str = "success",
                retry: bool = True) -> Any:
         """Call mutation ``name`` with ``input``; its payload."""
-        return self.graphql(_mutation(name, fields), {"input": input}, retry)[name]
+        return self.graphql(queries.mutation(name, fields), {"input": input}, retry)[name]
 
     # -- flow runs -----------------------------------------------------------------------------
     def flow_run(self, flow_run_id: str) -> dict[str, Any] | None:
         """The flow run with its flow, the flow's tasks and its unmapped task runs."""
-        return self.graphql(_FLOW_RUN, {"id": flow_run_id})["flow_run_by_pk"]
+        return self.graphql(queries.BACKEND_FLOW_RUN, {"id": flow_run_id})["flow_run_by_pk"]
 
     def flow_runs(self, flow_run_ids: list[str]) -> list[dict[str, Any]]:
         """Id, name, flow id, state, version and labels of some flow runs."""
         if not flow_run_ids:
             return []
-        return self.graphql(_FLOW_RUNS, {"ids": list(flow_run_ids)})["flow_run"]
+        return self.graphql(queries.BACKEND_FLOW_RUNS, {"ids": list(flow_run_ids)})["flow_run"]
 
     def flow_run_state(self, flow_run_id: str) -> tuple[str, int]:
         runs = self.flow_runs([flow_run_id])
         if not runs:
-            raise WriteRejected(f"Flow run {flow_run_id} not found.")
+            raise ObjectNotFoundError(f"Flow run {flow_run_id} not found.")
         return runs[0]["state"], runs[0]["version"]
 
     def set_flow_run_states(self, states: list[dict[str, Any]]) -> None:
@@ -122,31 +79,32 @@ class BackendAPI:
         self.set_flow_run_states([{"flow_run_id": flow_run_id, "version": version, "state": state}])
 
     def flow_run_heartbeat(self, flow_run_id: str) -> None:
-        self.mutate("update_flow_run_heartbeat", {"flow_run_id": flow_run_id})
+        # not retried: a heartbeat that waits is worth less than the next one
+        self.mutate("update_flow_run_heartbeat", {"flow_run_id": flow_run_id}, retry=False)
 
     # -- task runs -----------------------------------------------------------------------------
     def task_runs(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
         """Find or create many task runs in one request (one aliased mutation each)."""
         if not keys:
             return []
-        fields = []
-        variables: dict[str, Any] = {}
-        for i, (task_id, map_index) in enumerate(keys):
-            fields.append(f"t{i}: get_or_create_task_run_info(input: $i{i}) {{ id version }}")
-            variables[f"i{i}"] = {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
-        params = ", ".join(f"$i{i}: get_or_create_task_run_info_input!" for i in range(len(keys)))
-        data = self.graphql(f"mutation({params}) {{ {' '.join(fields)} }}", variables)
+        from prefect_jupyter.backend.reporter import TaskRunRef
+
+        variables = {
+            f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
+            for i, (task_id, map_index) in enumerate(keys)
+        }
+        data = self.graphql(queries.task_run_infos(len(keys)), variables)
         return [TaskRunRef(data[f"t{i}"]["id"], data[f"t{i}"]["version"]) for i in range(len(keys))]
 
     def task_run_versions(self, task_run_ids: list[str]) -> dict[str, int]:
-        rows = self.graphql(_TASK_RUN_VERSIONS, {"ids": list(task_run_ids)})["task_run"]
+        rows = self.graphql(queries.TASK_RUN_VERSIONS, {"ids": list(task_run_ids)})["task_run"]
         return {row["id"]: row["version"] for row in rows}
 
     def set_task_run_states(self, states: list[dict[str, Any]]) -> None:
         self.mutate("set_task_run_states", {"states": states}, "states { id status message }", False)
 
     def task_run_heartbeat(self, task_run_id: str) -> None:
-        self.mutate("update_task_run_heartbeat", {"task_run_id": task_run_id})
+        self.mutate("update_task_run_heartbeat", {"task_run_id": task_run_id}, retry=False)
 
     # -- logs ----------------------------------------------------------------------------------
     def write_run_logs(self, logs: list[dict[str, Any]]) -> None:
@@ -155,8 +113,6 @@ class BackendAPI:
     def write_run_log(self, flow_run_id: str, message: str, level: str = "ERROR",
                       name: str = "prefect_jupyter.agent") -> None:
         """Store one log line for a flow run (best effort: a failure here is only logged)."""
-        import datetime
-
         record = {
             "flow_run_id": flow_run_id, "task_run_id": None, "name": name, "level": level,
             "message": message, "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),
@@ -176,6 +132,6 @@ class BackendAPI:
     def supports(self, mutation_name: str) -> bool:
         """Whether the server's schema has a mutation (asked once, then remembered)."""
         if self._mutations is None:
-            data = self.graphql(_SCHEMA_FIELDS)
+            data = self.graphql(queries.MUTATION_NAMES)
             self._mutations = {f["name"] for f in data["__schema"]["mutationType"]["fields"]}
         return mutation_name in self._mutations

@@ -15,6 +15,10 @@ and the agent's subprocesses do).
    task-run and flow-run state change, the run's log records and heartbeats reach the server while
    the run goes on, and the final flow-run state is written last.
 
+Reports an earlier process of the run spooled to disk are delivered first (``backend/spool.py``).
+When the server can't take this run's reports for ``cloud.agent.retry_budget`` seconds after it
+ended, they are spooled in turn and :class:`ReportsSpooled` says where (the process exits 75).
+
 A SIGTERM (the agent stopping a cancelled run) interrupts the run like Ctrl-C: running task runs
 end ``Cancelled`` on the server, the process exits with 143 and the agent sets the flow run's
 final state.
@@ -32,20 +36,23 @@ from typing import Any
 
 from prefect_jupyter.backend.api import BackendAPI
 from prefect_jupyter.backend.logs import shipping_logs
-from prefect_jupyter.backend.reporter import (
-    RunReporter,
-    ServerUnavailable,
-    TaskRunRef,
-    WriteRejected,
-)
+from prefect_jupyter.backend.reporter import RunReporter, TaskRunRef
 from prefect_jupyter.backend.restore import restore_task_states
+from prefect_jupyter.backend.spool import deliver_spools, write_spool
+from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
 from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Failed, Pending, Running, State
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.engine.state_sets import FINISHED
 from prefect_jupyter.utilities.logging import get_logger
 
-__all__ = ["FlowRunNotRunnable", "execute_flow_run", "flow_run_id_from_env", "parameter_problem"]
+__all__ = [
+    "FlowRunNotRunnable",
+    "ReportsSpooled",
+    "execute_flow_run",
+    "flow_run_id_from_env",
+    "parameter_problem",
+]
 
 _logger = get_logger("cloud.execution")
 
@@ -56,6 +63,20 @@ FLOW_RUN_ID_VARIABLES = ("PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID", "PREFECT__CONT
 
 class FlowRunNotRunnable(RuntimeError):
     """The flow run can't be executed here (not found, not loadable, or taken by another process)."""
+
+
+class ReportsSpooled(RuntimeError):
+    """The run ended, but the server could not take all its reports: they are spooled to disk.
+
+    Attributes:
+        path: the spool file; an agent (or the next run process of the flow run) delivers it.
+        state: the run's final state here.
+    """
+
+    def __init__(self, message: str, path: Any, state: State) -> None:
+        super().__init__(message)
+        self.path = path
+        self.state = state
 
 
 def flow_run_id_from_env() -> str | None:
@@ -97,9 +118,13 @@ def execute_flow_run(flow_run_id: str, client: Any = None) -> State | None:
     Raises:
         FlowRunNotRunnable: when the run does not exist or its flow can't be loaded (the run
             is then marked ``Failed`` with the reason).
+        ReportsSpooled: the run ended but the server could not take all its reports in
+            ``cloud.agent.retry_budget`` seconds; they are in a spool file, delivered later.
         KeyboardInterrupt: on Ctrl-C or SIGTERM, after reporting what was cut short.
     """
     api = BackendAPI(client)
+    # what an earlier process of this run could not send goes first (it may finish the run)
+    deliver_spools(api, api.client.api_server, flow_run_id=flow_run_id, wait=True)
     run = api.flow_run(flow_run_id)
     if run is None:
         raise FlowRunNotRunnable(
@@ -170,27 +195,47 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
         context["scheduled_start_time"] = start
     runner = FlowRunner(flow, observers=[reporter])
     ship = config.cloud.get("send_flow_run_logs", True)
-    with reporter, (shipping_logs(reporter) if ship else contextlib.nullcontext()):
-        try:
-            with _sigterm_interrupts():
-                state = runner.run(
-                    state=Pending(), parameters=parameters, context=context,
-                    task_states=task_states,
-                    return_tasks=flow.tasks,
-                    task_contexts=reporter.task_contexts(),
-                    executor=flow.executor or default_executor(),
-                )
-        except KeyboardInterrupt:
-            _logger.warning("Flow run %s was interrupted; reporting what was cut short.", run["id"])
-            raise
-    if not reporter.close(0):
-        _logger.error("Not every state of flow run %s reached the server.", run["id"])
+    try:
+        with reporter, (shipping_logs(reporter) if ship else contextlib.nullcontext()):
+            try:
+                with _sigterm_interrupts():
+                    state = runner.run(
+                        state=Pending(), parameters=parameters, context=context,
+                        task_states=task_states,
+                        return_tasks=flow.tasks,
+                        task_contexts=reporter.task_contexts(),
+                        executor=flow.executor or default_executor(),
+                    )
+            except KeyboardInterrupt:
+                _logger.warning("Flow run %s was interrupted; reporting what was cut short.", run["id"])
+                raise
+    finally:
+        spooled = _spool_unsent(reporter)
+    if spooled is not None:
+        raise ReportsSpooled(spooled[1], spooled[0], state)
     if not state.is_finished():
         _logger.warning(
             "Flow run %s ended its pass in %s (e.g. a paused task); it stays so on the server.",
             run["id"], type(state).__name__,
         )
     return state
+
+
+def _spool_unsent(reporter: RunReporter) -> tuple[Any, str] | None:
+    """Spool what the reporter could not send (after its close); (path, message) or ``None``."""
+    if reporter.close(0):
+        return None
+    server = reporter.api.client.api_server
+    path = write_spool(reporter, server)
+    message = (
+        f"The server at {server} could not take the reports of flow run {reporter.flow_run_id} "
+        f"for {reporter.retry_budget:.0f} s (config cloud.agent.retry_budget): "
+        f"{len(reporter.unsent())} state changes and log records are spooled to {path}. An agent "
+        "for this server delivers them once the server answers (or run `prefect-jupyter execute "
+        f"flow-run --id {reporter.flow_run_id}`), then deletes the file."
+    )
+    _logger.error(message)
+    return path, message
 
 
 def _fail(api: BackendAPI, flow_run_id: str, message: str, version: int) -> None:

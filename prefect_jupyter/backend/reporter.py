@@ -8,14 +8,20 @@ to a queue; one background thread sends what has queued up every ``flush_interva
 1. task-run states, in the order they happened, in one ``set_task_run_states`` request (mapped
    children's task runs are found or created first, in one request for all new ones);
 2. log records, in one ``write_run_logs`` request;
-3. flow-run states — last, so the final flow state reaches the server after every task state.
+3. flow-run states — each only once every task state and log record queued before it has been
+   acknowledged, and a *finished* flow state only when the run is over (:meth:`close`) and
+   everything else is stored: the server never shows a run finished while its task states or
+   logs are unsent.
 
-Nothing is dropped when the server is away: a write that fails because the server could not be
-reached (:class:`ServerUnavailable`) stays at the head of its queue and is sent again, in order,
-with a growing pause (up to ``max_backoff``), until :meth:`RunReporter.close` gives up after
-``retry_budget`` seconds without progress. A write the server *refuses* (a stale version, a
-transition it does not allow) is retried once per state with a fresh version, then logged and
-dropped, so one bad write never blocks the rest.
+Nothing is dropped when the server can't take a write — it could not be reached, or answered
+that its database is unavailable (:class:`~prefect_jupyter.client.errors.ServerUnavailable`):
+the write stays at the head of its queue and is sent again, in order, with a growing pause (up
+to ``max_backoff``), until :meth:`RunReporter.close` gives up after ``retry_budget`` seconds
+without progress. What is left then can be spooled to disk and delivered later
+(``backend/spool.py``). Only a write the server *refuses*
+(:class:`~prefect_jupyter.client.errors.WriteRejected`: a stale version, a transition it does
+not allow, invalid input) is given up: a state is retried once with a fresh version, then logged
+(and kept in :attr:`RunReporter.refusals`) and dropped, so one bad write never blocks the rest.
 
 The same thread sends heartbeats: the flow run's every ``heartbeat_interval`` seconds, and one for
 each task run that is ``Running`` at the time.
@@ -33,17 +39,18 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
 from prefect_jupyter.engine.events import StateEvent
 from prefect_jupyter.engine.state_schema import state_to_dict
 
-__all__ = ["ReportAPI", "RunReporter", "ServerUnavailable", "TaskRunRef", "WriteRejected"]
+__all__ = ["ReportAPI", "RunReporter", "TaskRunRef"]
 
 # (task slug, map index) where the map index is -1 for a task run that is not a mapped child
 TaskKey = tuple[str, int]
@@ -54,14 +61,6 @@ _logger = logging.getLogger("prefect_jupyter.cloud.reporter")
 #: queues ~30,000 states in a second, and one request with all of them would outlast the
 #: client's timeout and be retried forever
 MAX_BATCH = 500
-
-
-class ServerUnavailable(Exception):
-    """The server could not be reached (or answered 5xx): the write may be sent again later."""
-
-
-class WriteRejected(Exception):
-    """The server answered and refused the write (stale version, transition not allowed, ...)."""
 
 
 @dataclasses.dataclass
@@ -75,8 +74,8 @@ class TaskRunRef:
 class ReportAPI(Protocol):
     """What the reporter needs from the server (see ``backend/api.py`` for the real one).
 
-    Every method raises :class:`ServerUnavailable` when the server cannot be reached and
-    :class:`WriteRejected` when it refuses a write.
+    Every method raises the client's ``ServerUnavailable`` when the server can't take the call
+    now, and ``WriteRejected`` when it refuses it (``client/errors.py``).
     """
 
     def task_runs(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
@@ -104,23 +103,29 @@ class ReportAPI(Protocol):
         """Tell the server a task run is alive."""
 
 
+#: one sequence for every write of every reporter: the order in which they were queued
+_SEQUENCE = itertools.count()
+
+
 @dataclasses.dataclass(slots=True)
-class _StateWrite:
-    key: TaskKey | None  # None for the flow run's own state
+class StateWrite:
+    """A task-run (``key`` set) or flow-run (``key=None``) state waiting for the server."""
+
+    key: TaskKey | None
     state: dict[str, Any]
     running: bool
     finished: bool
     done: bool = False
+    seq: int = dataclasses.field(default_factory=lambda: next(_SEQUENCE))
 
 
 @dataclasses.dataclass(slots=True)
-class _LogWrite:
+class LogWrite:
+    """A log record waiting for the server (``key``: its task run, ``None`` for the flow run)."""
+
     key: TaskKey | None
     record: dict[str, Any]
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat()
+    seq: int = dataclasses.field(default_factory=lambda: next(_SEQUENCE))
 
 
 class RunReporter:
@@ -169,9 +174,9 @@ class RunReporter:
         self._skip_running = skip_first_running
         self._slugs: dict[Any, str] = dict(getattr(flow, "slugs", {}) or {})
         # the three queues; each item leaves its queue only once the server has it
-        self._task_states: collections.deque[_StateWrite] = collections.deque()
-        self._logs: collections.deque[_LogWrite] = collections.deque()
-        self._flow_states: collections.deque[_StateWrite] = collections.deque()
+        self._task_states: collections.deque[StateWrite] = collections.deque()
+        self._logs: collections.deque[LogWrite] = collections.deque()
+        self._flow_states: collections.deque[StateWrite] = collections.deque()
         self._running: set[TaskKey] = set()  # task runs to send heartbeats for
         self._wake = threading.Event()
         self._closing = False
@@ -181,12 +186,14 @@ class RunReporter:
         self._uncertain = False  # a write failed in flight: it may have been stored
         self.cancelled = False  # the server said the flow run was cancelled
         self.sent = {"task_states": 0, "flow_states": 0, "logs": 0, "requests": 0}
+        #: what the server refused (and so was dropped), one line each, for the run's logs
+        self.refusals: list[str] = []
 
     # -- the observer (engine threads) ---------------------------------------------------------
     def __call__(self, event: StateEvent) -> None:
         """Queue one state change; never blocks on the network."""
         running = event.new_state.is_running()
-        write = _StateWrite(None, state_to_dict(event.new_state), running, event.new_state.is_finished())
+        write = StateWrite(None, state_to_dict(event.new_state), running, event.new_state.is_finished())
         if event.task is None:
             if self._skip_running and running:
                 self._skip_running = False
@@ -201,7 +208,7 @@ class RunReporter:
 
     def add_log(self, key: TaskKey | None, record: dict[str, Any]) -> None:
         """Queue one log record (see :class:`~prefect_jupyter.backend.logs.RunLogHandler`)."""
-        self._logs.append(_LogWrite(key, record))
+        self._logs.append(LogWrite(key, record))
 
     def task_contexts(self) -> dict[Any, dict[str, Any]]:
         """The context of each task for ``FlowRunner.run(task_contexts=...)``: the server's ids.
@@ -234,10 +241,14 @@ class RunReporter:
         return self
 
     def close(self, timeout: float | None = None) -> bool:
-        """Send everything still queued, then stop the thread.
+        """Send everything still queued (the final flow state last), then stop the thread.
+
+        Gives up after ``retry_budget`` seconds in which nothing reached the server; what is
+        left is then in :meth:`unsent` (see ``backend/spool.py``).
 
         Args:
-            timeout: the longest wait (default: ``retry_budget`` plus a little).
+            timeout: the longest wait for the thread (default: until it gives up; a request in
+                flight then ends within the client's timeout).
 
         Returns:
             Whether everything reached the server.
@@ -245,10 +256,39 @@ class RunReporter:
         self._closing = True
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(self.retry_budget + 5 if timeout is None else timeout)
+            self._thread.join(timeout)
         else:
             self._drain()
         return self.pending() == 0
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called and the background thread has ended."""
+        return self._closing and (self._thread is None or not self._thread.is_alive())
+
+    def unsent(self) -> list[StateWrite | LogWrite]:
+        """The writes not yet stored, in the order they were queued (after :meth:`close`)."""
+        writes: list[StateWrite | LogWrite] = [
+            w for w in (*self._task_states, *self._flow_states) if not w.done
+        ]
+        writes.extend(self._logs)
+        return sorted(writes, key=lambda w: w.seq)
+
+    def requeue(self, writes: Iterable[StateWrite | LogWrite], uncertain: bool = False) -> None:
+        """Queue writes read back from a spool, in their order (before :meth:`start`)."""
+        for write in sorted(writes, key=lambda w: w.seq):
+            if isinstance(write, LogWrite):
+                self._logs.append(write)
+            elif write.key is None:
+                self._flow_states.append(write)
+            else:
+                self._task_states.append(write)
+        self._uncertain = uncertain
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the last write failed in flight (it may have been stored)."""
+        return self._uncertain
 
     def __enter__(self) -> RunReporter:
         return self.start()
@@ -277,11 +317,9 @@ class RunReporter:
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > self.retry_budget:
                 _logger.error(
-                    "Gave up reporting flow run %s to the server after %.0f s without an answer; "
-                    "%d state changes and log records were not stored. Check that the server is "
-                    "running (`prefect-jupyter server start`), or raise config "
-                    "`cloud.agent.retry_budget`.",
-                    self.flow_run_id, self.retry_budget, self.pending(),
+                    "Gave up reporting flow run %s to the server after %.0f s without progress "
+                    "(config `cloud.agent.retry_budget`); %d state changes and log records are "
+                    "not stored yet.", self.flow_run_id, self.retry_budget, self.pending(),
                 )
                 return
             if self.pending():
@@ -294,7 +332,7 @@ class RunReporter:
         except ServerUnavailable as exc:
             self._backoff = min(self.max_backoff, max(0.1, self._backoff * 2))
             _logger.warning(
-                "Could not reach the server to report flow run %s (%s); %d writes kept, "
+                "The server can't take the reports of flow run %s now (%s); %d writes kept, "
                 "retrying in %.1f s.", self.flow_run_id, exc, self.pending(), self._backoff,
             )
         except Exception:
@@ -305,13 +343,8 @@ class RunReporter:
             self._backoff = 0.0
 
     def _flush(self) -> None:
-        # Snapshot flow states first: every task state queued before a flow state is then in
-        # the task snapshot, so the flow's final state is written after them.
-        n_flow = len(self._flow_states)
         n_task = min(len(self._task_states), MAX_BATCH)
         n_logs = min(len(self._logs), MAX_BATCH)
-        if len(self._task_states) > n_task:
-            n_flow = 0  # task states queued before the flow states are still to be sent
         if len(self._task_states) > n_task or len(self._logs) > n_logs:
             self._wake.set()  # a backlog: the next batch goes without waiting
         if n_task:
@@ -322,10 +355,29 @@ class RunReporter:
             self._send_logs([self._logs[i] for i in range(n_logs)])
             for _ in range(n_logs):
                 self._logs.popleft()
+        n_flow = self._flow_states_due()
         if n_flow:
             self._send_flow_states([self._flow_states[i] for i in range(n_flow)])
             for _ in range(n_flow):
                 self._flow_states.popleft()
+
+    def _flow_states_due(self) -> int:
+        """How many flow states at the head of their queue may be sent now.
+
+        One may go once every task state and log record queued before it is stored; a finished
+        one only when the run is over and nothing else waits (no log can follow it then).
+        """
+        horizon = min(
+            self._task_states[0].seq if self._task_states else float("inf"),
+            self._logs[0].seq if self._logs else float("inf"),
+        )
+        all_stored = self._closing and not self._task_states and not self._logs
+        due = 0
+        for write in self._flow_states:
+            if write.seq > horizon or (write.finished and not all_stored):
+                break
+            due += 1
+        return due
 
     def _resolve(self, keys: Iterable[TaskKey | None]) -> None:
         """Find or create the task runs of keys not seen yet (one request for all of them)."""
@@ -353,11 +405,11 @@ class RunReporter:
         try:
             return self.api.task_runs(self.flow_run_id, [(self.task_ids[key[0]], key[1])])[0]
         except WriteRejected as exc:
-            _logger.warning("The server has no task run for %s[%s] of flow run %s (%s); its "
-                            "states and logs are not reported.", key[0], key[1], self.flow_run_id, exc)
+            self._refuse(f"The server has no task run for {key[0]}[{key[1]}] ({exc}); its states "
+                         "and logs are not reported.")
             return None
 
-    def _send_task_states(self, writes: list[_StateWrite]) -> None:
+    def _send_task_states(self, writes: list[StateWrite]) -> None:
         self._resolve(w.key for w in writes)
         known = [w for w in writes if w.key in self.task_runs and not w.done]
         if known:
@@ -410,7 +462,7 @@ class RunReporter:
             return True
         return False
 
-    def _send_one_by_one(self, writes: list[_StateWrite]) -> None:
+    def _send_one_by_one(self, writes: list[StateWrite]) -> None:
         for w in writes:
             if w.done:
                 continue
@@ -425,18 +477,18 @@ class RunReporter:
                     break
                 except WriteRejected as exc:
                     if attempt == 2:
-                        _logger.warning(
-                            "The server refused state %s for task run %s (%s[%s]): %s",
-                            w.state["type"], ref.id, w.key[0], w.key[1], exc,
-                        )
+                        self._refuse(f"The server refused state {w.state['type']} for task run "
+                                     f"{ref.id} ({w.key[0]}[{w.key[1]}]): {exc}")
                     else:
                         current = self.api.task_run_versions([ref.id]).get(ref.id)
-                        if current is None:
-                            break  # the task run is gone (its flow run was deleted)
+                        if current is None:  # the task run is gone (its flow run was deleted)
+                            self._refuse(f"Task run {ref.id} ({w.key[0]}[{w.key[1]}]) is gone; "
+                                         f"its state {w.state['type']} is not written.")
+                            break
                         ref.version = current
             w.done = True  # sent or refused twice: either way, not again
 
-    def _send_logs(self, writes: list[_LogWrite]) -> None:
+    def _send_logs(self, writes: list[LogWrite]) -> None:
         self._resolve(w.key for w in writes)
         logs = []
         for w in writes:
@@ -447,11 +499,10 @@ class RunReporter:
             self.api.write_run_logs(logs)
             self.sent["requests"] += 1
         except WriteRejected as exc:
-            _logger.warning("The server refused %d log records of flow run %s: %s",
-                            len(logs), self.flow_run_id, exc)
+            self._refuse(f"The server refused {len(logs)} log records: {exc}")
         self.sent["logs"] += len(logs)
 
-    def _send_flow_states(self, writes: list[_StateWrite]) -> None:
+    def _send_flow_states(self, writes: list[StateWrite]) -> None:
         for w in writes:
             if self.cancelled or w.done:
                 continue
@@ -473,23 +524,27 @@ class RunReporter:
                 try:
                     current, version = self.api.flow_run_state(self.flow_run_id)
                 except WriteRejected as gone:
-                    _logger.warning("Flow run %s can't be read any more (%s); not writing %s.",
-                                    self.flow_run_id, gone, state["type"])
+                    self._refuse(f"The flow run can't be read any more ({gone}); its state "
+                                 f"{state['type']} is not written.")
                     return False
                 if self._uncertain and version == self.flow_run_version + 1 and current == state["type"]:
                     return True  # stored before the connection dropped
                 if current in ("Cancelling", "Cancelled"):
                     # the run was cancelled meanwhile: its agent writes the final state
                     self.cancelled = True
-                    _logger.info("Flow run %s was cancelled; not writing %s.",
-                                 self.flow_run_id, state["type"])
+                    self._refuse(f"The flow run was cancelled meanwhile; its state "
+                                 f"{state['type']} is not written.", logging.INFO)
                     return False
                 self.flow_run_version = version
                 self._uncertain = False
                 if attempt == 2:
-                    _logger.warning("The server refused state %s for flow run %s: %s",
-                                    state["type"], self.flow_run_id, exc)
+                    self._refuse(f"The server refused flow-run state {state['type']}: {exc}")
         return False
+
+    def _refuse(self, message: str, level: int = logging.WARNING) -> None:
+        """Note a write the server refused (and that is dropped): logged, kept in ``refusals``."""
+        self.refusals.append(message)
+        _logger.log(level, "Flow run %s: %s", self.flow_run_id, message)
 
     def _maybe_heartbeat(self) -> None:
         if self.heartbeat_interval <= 0:
@@ -507,29 +562,3 @@ class RunReporter:
         except (ServerUnavailable, WriteRejected) as exc:
             # a missed heartbeat is not worth a retry: the next one comes soon
             _logger.debug("Heartbeat for flow run %s failed: %s", self.flow_run_id, exc)
-
-
-def _level_name(levelno: int) -> str:
-    """The server's level for a record: the standard level at or below it (custom levels too)."""
-    for number, name in ((50, "CRITICAL"), (40, "ERROR"), (30, "WARNING"), (20, "INFO")):
-        if levelno >= number:
-            return name
-    return "DEBUG"
-
-
-def log_record_to_dict(record: logging.LogRecord, message: str) -> dict[str, Any]:
-    """The server's log fields for one record (without the run ids)."""
-    return {
-        "timestamp": _iso(record.created),
-        "name": record.name,
-        "level": _level_name(record.levelno),
-        "message": message,
-        "info": {
-            "module": record.module,
-            "funcName": record.funcName,
-            "lineno": record.lineno,
-            "thread": record.thread,
-            "threadName": record.threadName,
-            "process": record.process,
-        },
-    }

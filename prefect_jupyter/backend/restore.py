@@ -14,7 +14,12 @@ server already; :func:`restore_task_states` turns them into the ``task_states`` 
 - a mapped task whose children all succeeded becomes one ``Success`` holding the children's
   values in order (what downstream tasks read); one with unfinished children keeps its
   ``Mapped`` state and its children's, so only those children run;
-- ``Pending`` task runs, and task runs left ``Running`` or ``Looped``, run as usual.
+- ``Pending`` task runs, and task runs left ``Running`` or ``Looped``, run as usual;
+- a task run the zombie killer failed because its process died (its state carries the
+  ``lost_heartbeat`` context marker, or Prefect 1's message "No heartbeat detected from the remote
+  task; ...") **runs again**: the process dying is not the task's failure. Its task run is set
+  back to ``Pending`` first (the run's logs say so), and it runs as a new attempt, with its
+  retries — so a run Lazarus rescheduled can succeed.
 
 A successful task whose value is needed by a task that runs (an edge that carries data: keyed,
 mapped or flattened) but whose result can't be loaded — it was not persisted (the task has no
@@ -29,6 +34,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from prefect_jupyter.client import queries
 from prefect_jupyter.engine import state as state_module
 from prefect_jupyter.engine.state import Mapped, Pending, State, Success
 from prefect_jupyter.engine.state_schema import state_from_dict, state_to_dict
@@ -38,18 +44,15 @@ __all__ = ["restore_task_states"]
 
 _logger = get_logger("cloud.restore")
 
-_TASK_RUNS = """
-query($id: uuid!) {
-  task_run(where: {flow_run_id: {_eq: $id}}, order_by: {map_index: asc}) {
-    id version map_index state serialized_state task { slug }
-  }
-}
-"""
-
 #: task-run states that mean "run it as if new" (the server allows Running next)
 _RUN_AGAIN = {None, "Pending", "Running", "Submitted", "Queued", "Looped", "Cancelling"}
 
 _LOG_NAME = "prefect_jupyter.cloud.restore"
+
+#: the context key the zombie killer (``server/services/zombie_killer.py``) sets on the state of
+#: a task run it failed because its process stopped beating; older rows carry only the message
+LOST_HEARTBEAT = "lost_heartbeat"
+_LOST_HEARTBEAT_MESSAGE = "No heartbeat detected"
 
 
 def restore_task_states(api: Any, run: dict[str, Any], flow: Any) -> dict[Any, State]:
@@ -66,7 +69,7 @@ def restore_task_states(api: Any, run: dict[str, Any], flow: Any) -> dict[Any, S
     """
     if all(tr["state"] in (None, "Pending") for tr in run["task_runs"]):
         return {}  # a first run: nothing to reuse, no need to ask
-    rows = api.graphql(_TASK_RUNS, {"id": run["id"]})["task_run"]
+    rows = api.graphql(queries.FLOW_RUN_TASK_RUNS, {"id": run["id"]})["task_run"]
     parents: dict[str, dict[str, Any]] = {}
     children: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -76,6 +79,7 @@ def restore_task_states(api: Any, run: dict[str, Any], flow: Any) -> dict[Any, S
         else:
             children.setdefault(slug, []).append(row)
     tasks = {slug: task for task, slug in flow.slugs.items()}
+    _rerun_lost_task_runs(api, run, parents, children, tasks)
     seeded: dict[Any, State] = {}
     problems: dict[Any, str] = {}
     for slug, row in parents.items():
@@ -208,7 +212,7 @@ def _reset(
     problems: dict[Any, str],
 ) -> None:
     """Set the task runs of tasks that run again back to Pending, and say why in the logs."""
-    writes = []
+    rows: list[dict[str, Any]] = []
     for task, parent, child_rows in items:
         message = (
             f"Task '{task.name}' finished before ({parent['state']}), but it runs again: a task "
@@ -216,14 +220,64 @@ def _reset(
         )
         _logger.warning(message)
         api.write_run_log(run["id"], message, level="WARNING", name=_LOG_NAME)
-        pending = state_to_dict(Pending("Runs again: its result could not be reused."))
-        for row in [parent, *child_rows]:
-            if row["state"] != "Pending":
-                writes.append({"task_run_id": row["id"], "version": row["version"], "state": pending})
+        rows.extend([parent, *child_rows])
+    _set_pending(api, run, rows, "Runs again: its result could not be reused.")
+
+
+def _set_pending(api: Any, run: dict[str, Any], rows: list[dict[str, Any]], why: str) -> None:
+    """Write ``Pending`` to the task runs of ``rows`` that are not; update ``rows`` and ``run``."""
+    pending = state_to_dict(Pending(why))
+    writes = [
+        {"task_run_id": row["id"], "version": row["version"], "state": pending}
+        for row in rows if row["state"] != "Pending"
+    ]
     if writes:
         api.set_task_run_states(writes)
+    for row in rows:
+        if row["state"] != "Pending":
+            row["version"] += 1
+            row["state"] = "Pending"
+            row["serialized_state"] = pending
     bumped = {w["task_run_id"] for w in writes}
     for entry in run["task_runs"]:
         if entry["id"] in bumped:
             entry["version"] += 1
             entry["state"] = "Pending"
+
+
+def _lost(row: dict[str, Any]) -> bool:
+    """Whether the zombie killer failed this task run because its process stopped beating."""
+    if row["state"] != "Failed":
+        return False
+    data = row.get("serialized_state") or {}
+    if (data.get("context") or {}).get(LOST_HEARTBEAT):
+        return True
+    return str(data.get("message") or "").startswith(_LOST_HEARTBEAT_MESSAGE)
+
+
+def _rerun_lost_task_runs(
+    api: Any,
+    run: dict[str, Any],
+    parents: dict[str, dict[str, Any]],
+    children: dict[str, list[dict[str, Any]]],
+    tasks: dict[str, Any],
+) -> None:
+    """Set the task runs whose process died back to ``Pending`` (here and on the server).
+
+    A lost mapped child runs again with the map's other unfinished children; finished
+    children keep their states (see ``_restore_mapped``).
+    """
+    lost: list[dict[str, Any]] = []
+    for slug, row in parents.items():
+        lost.extend(r for r in [row, *children.get(slug, [])] if _lost(r))
+    if not lost:
+        return
+    names = sorted({tasks[r["task"]["slug"]].name if r["task"]["slug"] in tasks else r["task"]["slug"]
+                    for r in lost})
+    message = (
+        f"Task(s) {', '.join(repr(n) for n in names)} failed because the process running them "
+        "died (no heartbeat); they run again in this run."
+    )
+    _logger.warning(message)
+    api.write_run_log(run["id"], message, level="WARNING", name=_LOG_NAME)
+    _set_pending(api, run, lost, "Runs again: its process died while it ran.")

@@ -22,9 +22,11 @@ def flow_run(flow_run_id: str | None) -> None:
     """Execute one flow run, reporting its states and logs to the server as it goes."""
     from prefect_jupyter.backend.execution import (
         FlowRunNotRunnable,
+        ReportsSpooled,
         execute_flow_run,
         flow_run_id_from_env,
     )
+    from prefect_jupyter.backend.spool import SPOOLED_EXIT_CODE
 
     flow_run_id = flow_run_id or flow_run_id_from_env()
     if not flow_run_id:
@@ -35,6 +37,9 @@ def flow_run(flow_run_id: str | None) -> None:
         state = execute_flow_run(flow_run_id)
     except FlowRunNotRunnable as exc:
         raise click.ClickException(str(exc)) from None
+    except ReportsSpooled as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(SPOOLED_EXIT_CODE) from None
     if state is None:
         click.echo(f"Flow run {flow_run_id} was not run here (see the log above).")
     else:

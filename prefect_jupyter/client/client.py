@@ -5,15 +5,17 @@ or call :meth:`Client.close`, to release it. Method names and signatures are Pre
 
 Failures:
 
-* the server's GraphQL errors → :class:`ClientError` with the server's messages (subclasses for
-  ``NOT_FOUND`` and stale versions);
-* HTTP 401 → :class:`AuthorizationError`;
-* no server → :class:`ServerConnectionError` naming the URL and how to start one.
+* the server could not take the request now (no server, HTTP 5xx, its database unavailable)
+  → :class:`ServerUnavailable` (:class:`ServerConnectionError` when unreachable, naming the URL
+  and how to start a server);
+* the server refused it → :class:`WriteRejected` with the server's messages (subclasses for
+  ``NOT_FOUND``, stale versions and HTTP 401).
 
-Connection errors and HTTP 5xx are retried with exponential backoff (``max_attempts`` attempts,
-waiting ``backoff``, ``2 * backoff``, ... seconds, at most 10 s at a time), so an agent rides
-out a server restart. A request that may have reached the server (a dropped connection, a
-timeout) is retried only when ``retry_on_api_error`` is true.
+See ``client/errors.py`` for how answers are sorted. Connection errors and HTTP 5xx are retried
+with exponential backoff (``max_attempts`` attempts, waiting ``backoff``, ``2 * backoff``, ...
+seconds, at most 10 s at a time), so an agent rides out a server restart. A request that may
+have reached the server (a dropped connection, a timeout, a 500/502/504) is retried only when
+``retry_on_api_error`` is true; HTTP 503 ("not carried out, try later") always is.
 
 Example:
     >>> with Client() as client:
@@ -31,11 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_jupyter.client import queries
 from prefect_jupyter.client.errors import (
-    AuthorizationError,
-    ClientError,
     ObjectNotFoundError,
     ServerConnectionError,
-    VersionLockMismatchError,
+    ServerUnavailable,
+    error_for,
 )
 from prefect_jupyter.client.results import (
     FlowRunInfoResult,
@@ -126,9 +127,10 @@ class Client:
         """Send a GraphQL query or mutation; returns the response (``{"data": ...}``).
 
         Raises:
-            ClientError: with the server's messages when the response has ``errors`` (and
-                ``raise_on_error``); ``AuthorizationError`` for HTTP 401;
-                ``ServerConnectionError`` when the server can't be reached.
+            WriteRejected: with the server's messages when it refused the request (and
+                ``raise_on_error``); ``AuthorizationError`` for HTTP 401.
+            ServerUnavailable: when the server can't take it now (``ServerConnectionError``
+                when it can't be reached).
         """
         if not isinstance(query, str):
             raise TypeError(
@@ -138,20 +140,18 @@ class Client:
         response = self._post(payload, retry_on_api_error)
         body = self._decode(response)
         errors = body.get("errors")
-        if response.status_code == 401:
-            raise AuthorizationError(
+        status = response.status_code
+        if status == 401:
+            raise error_for(
                 f"{_messages(errors) or 'Unauthorized'} The server at {self.api_server} needs its "
                 "API token: set `server.api_token` in your config (or the environment variable "
                 "PREFECT_JUPYTER__SERVER__API_TOKEN), or pass Client(api_token=...).",
-                errors,
+                errors, status,
             )
-        if errors and raise_on_error:
-            raise _error_for(errors)
-        if response.status_code >= 400 and not errors:
-            raise ClientError(
-                f"The server at {self.api_server} answered HTTP {response.status_code}: "
-                f"{response.text[:500]}"
-            )
+        if status >= 500 or (errors and raise_on_error):
+            raise error_for(_messages(errors) or self._status_message(response), errors, status)
+        if status >= 400 and not errors:
+            raise error_for(self._status_message(response), errors, status)
         return as_result(body)
 
     def _post(self, payload: dict[str, Any], retry: bool) -> httpx.Response:
@@ -170,7 +170,9 @@ class Client:
                 if not retry or attempt >= self.max_attempts:
                     raise self._unreachable(exc, attempt) from exc
             else:
-                if not (retry and response.status_code in _RETRY_STATUSES) or attempt >= self.max_attempts:
+                status = response.status_code
+                again = status == 503 or (retry and status in _RETRY_STATUSES)
+                if not again or attempt >= self.max_attempts:
                     return response
             time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_SLEEP))
 
@@ -184,15 +186,20 @@ class Client:
             "or pass Client(api_server=...)."
         )
 
+    def _status_message(self, response: httpx.Response) -> str:
+        text = response.text[:500]
+        return f"The server at {self.api_server} answered HTTP {response.status_code}: {text}"
+
     def _decode(self, response: httpx.Response) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:
             body = None
-        if not isinstance(body, dict):
-            raise ClientError(
+        if not isinstance(body, dict):  # not our server's answer: a proxy, a server restarting
+            raise ServerUnavailable(
                 f"Malformed response from {self.api_server} (HTTP {response.status_code}): "
-                f"{response.text[:500]!r}. Is this a prefect_jupyter server?"
+                f"{response.text[:500]!r}. Is this a prefect_jupyter server?",
+                status=response.status_code,
             )
         return body
 
@@ -446,17 +453,6 @@ def _messages(errors: Any) -> str:
     if not isinstance(errors, list):
         return ""
     return " ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
-
-
-def _error_for(errors: list[dict[str, Any]]) -> ClientError:
-    error = ClientError(_messages(errors), errors)
-    if any(c in ("VERSION_CONFLICT", "VERSION_LOCKING_ERROR") for c in error.codes):
-        return VersionLockMismatchError(str(error), errors)
-    if "NOT_FOUND" in error.codes:
-        return ObjectNotFoundError(str(error), errors)
-    if "UNAUTHENTICATED" in error.codes:
-        return AuthorizationError(str(error), errors)
-    return error
 
 
 def _iso(when: datetime.datetime | None) -> str | None:

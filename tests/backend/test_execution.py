@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from prefect_jupyter import Flow, Parameter, task
-from prefect_jupyter.cli import cli
-from prefect_jupyter.context import context
 from prefect_jupyter.backend.execution import (
     FlowRunNotRunnable,
     execute_flow_run,
     parameter_problem,
 )
+from prefect_jupyter.cli import cli
+from prefect_jupyter.context import context
 from prefect_jupyter.engine.state import Running
 from prefect_jupyter.serialization.storage import Module
 from prefect_jupyter.utilities.configuration import set_temporary_config

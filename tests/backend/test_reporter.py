@@ -17,12 +17,8 @@ import pytest
 
 from prefect_jupyter import Flow, task
 from prefect_jupyter.backend.logs import shipping_logs
-from prefect_jupyter.backend.reporter import (
-    RunReporter,
-    ServerUnavailable,
-    TaskRunRef,
-    WriteRejected,
-)
+from prefect_jupyter.backend.reporter import RunReporter, TaskRunRef
+from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
 from prefect_jupyter.engine.flow_runner import FlowRunner
 from prefect_jupyter.executors import LocalExecutor
 
@@ -270,7 +266,7 @@ def test_states_kept_while_the_server_is_down_and_sent_in_order_later(caplog):
     for slug in flow.slugs.values():
         assert server.states_of(slug) == ["Running", "Success"]
     assert [s["type"] for s in server.flow_run["states"]] == ["Success"]
-    assert "Could not reach the server" in caplog.text
+    assert "The server can't take the reports" in caplog.text
 
 
 def test_a_write_stored_before_the_connection_dropped_is_not_stored_twice():

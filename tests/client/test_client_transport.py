@@ -24,7 +24,9 @@ from prefect_jupyter.client import (
     GraphQLResult,
     ObjectNotFoundError,
     ServerConnectionError,
+    ServerUnavailable,
     VersionLockMismatchError,
+    WriteRejected,
 )
 from prefect_jupyter.context import context
 from prefect_jupyter.schedules import IntervalSchedule
@@ -127,10 +129,31 @@ class TestResponses:
         assert isinstance(result, GraphQLResult) and json.loads(json.dumps(result)) == result
 
     def test_no_retry_when_not_allowed(self, server):
-        server.replies = [(503, {"errors": [{"message": "down for maintenance"}]})]
-        with pytest.raises(ClientError, match="down for maintenance"):
+        # a 500 may come after the request took effect: sent again only when allowed
+        server.replies = [(500, {"errors": [{"message": "internal error"}]})]
+        with pytest.raises(ServerUnavailable, match="internal error"):
             fast_client(server.url).graphql("{ project { id } }", retry_on_api_error=False)
         assert len(server.requests) == 1
+
+    def test_a_503_is_retried_even_for_writes(self, server):
+        # 503 means "not carried out, try later" (e.g. the database is unavailable)
+        unavailable = {"errors": [{"message": "database unavailable",
+                                   "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
+        server.replies = [(503, unavailable), (200, {"data": {"project": []}})]
+        result = fast_client(server.url).graphql("mutation { x }", retry_on_api_error=False)
+        assert result.data.project == [] and len(server.requests) == 2
+
+    def test_a_database_error_is_retryable_and_a_refusal_is_not(self, server):
+        unavailable = {"errors": [{"message": "database unavailable",
+                                   "extensions": {"code": "DATABASE_UNAVAILABLE"}}]}
+        server.replies = [(503, unavailable)] * 4
+        with pytest.raises(ServerUnavailable, match="database unavailable"):
+            fast_client(server.url).graphql("mutation { x }", retry_on_api_error=False)
+        refused = {"errors": [{"message": "no", "extensions": {"code": "INVALID_TRANSITION"}}]}
+        server.replies = [(200, refused)]
+        with pytest.raises(WriteRejected, match="no") as info:
+            fast_client(server.url).graphql("mutation { x }")
+        assert not isinstance(info.value, ServerUnavailable)
 
     def test_graphql_errors_carry_the_servers_messages_and_codes(self, server):
         errors = [{"message": "Flow 1f2e not found: check the id with `prefect-jupyter get flows`",

@@ -10,6 +10,10 @@ was killed, or lost. The zombie killer then, as Prefect Server 1 did:
 - otherwise sets it ``Failed``: "No heartbeat detected from the remote task; marking the run as
   failed."
 
+Both states carry the context marker ``{"lost_heartbeat": true}``: the task did not fail, its
+process died. When Lazarus reschedules the flow run, the new process runs such a task again
+instead of reusing its ``Failed`` state (``backend/restore.py``).
+
 A flow run stuck in ``Cancelling`` without a heartbeat (nobody is left to stop it) is set
 ``Failed`` ("No heartbeat detected from the flow run; marking the run as failed.").
 
@@ -36,6 +40,10 @@ from prefect_jupyter.server.services.runs import is_silent, last_heard, write_lo
 
 TASK_RUN_FAILED = "No heartbeat detected from the remote task; marking the run as failed."
 FLOW_RUN_FAILED = "No heartbeat detected from the flow run; marking the run as failed."
+
+#: the context key marking a state written because the run's process stopped beating (read by
+#: ``backend/restore.py``, which can't import the server)
+LOST_HEARTBEAT = "lost_heartbeat"
 
 #: the most runs handled in one pass (the rest wait for the next)
 BATCH = 5000
@@ -101,10 +109,11 @@ class ZombieKiller(LoopService):
                 "No heartbeat detected from the remote task; retrying the run. This will be "
                 f"retry {retried + 1} of {max_retries}."
             )
-            new = Retrying(message, run_count=retried + 1, start_time=now + delay)
+            new = Retrying(message, run_count=retried + 1, start_time=now + delay,
+                           context={LOST_HEARTBEAT: True})
         else:
             message = TASK_RUN_FAILED
-            new = Failed(message)
+            new = Failed(message, context={LOST_HEARTBEAT: True})
         states.set_run_state(session, task_run, new, state_to_dict(new))
         write_log(session, self.name, flow_run.id, message, task_run_id=task_run.id)
         return 1
