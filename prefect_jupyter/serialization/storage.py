@@ -9,7 +9,7 @@ Two kinds, named as in Prefect 1:
   it) is pickled by value too. Code from importable modules travels by reference: those modules
   must be installed where the flow runs.
 * ``Module`` — the flow is the attribute of an importable module (``flow.storage =
-  Module("my_flows.etl")``); nothing is pickled.
+  Module("my_flows.etl")``, :class:`prefect_jupyter.storage.Module`); nothing is pickled.
 
 Pickling needs every object a task refers to be picklable. Locks, open connections, sockets,
 files and generators are not: :func:`describe_storage` then raises
@@ -28,15 +28,23 @@ import platform
 import sys
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from prefect_jupyter.exceptions import FlowStorageError
+from prefect_jupyter.storage.module import Module
 
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
-__all__ = ["Module", "FlowSerializationError", "FlowLoadError", "describe_storage", "load_flow"]
+__all__ = [
+    "FlowLoadError",
+    "FlowSerializationError",
+    "Module",
+    "describe_storage",
+    "load_flow",
+    "pickle_flow",
+    "unpickle_flow",
+]
 
 # how deep to look inside a task for the object that can't be pickled
 _MAX_DEPTH = 8
@@ -48,19 +56,6 @@ class FlowSerializationError(TypeError):
 
 class FlowLoadError(FlowStorageError, RuntimeError):
     """A registered flow's code can't be loaded in this process."""
-
-
-@dataclass
-class Module:
-    """Storage for a flow that lives in an importable module.
-
-    Args:
-        module: the module's import path, e.g. ``"my_flows.etl"``.
-        attribute: the flow's name in the module (default: the module's only ``Flow``).
-    """
-
-    module: str
-    attribute: str | None = None
 
 
 def describe_storage(flow: Flow, build: bool = True) -> dict[str, Any] | None:
@@ -273,7 +268,7 @@ def load_flow(serialized_flow: dict[str, Any]) -> Flow:
     if kind == "Module":
         flow = _load_module_flow(name, storage["flow"])
     elif kind == "Pickle":
-        flow = _unpickle(name, storage)
+        flow = unpickle_flow(name, storage)
     else:
         raise FlowLoadError(f"Flow {name!r} has unknown storage {kind!r}; expected Pickle or Module.")
     if not isinstance(flow, Flow):
@@ -281,7 +276,12 @@ def load_flow(serialized_flow: dict[str, Any]) -> Flow:
     return flow
 
 
-def _unpickle(name: str | None, storage: dict[str, Any]) -> Any:
+def unpickle_flow(name: str | None, storage: dict[str, Any]) -> Any:
+    """The object pickled in ``storage["flow"]`` (base64), checked against the versions that made it.
+
+    Raises:
+        FlowLoadError: naming the Python/cloudpickle versions, or the missing module.
+    """
     import cloudpickle
 
     theirs_py = str(storage.get("python_version") or "?")
@@ -335,3 +335,16 @@ def _load_module_flow(name: str | None, where: dict[str, Any]) -> Any:
             "to load with Module(module, attribute='...')."
         )
     return matching[0]
+
+
+def __getattr__(name: str) -> Any:
+    # Prefect 1's marshmallow schemas at Prefect 1's path; imported on first use so that
+    # registering a flow (this module's job) never needs marshmallow
+    if name in ("StorageSchema", "BaseStorageSchema") or name.endswith("Schema"):
+        from prefect_jupyter.serialization import storage_schema
+
+        try:
+            return getattr(storage_schema, name)
+        except AttributeError:
+            pass
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
