@@ -322,3 +322,14 @@ def schedule_from_dict(data: dict[str, Any] | None) -> Schedule | None:
         not_filters=[_function_from_dict(f) for f in data.get("not_filters", [])],
         adjustments=[_function_from_dict(a) for a in data.get("adjustments", [])],
     )
+
+
+def __getattr__(name: str) -> Any:
+    # Prefect 1's marshmallow schemas (ScheduleSchema, ClockSchema, ...) at Prefect 1's path,
+    # imported on first use so that registering a flow never needs marshmallow
+    if name.endswith("Schema"):
+        from prefect_jupyter.serialization import schedule_schema
+
+        if hasattr(schedule_schema, name):
+            return getattr(schedule_schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
