@@ -149,3 +149,12 @@ def _graph(flow: Flow) -> dict[str, Any]:
     from prefect_jupyter.viz.model import graph_model
 
     return graph_model(flow)
+
+
+def __getattr__(name: str) -> Any:
+    # Prefect 1's FlowSchema at Prefect 1's path, imported on first use (it needs marshmallow)
+    if name == "FlowSchema":
+        from prefect_jupyter.serialization.flow_schema import FlowSchema
+
+        return FlowSchema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
