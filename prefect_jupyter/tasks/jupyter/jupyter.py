@@ -38,11 +38,12 @@ __all__ = ["ExecuteNotebook"]
 
 
 def failed_cell_message(exc: Any, path: str, executed_at: str) -> str:
-    """One line naming the notebook, the failing cell, its error and the executed copy."""
+    """One line naming the notebook, the failing cell (counted from 1, in the executed
+    notebook), its error and where the executed copy is."""
     source = (exc.source or "").strip().splitlines()
     first_line = f" `{source[0][:80]}`" if source else ""
     return (
-        f"Notebook {path!r} failed in cell {exc.cell_index} (In [{exc.exec_count}]){first_line}: "
+        f"Notebook {path!r} failed in cell {exc.cell_index + 1} (In [{exc.exec_count}]){first_line}: "
         f"{exc.ename}: {exc.evalue}. The executed notebook is at {executed_at}"
     )
 
@@ -128,7 +129,7 @@ class ExecuteNotebook(Task):
     def _exporter(fmt: str) -> Any:
         try:
             return nbconvert.get_exporter(fmt)
-        except ValueError as exc:
+        except nbconvert.exporters.ExporterNameError as exc:
             known = ", ".join(sorted(nbconvert.get_export_names()))
             raise ValueError(
                 f"Unknown output_format {fmt!r} for ExecuteNotebook; use one of: json, {known}."
