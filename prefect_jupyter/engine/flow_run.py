@@ -129,8 +129,7 @@ def _run_until_finished(
     flow: Any, runner_cls: type, flow_state: State, task_states: dict, parameters: dict,
     run_context: dict, observers: Any, runner_kwargs: dict,
 ) -> State:
-    if isinstance(flow_state, Scheduled):
-        flow_state = Pending(message=flow_state.message)
+    # a Scheduled state goes to the runner as it is: handlers see Scheduled -> Running
     while True:
         task_contexts = {
             t: {"task_run_id": new_id(), "task_id": flow.slugs.get(t), "task_slug": flow.slugs.get(t)}
@@ -146,7 +145,7 @@ def _run_until_finished(
             task_contexts=task_contexts,
             **runner_kwargs,
         )
-        if flow_state.is_finished() or not isinstance(flow_state.result, dict):
+        if flow_state.is_finished() or flow_state.is_scheduled() or not isinstance(flow_state.result, dict):
             return flow_state
         task_states = dict(flow_state.result)
         if not _ask_to_resume(task_states):
@@ -155,14 +154,24 @@ def _run_until_finished(
 
 
 def _ask_to_resume(task_states: dict) -> bool:
-    """Ask on standard input to resume each paused task; whether anything can go on."""
+    """Ask on standard input to resume each paused task; whether anything can go on.
+
+    Raises:
+        EOFError: when standard input is closed (as Prefect 1's ``flow.run`` does), with a
+            message saying how to resume without it.
+    """
     can_continue = False
     for task, state in list(task_states.items()):
         if isinstance(state, Paused):
             try:
                 answer = input(f"{task} is currently Paused; enter 'y' to resume:\n")
-            except (EOFError, OSError):  # no one to ask (no stdin, a captured test)
-                answer = ""
+            except EOFError as exc:
+                raise EOFError(
+                    f"{task} is Paused and waits for approval, but standard input is closed, so "
+                    "flow.run() cannot ask for it. Run where you can answer the prompt, or run "
+                    "the flow with FlowRunner(flow).run(...) and pass "
+                    "task_states={task: Resume()} to approve it."
+                ) from exc
             if answer.strip().lower() == "y":
                 task_states[task] = Resume("Approval given to resume.")
                 can_continue = True

@@ -19,17 +19,74 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.core.edge import Edge
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
-from prefect_jupyter.engine.state import Cancelled, Failed, Mapped, Pending, Running, State, Success
+from prefect_jupyter.engine.signals import ENDRUN
+from prefect_jupyter.engine.state import (
+    Cancelled,
+    Failed,
+    Mapped,
+    Pending,
+    Running,
+    Scheduled,
+    State,
+    Success,
+)
 from prefect_jupyter.engine.task_runner import TaskRunner
+from prefect_jupyter.utilities import dates
 from prefect_jupyter.utilities.collections import flatten_seq
 from prefect_jupyter.utilities.ids import new_id
+
+__all__ = ["ENDRUN", "FlowRunner", "FlowRunnerInitializeResult", "run_task"]
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class FlowRunnerInitializeResult(NamedTuple):
+    """What :meth:`FlowRunner.initialize_run` gives the run: its starting state and contexts."""
+
+    state: State
+    task_states: dict
+    context: dict[str, Any]
+    task_contexts: dict[Any, dict]
+
+
+def _add_run_dates(context: dict[str, Any], logger: Any) -> None:
+    """Put the run's dates into ``context`` as pendulum objects (keys already set are kept)."""
+    now = context.get("date")
+    if isinstance(now, str):
+        # a date sent as text (e.g. from the UI's run form) is parsed, as Prefect 1 does
+        import pendulum
+
+        try:
+            now = context["date"] = pendulum.parse(now)
+        except Exception:  # any unparsable text: warned about below, and "now" is used instead
+            pass
+    if isinstance(now, datetime.datetime):
+        now = dates.to_pendulum(now)
+        context["date"] = now
+    else:
+        if now is not None:
+            logger.warning(
+                "`date` was set in the context but is not a date (%r); the run's `today`, "
+                "`yesterday` and `tomorrow` use the current time instead. Pass a datetime or "
+                "an ISO 8601 string.", now,
+            )
+        now = dates.now()
+    start = context.get("scheduled_start_time")
+    context["scheduled_start_time"] = now if start is None else dates.to_pendulum(start)
+    for label, days in (("yesterday", -1), ("today", 0), ("tomorrow", 1)):
+        day = now.add(days=days)
+        context.setdefault(label, day.strftime("%Y-%m-%d"))
+        context.setdefault(f"{label}_nodash", day.strftime("%Y%m%d"))
+    context.setdefault("date", now)
 
 
 def run_task(
@@ -103,6 +160,10 @@ class FlowRunner(Runner):
         self.task_runner_cls = task_runner_cls or TaskRunner
 
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
+        self.logger.debug(
+            "Flow '%s': Handling state change from %s to %s",
+            self.flow.name, type(old_state).__name__, type(new_state).__name__,
+        )
         for handler in self.flow.state_handlers:
             new_state = handler(self.flow, old_state, new_state) or new_state
         return new_state
@@ -122,7 +183,8 @@ class FlowRunner(Runner):
         """Run the flow and return its final state (its ``result`` maps return tasks to states).
 
         Args:
-            state: the flow run's starting state (default ``Pending()``).
+            state: the flow run's starting state (default ``Pending()``; a ``Scheduled`` state
+                waits for its ``start_time``: before it, the run ends at once, unchanged).
             task_states: known task states (finished ones are not run again).
             return_tasks: tasks whose states go into the final state's result.
             parameters: parameter values.
@@ -133,59 +195,74 @@ class FlowRunner(Runner):
         """
         from prefect_jupyter.executors import default_executor
 
-        state = state or Pending()
-        return_tasks = set(return_tasks or ())
-        if return_tasks - self.flow.tasks:
-            raise ValueError("Some tasks in return_tasks were not found in the flow.")
+        unknown = set(return_tasks or ()) - self.flow.tasks
+        if unknown:  # a mistake in the call: say so before anything runs
+            raise ValueError(
+                "Some tasks in return_tasks were not found in the flow: "
+                f"{sorted(t.name for t in unknown)}. Pass tasks of flow {self.flow.name!r}."
+            )
+        self.logger.info("Beginning Flow run for '%s'", self.flow.name)
+        task_states = dict(task_states or {})
+        task_contexts = {task: dict(values) for task, values in (task_contexts or {}).items()}
+        run_context = dict(context or {})
         executor = executor or self.flow.executor or default_executor()
-        run_context = self._run_context(parameters or {}, context or {})
-        with prefect_context(run_context):
-            self.logger.info("Beginning Flow run for '%s'", self.flow.name)
-            try:
+        self.logger.debug("Using executor type %s", type(executor).__name__)
+        try:
+            state, task_states, run_context, task_contexts = self.initialize_run(
+                state, task_states, run_context, task_contexts, dict(parameters or {})
+            )
+            with prefect_context(run_context):
                 state = self.check_flow_is_pending_or_running(state)
+                state = self.check_flow_reached_start_time(state)
                 state = self.set_flow_to_running(state)
-                new_state = self.get_flow_run_state(
-                    state, dict(task_states or {}), return_tasks, executor,
-                    task_runner_state_handlers, task_contexts or {},
+                state = self.get_flow_run_state(
+                    state, task_states, task_contexts, return_tasks, task_runner_state_handlers, executor
                 )
-                state = self.handle_state_change(state, new_state)
-            except signals.ENDRUN as exc:
-                state = exc.state
-            except Exception as exc:
-                if prefect_context.get("raise_on_exception"):
-                    raise
-                self.logger.exception("Unexpected error while running flow: %r", exc)
-                failed = Failed(f"Unexpected error while running flow: {exc!r}", result=exc)
-                state = self.handle_state_change(state, failed)
+        except signals.ENDRUN as exc:
+            state = exc.state
+        except Exception as exc:
+            self.logger.exception("Unexpected error while running flow: %r", exc)
+            if run_context.get("raise_on_exception") or prefect_context.get("raise_on_exception"):
+                raise
+            failed = Failed(f"Unexpected error while running flow: {exc!r}", result=exc)
+            state = self.handle_state_change(state or Pending(), failed)
         return state
 
-    def _run_context(self, parameters: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-        now = datetime.datetime.now(datetime.UTC)
-        start = extra.get("scheduled_start_time", now)
-        ctx: dict[str, Any] = {
-            "flow_name": self.flow.name,
-            "flow_id": self.flow.name,
-            "flow_run_id": new_id(),
-            "flow_run_name": new_id(),
-            "scheduled_start_time": start,
-            "date": start,
-            "running_with_backend": False,
-            "checkpointing": bool(config.flows.checkpointing),
-            "logger": self.logger,
-        }
-        for label, day in (("yesterday", -1), ("today", 0), ("tomorrow", 1)):
-            when = start + datetime.timedelta(days=day)
-            ctx[label] = when.strftime("%Y-%m-%d")
-            ctx[f"{label}_nodash"] = when.strftime("%Y%m%d")
-        ctx.update(extra)
+    def initialize_run(  # type: ignore[override]
+        self,
+        state: State | None,
+        task_states: dict,
+        context: dict[str, Any],
+        task_contexts: dict[Any, dict],
+        parameters: dict[str, Any],
+    ) -> FlowRunnerInitializeResult:
+        """Complete the run's context (parameters, dates, ids) and each task's context.
+
+        ``context["parameters"]`` becomes the surrounding run's parameters, then those given in
+        ``context``, then the defaults of optional parameters, then ``parameters``. Dates are
+        pendulum ``DateTime`` objects, as in Prefect 1: ``date`` (now, unless given; an ISO
+        string is parsed), ``scheduled_start_time`` (``date`` unless given), and the strings
+        ``today``, ``yesterday``, ``tomorrow`` and their ``_nodash`` forms.
+        """
         merged = dict(prefect_context.get("parameters") or {})
-        merged.update(extra.get("parameters") or {})
+        merged.update(context.get("parameters") or {})
         for param in self.flow.parameters():
             if not param.required:
                 merged.setdefault(param.name, param.default)
         merged.update(parameters)
-        ctx["parameters"] = merged
-        return ctx
+        context["parameters"] = merged
+        context["flow_name"] = self.flow.name
+        _add_run_dates(context, self.logger)
+        for key, make in (("flow_id", lambda: self.flow.name), ("flow_run_id", new_id), ("flow_run_name", new_id)):
+            if key not in context:
+                context[key] = make()
+        context.setdefault("running_with_backend", bool(prefect_context.get("running_with_backend")))
+        context.setdefault("checkpointing", bool(config.flows.checkpointing))
+        slugs = self.flow.slugs
+        for task in self.flow.tasks:
+            task_contexts.setdefault(task, {}).update(task_name=task.name, task_slug=slugs[task])
+        state, context = super().initialize_run(state, context)
+        return FlowRunnerInitializeResult(state, task_states, context, task_contexts)
 
     # -- steps ---------------------------------------------------------------------------------------
     def check_flow_is_pending_or_running(self, state: State) -> State:
@@ -198,25 +275,44 @@ class FlowRunner(Runner):
             raise signals.ENDRUN(state)
         return state
 
+    def check_flow_reached_start_time(self, state: State) -> State:
+        """A ``Scheduled`` run whose ``start_time`` is still ahead ends at once, unchanged."""
+        if isinstance(state, Scheduled) and state.start_time and state.start_time > _now():
+            self.logger.debug("Flow '%s': start_time has not been reached; ending run.", self.flow.name)
+            raise signals.ENDRUN(state)
+        return state
+
     def set_flow_to_running(self, state: State) -> State:
-        """Pending → ``Running("Running flow.")``."""
+        """Pending (or Scheduled) → ``Running("Running flow.")``; Running stays as it is."""
         if state.is_pending():
             return self.handle_state_change(state, Running(message="Running flow."))
-        return state
+        if state.is_running():
+            return state
+        raise signals.ENDRUN(state)
 
     def get_flow_run_state(
         self,
         state: State,
         task_states: dict,
-        return_tasks: set,
-        executor: Any,
-        task_runner_state_handlers: Iterable[Callable] | None,
         task_contexts: dict,
+        return_tasks: Iterable[Any] | None,
+        task_runner_state_handlers: Iterable[Callable] | None,
+        executor: Any,
     ) -> State:
-        """Submit every task in order, wait for the results and decide the flow's state."""
+        """Submit every task in order, wait for the results and move to the flow's final state.
+
+        Raises:
+            ValueError: if ``return_tasks`` names tasks that are not in the flow.
+        """
         if not state.is_running():
             self.logger.info("Flow is not in a Running state.")
             raise signals.ENDRUN(state)
+        return_tasks = set(return_tasks or ())
+        if return_tasks - self.flow.tasks:
+            raise ValueError(
+                "Some tasks in return_tasks were not found in the flow: "
+                f"{sorted(t.name for t in return_tasks - self.flow.tasks)}."
+            )
         run = _Pass(task_states)
         flow = self.flow
         tasks_by_slug = {slug: t for t, slug in flow.slugs.items()}
@@ -252,7 +348,8 @@ class FlowRunner(Runner):
         key_states = flatten_seq([expanded[t] for t in flow.reference_tasks()])
         terminal_states = flatten_seq([expanded[t] for t in flow.terminal_tasks()])
         return_states = {t: final_states[t] for t in return_tasks}
-        return self.determine_final_state(state, key_states, return_states, terminal_states)
+        final = self.determine_final_state(state, key_states, return_states, terminal_states)
+        return self.handle_state_change(state, final)
 
     def _cancel_unfinished(self, run: _Pass, state: State) -> None:
         """After an interrupt: every submitted, unfinished task run (and the flow) is Cancelled."""
@@ -270,19 +367,29 @@ class FlowRunner(Runner):
     def determine_final_state(
         self, state: State, key_states: list, return_states: dict, terminal_states: list
     ) -> State:
-        """The flow's state from its reference (key) and terminal task states."""
+        """The flow's state from its reference (key) and terminal task states.
+
+        The flow's ``terminal_state_handler(flow, state, key_states)``, when set, sees the state
+        decided here and may return another (or ``None`` to keep it).
+        """
         if not all(s.is_finished() for s in terminal_states):
             self.logger.info("Flow run RUNNING: terminal tasks are incomplete.")
             state.result = return_states
-            return state
-        if any(s.is_failed() for s in key_states):
+        elif any(s.is_failed() for s in key_states):
             self.logger.info("Flow run FAILED: some reference tasks failed.")
-            return Failed(message="Some reference tasks failed.", result=return_states)
-        if all(s.is_successful() for s in key_states):
+            state = Failed(message="Some reference tasks failed.", result=return_states)
+        elif all(s.is_successful() for s in key_states):
             self.logger.info("Flow run SUCCESS: all reference tasks succeeded")
-            return Success(message="All reference tasks succeeded.", result=return_states)
-        self.logger.info("Flow run SUCCESS: no reference tasks failed")
-        return Success(message="No reference tasks failed.", result=return_states)
+            state = Success(message="All reference tasks succeeded.", result=return_states)
+        else:
+            self.logger.info("Flow run SUCCESS: no reference tasks failed")
+            state = Success(message="No reference tasks failed.", result=return_states)
+        handler = getattr(self.flow, "terminal_state_handler", None)
+        if handler is not None:
+            new_state = handler(self.flow, state, set(key_states))
+            if new_state is not None:
+                return new_state
+        return state
 
     # -- one task ------------------------------------------------------------------------------------
     def _submit_task(

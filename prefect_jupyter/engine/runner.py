@@ -12,7 +12,10 @@ from typing import Any
 
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.events import EventStream
-from prefect_jupyter.engine.state import Failed, State
+from prefect_jupyter.engine.signals import ENDRUN
+from prefect_jupyter.engine.state import Failed, Pending, State
+
+__all__ = ["ENDRUN", "Runner"]  # ENDRUN: where Prefect 1 code imports it from
 
 
 def _logger(name: str) -> Any:
@@ -34,21 +37,31 @@ class Runner:
     Args:
         state_handlers: handlers ``(runner, old_state, new_state) -> state | None``.
         observers: an :class:`EventStream` or callables receiving each ``StateEvent``.
-        logger_name: the name of this runner's logger.
+        logger_name: the name of this runner's logger (default: the class name, as in
+            Prefect 1: ``prefect_jupyter.FlowRunner``, ``prefect_jupyter.TaskRunner``).
     """
 
     def __init__(
         self,
         state_handlers: Iterable[Callable] | None = None,
         observers: Any = None,
-        logger_name: str = "Runner",
+        logger_name: str | None = None,
     ) -> None:
         if state_handlers is not None and not isinstance(state_handlers, Iterable):
             raise TypeError("state_handlers should be iterable.")
         self.state_handlers = list(state_handlers or [])
         # an EventStream, or a forwarder with the same publish() (see engine.remote_events)
         self.events = observers if hasattr(observers, "publish") else EventStream(observers)
-        self.logger = _logger(logger_name)
+        self.logger = _logger(logger_name or type(self).__name__)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def initialize_run(self, state: State | None, context: dict[str, Any]) -> tuple[State, dict[str, Any]]:
+        """The state a run starts from (a wrapped state is unwrapped; none is ``Pending``)."""
+        while isinstance(state, State) and state.is_meta_state():
+            state = state.state  # type: ignore[attr-defined]  # Submitted(Queued(Retrying()))
+        return state or Pending(), context
 
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
         """The handlers of the thing being run (the task's or the flow's)."""
@@ -61,8 +74,11 @@ class Runner:
     def handle_state_change(self, old_state: State, new_state: State) -> State:
         """Move from ``old_state`` to ``new_state``: run handlers and publish the change.
 
+        A handler may raise ``ENDRUN`` or ``PAUSE`` (both go on up), another signal (its state
+        becomes the new state), or fail.
+
         Raises:
-            ENDRUN: with a ``Failed`` state when a handler raises.
+            ENDRUN: with a ``Failed`` state when a handler fails.
         """
         if new_state is old_state:
             return new_state
@@ -70,8 +86,14 @@ class Runner:
             new_state = self.call_runner_target_handlers(old_state, new_state)
             for handler in self.state_handlers:
                 new_state = handler(self, old_state, new_state) or new_state
-        except signals.ENDRUN:
+        except (signals.ENDRUN, signals.PAUSE):
             raise
+        except signals.PrefectStateSignal as exc:
+            from prefect_jupyter.context import context
+
+            if context.get("raise_on_exception"):
+                raise
+            new_state = exc.state
         except Exception as exc:
             from prefect_jupyter.context import context
 

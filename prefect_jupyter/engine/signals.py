@@ -106,9 +106,18 @@ class PAUSE(PrefectStateSignal):
 
 
 class LOOP(PrefectStateSignal):
-    """Run the task again with ``task_loop_result`` set to this signal's result: ``Looped``."""
+    """Run the task again with ``task_loop_result`` set to this signal's result: ``Looped``.
+
+    Without a ``result``, the result is the signal's ``repr`` (a looped result is always one
+    that can be stored, as in Prefect 1).
+    """
 
     state_class = state.Looped
+
+    def __init__(self, message: str | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(message, *args, **kwargs)
+        if "result" not in kwargs:
+            self.state.result = repr(self)
 
 
 class ENDRUN(PrefectSignal):

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from typing import Any
+
+from prefect_jupyter.context import context as _run_context
 
 __all__ = [
     "State",
@@ -107,6 +110,31 @@ class State:
             self._result = result
         self.context = context if context is not None else {}
         self.cached_inputs = cached_inputs if cached_inputs is not None else {}
+        tags = _run_context.__dict__.get("task_tags")
+        if tags is not None:  # a state made in a task run records the task's tags, as in Prefect 1
+            self.context.setdefault("tags", list(tags))
+
+    def __getstate__(self) -> dict:
+        # A failed state travels (to and from Dask workers, into caches) even when its exception
+        # cannot be pickled: such an exception is replaced by a description of it.
+        value = self.result
+        if isinstance(value, Exception):  # signals derive from BaseException: never here
+            import cloudpickle
+
+            try:
+                cloudpickle.dumps(value)
+            except Exception as exc:
+                data = dict(self.__dict__)
+                data["_result_obj"] = None
+                data["_result_value"] = (
+                    f"The following exception could not be pickled due to {exc!r}: {value!r}"
+                )
+                return data
+        return self.__dict__
+
+    def __sizeof__(self) -> int:
+        # what Dask counts when it weighs a state: the object and the value it carries
+        return super().__sizeof__() + sys.getsizeof(self.result, 0)
 
     # -- result ---------------------------------------------------------------------------
     @property
@@ -152,18 +180,31 @@ class State:
         return self._result_obj is not None or self._result_value is not _NOTHING
 
     def load_result(self, result: Any = None) -> State:
-        """Read this state's value through ``result`` from the location it was written to."""
+        """Read this state's value from the location it was written to (a mapped state's
+        children too), through ``result`` if given, else through its own ``Result``.
+
+        Nothing is read when the value is already there or no location is known.
+        """
+        reader = result or self._result_obj
         location = getattr(self._result_obj, "location", None)
-        if result is not None and location is not None and self._result_obj.value is None:
-            self._result = result.read(location)
+        if reader is not None and location is not None and self._result_obj.value is None:
+            self._result = reader.read(location)
         return self
 
     def load_cached_results(self, results: dict | None = None) -> State:
-        """Read the values of ``cached_inputs`` through the given results (name -> Result)."""
-        for name, res in (results or {}).items():
-            cached = self.cached_inputs.get(name)
-            if cached is not None and getattr(cached, "location", None) and cached.value is None:
-                self.cached_inputs[name] = res.read(cached.location)
+        """Read the values of ``cached_inputs`` (name -> Result) from their locations, through
+        the matching entry of ``results`` if given, else through the cached input's own Result.
+        """
+        results = results or {}
+        loaded = {}
+        for name, cached in self.cached_inputs.items():
+            reader = results.get(name, cached)
+            location = getattr(cached, "location", None) or getattr(reader, "location", None)
+            if getattr(cached, "value", None) is None and location is not None:
+                loaded[name] = reader.read(location)
+            else:
+                loaded[name] = cached
+        self.cached_inputs = loaded
         return self
 
     # -- comparison and display -------------------------------------------------------------
@@ -309,12 +350,27 @@ class Scheduled(Pending):
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
         self.start_time = start_time if start_time is not None else _now()
+        run_count = _run_context.__dict__.get("task_run_count")
+        if run_count is not None:  # carried to the next run (e.g. of a retry), as in Prefect 1
+            self.context["task_run_count"] = run_count
 
 
 class Paused(Scheduled):
-    """The run waits for approval (``manual_only`` trigger or a ``PAUSE`` signal)."""
+    """The run waits for approval (``manual_only`` trigger or a ``PAUSE`` signal) — without a
+    ``start_time`` until it is given, or until ``start_time`` if one is set."""
 
     color = "#99a8e8"
+
+    def __init__(
+        self,
+        message: str | Exception | None = None,
+        result: Any = None,
+        start_time: datetime.datetime | None = None,
+        cached_inputs: dict | None = None,
+        context: dict | None = None,
+    ) -> None:
+        super().__init__(message, result, start_time, cached_inputs, context)
+        self.start_time = start_time
 
 
 class Resume(Scheduled):

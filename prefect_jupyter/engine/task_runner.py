@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
+from prefect_jupyter.engine.signals import ENDRUN
 from prefect_jupyter.engine.state import (
     Cached,
     Cancelled,
@@ -39,6 +40,8 @@ from prefect_jupyter.engine.state import (
     TriggerFailed,
 )
 from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
+
+__all__ = ["ENDRUN", "TaskRunner", "TaskRunnerInitializeResult"]
 
 _SKIP_MESSAGE = (
     "Upstream task was skipped; if this was not the intended behavior, consider changing "
@@ -68,6 +71,13 @@ def _input_values(inputs: dict[str, Any]) -> dict[str, Any]:
     return inputs
 
 
+class TaskRunnerInitializeResult(NamedTuple):
+    """What :meth:`TaskRunner.initialize_run` gives the run: its starting state and context."""
+
+    state: State
+    context: dict[str, Any]
+
+
 class TaskRunner(Runner):
     """Runs a task once its upstream states are known.
 
@@ -93,6 +103,13 @@ class TaskRunner(Runner):
 
     # -- hooks for Runner --------------------------------------------------------------------------
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
+        logger = self.logger
+        if logger.isEnabledFor(10):  # DEBUG; this runs on every state change
+            logger.debug(
+                "Task '%s': Handling state change from %s to %s",
+                prefect_context.get("task_full_name", self.task.name),
+                type(old_state).__name__, type(new_state).__name__,
+            )
         for handler in self.task.state_handlers:
             new_state = handler(self.task, old_state, new_state) or new_state
         return new_state
@@ -116,14 +133,8 @@ class TaskRunner(Runner):
             context: extra context for this run (``map_index``, ``parameters``, ...).
             is_mapped_parent: compute the ``Mapped`` parent state instead of running.
         """
-        state = state or Pending()
         upstream_states = upstream_states or {}
-        ctx = self._run_context(context or {})
-        if isinstance(state, Resume):
-            ctx["resume"] = True
-        if isinstance(state, Retrying) and state.run_count:
-            # resuming a retry (e.g. a restarted run): the attempts made so far still count
-            ctx["task_run_count"] = state.run_count + 1
+        state, ctx = self.initialize_run(state, dict(context or {}))
         with prefect_context(**ctx):
             name = ctx["task_full_name"]
             self.logger.info("Task '%s': Starting task run...", name)
@@ -152,10 +163,10 @@ class TaskRunner(Runner):
                     raise
                 state = exc.state
             except Exception as exc:
-                if prefect_context.get("raise_on_exception"):
-                    raise
                 msg = f"Task '{name}': Unexpected error while running task: {exc!r}"
                 self.logger.exception(msg)
+                if prefect_context.get("raise_on_exception"):
+                    raise
                 state = Failed(message=msg, result=exc)
             self.logger.info(
                 "Task '%s': Finished task run for task with final state: '%s'",
@@ -164,35 +175,77 @@ class TaskRunner(Runner):
             )
         return state
 
-    def _run_context(self, context: dict) -> dict:
+    def initialize_run(  # type: ignore[override]
+        self, state: State | None, context: dict[str, Any]
+    ) -> TaskRunnerInitializeResult:
+        """The starting state, and the task run's context (``context`` completed in place).
+
+        Sets ``task_name``, ``task_full_name`` (``name[i]`` for a mapped child), ``task_tags``,
+        ``task_slug``, ``task_run_count`` (from a ``Retrying`` state's count), ``resume`` for
+        a ``Resume`` state or a ``Paused`` one whose time has come, ``checkpointing`` and
+        ``logger`` (the task's; a mapped child's is ``<task logger>[i]``).
+        """
+        state, context = super().initialize_run(state, context)
         task = self.task
-        map_index = context.get("map_index")
-        ctx = dict(context)
-        ctx.setdefault("map_index", None)
-        ctx["task_name"] = task.name
-        ctx["task_full_name"] = task.name if map_index is None else f"{task.name}[{map_index}]"
-        ctx["task_tags"] = task.tags
-        ctx.setdefault("task_slug", getattr(task, "slug", None) or task.name)
-        ctx.setdefault("task_run_count", 1)
-        ctx["logger"] = task.logger
-        return ctx
+        map_index = context.setdefault("map_index", None)
+        if isinstance(state, Retrying) and state.run_count:
+            # resuming a retry (e.g. a restarted run): the attempts made so far still count
+            context["task_run_count"] = state.run_count + 1
+        else:
+            context["task_run_count"] = state.context.get("task_run_count", 1)
+        if isinstance(state, Resume) or (
+            isinstance(state, Paused) and state.start_time and state.start_time <= _now()
+        ):
+            context["resume"] = True
+        context["task_name"] = task.name
+        context["task_full_name"] = task.name if map_index is None else f"{task.name}[{map_index}]"
+        context["task_tags"] = task.tags
+        context.setdefault("task_slug", getattr(task, "slug", None) or task.name)
+        if "checkpointing" not in context:
+            settings = (context.get("config") or prefect_context.get("config") or {}).get("flows") or {}
+            context["checkpointing"] = settings.get("checkpointing", False)
+        if map_index is None:
+            context["logger"] = task.logger
+        else:
+            from prefect_jupyter.utilities.logging import mapped_child_logger
+
+            context["logger"] = mapped_child_logger(task.logger, map_index)
+        return TaskRunnerInitializeResult(state, context)
 
     # -- the steps ----------------------------------------------------------------------------------
     def check_task_is_ready(self, state: State) -> State:
         """Only a ``Pending``, ``Mapped`` or ``Cached`` state may go on."""
-        if state.is_pending() or state.is_mapped() or state.is_cached():
+        if state.is_pending() or state.is_cached():
             return state
+        name = prefect_context.get("task_full_name", self.task.name)
+        if state.is_mapped():
+            self.logger.debug(
+                "Task '%s': task is already mapped, but run will proceed so children are generated.", name
+            )
+            return state
+        if state.is_running():
+            self.logger.debug("Task '%s': task is already running.", name)
+        elif state.is_finished():
+            self.logger.debug("Task '%s': Task is already finished.", name)
+        else:
+            self.logger.debug("Task '%s': Task is not ready to run or state was unrecognized (%s).", name, state)
         raise signals.ENDRUN(state)
 
     def check_task_reached_start_time(self, state: State) -> State:
-        """A ``Scheduled`` state (including ``Retrying``) waits for its start time.
+        """A ``Scheduled`` state (including ``Retrying``) waits here for its start time.
 
-        A ``Paused`` task, or one scheduled with no start time, ends the run as it is.
+        A state scheduled without a start time (a ``Paused`` task waiting for approval), or a
+        ``Paused`` one whose time has not come, ends the run as it is.
         """
         if isinstance(state, Scheduled):
-            if state.start_time is None or isinstance(state, Paused):
+            name = prefect_context.get("task_full_name", self.task.name)
+            if state.start_time is None:
+                self.logger.debug("Task '%s' is scheduled without a known start_time; ending run.", name)
                 raise signals.ENDRUN(state)
             delay = (state.start_time - _now()).total_seconds()
+            if delay > 0 and isinstance(state, Paused):
+                self.logger.debug("Task '%s': start_time has not been reached; ending run.", name)
+                raise signals.ENDRUN(state)
             if delay > 0:
                 time.sleep(delay)
         return state
@@ -200,7 +253,10 @@ class TaskRunner(Runner):
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
         """End the run (unchanged) unless every upstream state is finished."""
         if not all(s.is_finished() for s in _all_upstream(upstream_states)):
-            self.logger.debug("Task '%s': Not all upstream states are finished; ending run.", self.task.name)
+            self.logger.debug(
+                "Task '%s': Not all upstream states are finished; ending run.",
+                prefect_context.get("task_full_name", self.task.name),
+            )
             raise signals.ENDRUN(state)
         return state
 
@@ -209,6 +265,10 @@ class TaskRunner(Runner):
         if self.task.skip_on_upstream_skip and any(
             s.is_skipped() for s in _all_upstream(upstream_states)
         ):
+            self.logger.debug(
+                "Task '%s': Upstream states were skipped; ending run.",
+                prefect_context.get("task_full_name", self.task.name),
+            )
             raise signals.ENDRUN(self.handle_state_change(state, Skipped(message=_SKIP_MESSAGE)))
         return state
 
@@ -302,6 +362,11 @@ class TaskRunner(Runner):
             for candidate in cached_states(self.task.cache_key or self.task.name):
                 if self.task.cache_validator(candidate, inputs, parameters):
                     return self.handle_state_change(state, candidate)
+            # as Prefect 1 says, also on a first run when there was no cache yet
+            self.logger.warning(
+                "Task '%s': Can't use cache because it is now invalid",
+                prefect_context.get("task_full_name", self.task.name),
+            )
         return state
 
     def check_task_trigger(self, state: State, upstream_states: dict) -> State:
@@ -312,15 +377,20 @@ class TaskRunner(Runner):
             if not self.task.trigger(upstream_states):
                 raise signals.TRIGGERFAIL(message="Trigger failed")
         except signals.PrefectStateSignal as exc:
+            self.logger.debug(
+                "Task '%s': %s signal raised during execution.",
+                prefect_context.get("task_full_name", self.task.name), type(exc).__name__,
+            )
             if prefect_context.get("raise_on_exception"):
                 raise
             raise signals.ENDRUN(self.handle_state_change(state, exc.state)) from None
         except Exception as exc:
+            self.logger.exception(
+                "Task '%s': Unexpected error while evaluating task trigger: %r",
+                prefect_context.get("task_full_name", self.task.name), exc,
+            )
             if prefect_context.get("raise_on_exception"):
                 raise
-            self.logger.exception(
-                "Task '%s': Unexpected error while evaluating task trigger: %r", self.task.name, exc
-            )
             failed = TriggerFailed(f"Unexpected error while checking task trigger: {exc!r}", result=exc)
             raise signals.ENDRUN(self.handle_state_change(state, failed)) from None
         return state
@@ -358,6 +428,10 @@ class TaskRunner(Runner):
             inputs: the ``run`` arguments (values, or ``Result`` objects holding them).
         """
         if not state.is_running():
+            self.logger.debug(
+                "Task '%s': Can't run task because it's not in a Running state; ending run.",
+                prefect_context.get("task_full_name", self.task.name),
+            )
             raise signals.ENDRUN(state)
         return self.handle_state_change(state, self._outcome(_input_values(inputs)))
 
@@ -365,6 +439,7 @@ class TaskRunner(Runner):
         task = self.task
         name = prefect_context.get("task_full_name", task.name)
         new_state: State | None = None
+        self.logger.debug("Task '%s': Calling task.run() method...", name)
         try:
             if task.log_stdout:
                 from prefect_jupyter.utilities.logging import redirect_stdout_to_logger
@@ -379,16 +454,17 @@ class TaskRunner(Runner):
             return TimedOut("Task timed out during execution.", result=exc)
         except signals.LOOP as exc:
             new_state = exc.state
-            value = new_state.result if new_state.result is not exc else None
+            value = new_state.result
             new_state.loop_count = prefect_context.get("task_loop_count") or 1
             new_state.message = new_state.message or f"Task is looping ({new_state.loop_count})"
         except signals.SUCCESS as exc:
+            # the signal's state, with its result: the value given, else the signal itself
             new_state = exc.state
-            value = new_state.result if new_state.result is not exc else None
+            value = new_state.result
         except signals.PrefectStateSignal as exc:
+            self.logger.info("%s signal raised: %r", type(exc).__name__, exc)
             if prefect_context.get("raise_on_exception"):
                 raise
-            self.logger.info("Task '%s': %s signal raised: %r", name, type(exc).__name__, exc)
             return exc.state
         except Exception as exc:
             if prefect_context.get("raise_on_exception"):

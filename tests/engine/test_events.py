@@ -42,7 +42,7 @@ class TestFlowRunObservers:
         seen: list[StateEvent] = []
         flow.run(observers=[seen.append])
         assert summary(seen) == [
-            (None, None, "Pending", "Running"),
+            (None, None, "Scheduled", "Running"),
             ("one", None, "Pending", "Running"),
             ("one", None, "Running", "Success"),
             ("inc", None, "Pending", "Running"),
@@ -56,7 +56,7 @@ class TestFlowRunObservers:
         seen: list[StateEvent] = []
         flow.run(observers=[seen.append])
         assert summary(seen) == [
-            (None, None, "Pending", "Running"),
+            (None, None, "Scheduled", "Running"),
             ("inc", None, "Pending", "Mapped"),
             ("inc", 0, "Pending", "Running"),
             ("inc", 0, "Running", "Success"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import subprocess
+import sys
 import threading
 from types import SimpleNamespace
 
@@ -107,16 +109,32 @@ class TestPausePrompt:
         monkeypatch.setattr("builtins.input", lambda prompt="": "  Y \n")
         assert flow.run().result[g].result == 2
 
-    def test_no_stdin_counts_as_no(self, gated_flow, monkeypatch):
+    def test_closed_stdin_raises_eoferror_as_prefect1(self, gated_flow, monkeypatch):
         flow, g = gated_flow
 
         def eof(prompt=""):
             raise EOFError
 
         monkeypatch.setattr("builtins.input", eof)
-        state = flow.run()
-        assert state.is_running()
-        assert type(state.result[g]) is Paused
+        with pytest.raises(EOFError, match="standard input is closed.*task_states=.*Resume"):
+            flow.run()
+        assert calls == []
+
+    def test_closed_stdin_in_a_real_process(self, tmp_path):
+        script = tmp_path / "gated.py"
+        script.write_text(
+            "from prefect_jupyter import Flow, task, triggers\n"
+            "@task(trigger=triggers.manual_only)\n"
+            "def gated():\n    return 1\n"
+            "with Flow('gated') as flow:\n    gated()\n"
+            "flow.run()\n"
+        )
+        done = subprocess.run(
+            [sys.executable, str(script)], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1
+        assert "EOFError" in done.stderr and "is Paused and waits for approval" in done.stderr
 
     def test_pause_signal_in_a_task_then_resume(self, monkeypatch):
         @task
