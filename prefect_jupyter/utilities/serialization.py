@@ -261,6 +261,13 @@ def _allow_list(valid_functions: list[Callable]) -> dict[str, Callable]:
     return {to_qualified_name(f): f for f in valid_functions}
 
 
+def _ours(name: Any) -> Any:
+    """``prefect.x.y`` (written by Prefect 1) as this package's ``prefect_jupyter.x.y``."""
+    if isinstance(name, str) and name.startswith("prefect."):
+        return "prefect_jupyter." + name[len("prefect."):]
+    return name
+
+
 class FunctionReference(fields.Field):
     """A function by its qualified name, from an allow-list.
 
@@ -286,6 +293,8 @@ class FunctionReference(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is None and self.allow_none:
             return None
+        if value not in self.valid_functions:
+            value = _ours(value) if _ours(value) in self.valid_functions else value
         if self.reject_invalid and value not in self.valid_functions:
             raise ValidationError(f"Invalid function reference: {value}")
         return self.valid_functions.get(value, value)
@@ -364,6 +373,8 @@ class StatefulFunctionReference(fields.Field):
         if value is None and self.allow_none:
             return None
         name = value["fn"]
+        if name not in self.valid_functions and _ours(name) in self.valid_functions:
+            name = _ours(name)
         if self.reject_invalid and name not in self.valid_functions:
             raise ValidationError(f"Invalid function reference: {value}")
         fn = self.valid_functions.get(name)
