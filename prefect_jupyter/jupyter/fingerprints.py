@@ -27,6 +27,7 @@ from prefect_jupyter.core.parameter import Parameter
 from prefect_jupyter.core.task import Task
 from prefect_jupyter.jupyter.cell_runner import CellRunner, is_cell_task
 from prefect_jupyter.tasks.core.function import FunctionTask
+from prefect_jupyter.utilities.code import global_names
 
 __all__ = ["VALUE_HASH_LIMIT", "code_hash", "fingerprints", "value_hash"]
 
@@ -109,7 +110,7 @@ def code_hash(obj: Any, _seen: set[int] | None = None, _values: dict[int, str] |
             digest.update(obj.__code__.co_code)
             digest.update(repr(obj.__code__.co_consts).encode())
         if obj.__module__ == "__main__":  # a library function's module state is not the notebook's
-            names = _global_names(obj.__code__)
+            names = global_names(obj.__code__)
             reads = {n: obj.__globals__[n] for n in names if n in obj.__globals__}
     for name in sorted(reads):
         value = reads[name]
@@ -123,14 +124,6 @@ def code_hash(obj: Any, _seen: set[int] | None = None, _values: dict[int, str] |
                 values[id(value)] = value_hash(value)
             digest.update(f"{name}={values[id(value)]}".encode())
     return digest.hexdigest()
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
 
 
 def fingerprints(flow: Flow, parameters: dict[str, Any]) -> dict[str, str]:

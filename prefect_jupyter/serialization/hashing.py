@@ -24,6 +24,8 @@ import re
 import types
 from typing import TYPE_CHECKING, Any
 
+from prefect_jupyter.utilities.code import global_names
+
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
@@ -125,7 +127,7 @@ def _helpers(obj: types.FunctionType | type) -> list[tuple[str, Any]]:
     ]
     found: dict[str, Any] = {}
     for fn in functions:
-        for name in sorted(_global_names(fn.__code__)):
+        for name in sorted(global_names(fn.__code__)):
             value = fn.__globals__.get(name)
             run = getattr(value, "__dict__", {}).get("run") if not isinstance(value, type) else None
             if isinstance(run, types.FunctionType):
@@ -137,14 +139,6 @@ def _helpers(obj: types.FunctionType | type) -> list[tuple[str, Any]]:
             ):
                 found[name] = value
     return sorted(found.items())
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
 
 
 def stable_repr(value: Any) -> str:

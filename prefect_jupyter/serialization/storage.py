@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from prefect_jupyter.exceptions import FlowStorageError
 from prefect_jupyter.storage.module import Module
+from prefect_jupyter.utilities.code import global_names
 
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
@@ -230,21 +231,13 @@ def _function_children(fn: types.FunctionType) -> Iterator[tuple[str, Any]]:
             yield f"closure variable `{name}`", cell.cell_contents
         except ValueError:  # an empty cell
             continue
-    for name in sorted(_global_names(code)):
+    for name in sorted(global_names(code)):
         if name in fn.__globals__:
             yield f"global `{name}`", fn.__globals__[name]
     for i, value in enumerate(fn.__defaults__ or ()):
         yield f"default {i}", value
     for name, value in (fn.__kwdefaults__ or {}).items():
         yield f"default `{name}`", value
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
 
 
 # -- loading ---------------------------------------------------------------------------------------
