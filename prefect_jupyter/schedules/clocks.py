@@ -1,9 +1,10 @@
 """Clocks: where a schedule's candidate times come from.
 
 A clock's ``events(after=None)`` is a generator of :class:`ClockEvent` in time order, each
-strictly after ``after`` (default: now). Times are time-zone-aware ``datetime`` objects: a naive
-``datetime`` given to a clock is read as UTC, and a clock's events are in the time zone of its
-``start_date`` (UTC without one).
+strictly after ``after`` (default: now). A naive ``datetime`` given to a clock is read as UTC,
+and a clock's events are in the time zone of its ``start_date`` (UTC without one). Clocks compute
+with ``datetime``; the events' times are pendulum ``DateTime`` objects (a ``datetime`` subclass),
+as Prefect 1 hands out.
 
 Daylight saving time (DST) follows Prefect 1's rules:
 
@@ -23,6 +24,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from prefect_jupyter.utilities.dates import to_pendulum
 
 if TYPE_CHECKING:
     from dateutil.rrule import rrulebase
@@ -169,8 +172,9 @@ class Clock:
         raise NotImplementedError("Must be implemented on Clock subclasses")
 
     def _event(self, start_time: datetime) -> ClockEvent:
+        # times leave the clock as pendulum DateTimes, as in Prefect 1 (computed as datetimes)
         labels = None if self.labels is None else list(self.labels)
-        return ClockEvent(start_time, dict(self.parameter_defaults), labels)
+        return ClockEvent(to_pendulum(start_time), dict(self.parameter_defaults), labels)
 
     def _is_past_end(self, when: datetime) -> bool:
         return self.end_date is not None and as_utc(when) > as_utc(self.end_date)

@@ -19,6 +19,7 @@ from prefect_jupyter.schedules.clocks import (
     RRuleClock,
     as_utc,
 )
+from prefect_jupyter.utilities.dates import to_pendulum
 
 if TYPE_CHECKING:
     from dateutil.rrule import rrulebase
@@ -93,7 +94,8 @@ class Schedule:
     def next(
         self, n: int, after: datetime | None = None, return_events: bool = False
     ) -> list[datetime] | list[ClockEvent]:
-        """The next ``n`` scheduled times after ``after`` (default: now).
+        """The next ``n`` scheduled times after ``after`` (default: now), as pendulum
+        ``DateTime`` objects (as in Prefect 1).
 
         Fewer come back when the clocks run out, or when 10,000 events were looked at.
 
@@ -108,7 +110,7 @@ class Schedule:
             return found
         for checked, event in enumerate(self._get_clock_events(after=after), start=1):
             if self._check_filters(event.start_time):
-                event.start_time = self._apply_adjustments(event.start_time)
+                event.start_time = to_pendulum(self._apply_adjustments(event.start_time))
                 found.append(event if return_events else event.start_time)
             if len(found) >= n or checked >= MAX_EVENTS_CHECKED:
                 break
