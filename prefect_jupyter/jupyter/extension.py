@@ -91,10 +91,11 @@ def _display_flow(flow: Any) -> None:
     from IPython.display import display
 
     from prefect_jupyter.jupyter.graph_mime import widget_mime_bundle
-    from prefect_jupyter.jupyter.widget import FlowWidget
+    from prefect_jupyter.jupyter.widget import LAST_STATES, FlowWidget
 
-    # the graph model rides along so the saved notebook shows the graph without a kernel
-    display(widget_mime_bundle(FlowWidget(flow)), raw=True)
+    # coloured by the flow's last run; the graph model rides along so the saved notebook shows
+    # the graph without a kernel
+    display(widget_mime_bundle(FlowWidget(flow, LAST_STATES.get(flow))), raw=True)
 
 
 def _live_hook(ip: Any, settings: PrefectJupyter) -> Any:
@@ -107,12 +108,9 @@ def _live_hook(ip: Any, settings: PrefectJupyter) -> Any:
 
         if not settings.live or any(isinstance(o, LiveRun) for o in observers):
             return None  # switched off, or the caller (e.g. %flow run) shows its own
-        from IPython.display import display
 
         from prefect_jupyter.jupyter.widget import FlowWidget
 
-        widget = FlowWidget(flow)
-        display(widget)
-        return widget.observe_run()
+        return FlowWidget(flow).display().observe_run()
 
     return show_live

@@ -34,6 +34,7 @@ from typing import Any
 
 from prefect_jupyter.engine.events import StateEvent
 from prefect_jupyter.engine.state import Mapped, Running, State
+from prefect_jupyter.engine.state_sets import FAILED, FINISHED, SUCCESSFUL
 from prefect_jupyter.jupyter.details import (
     CHILD_RESULT_CHARS,
     TaskRunRecord,
@@ -46,6 +47,8 @@ __all__ = ["RunTracker", "LiveRun", "Update"]
 
 #: seconds between two pushes to the widget while a flow runs
 FLUSH_INTERVAL = 0.1
+#: children in a run's maps from which the header shows their progress, rate and time left
+BIG_MAP = 50
 #: log lines kept per node (and per mapped child)
 LOG_LINES = 50
 #: log lines of the whole run kept (and shown in the widget's run log)
@@ -121,7 +124,8 @@ class RunTracker:
             self.run_log: collections.deque[str] = collections.deque(prelude, maxlen=RUN_LOG_LINES)
             self.new_lines: list[str] = list(prelude)
             self.lines_sent = 0
-            self.done: set[str] = set()
+            self.done: dict[str, str] = {}  # finished task nodes -> their state's name
+            self.child_progress: dict[str, tuple[int, int]] = {}  # mapped node -> (finished, all)
             self.dirty: set[str] = set(self.ids.values())
             self.details_dirty: set[str] = set()
             self.details_sent: dict[str, float] = {}
@@ -265,10 +269,13 @@ class RunTracker:
                 finished = not self.children_unfinished(node, state)
                 if not finished and self.active:
                     fields.update(state=Running.__name__, color=Running.color)
-        if finished:
-            self.done.add(node)
+        if kind == "mapped":
+            n = fields["n_children"]
+            self.child_progress[node] = (sum(fields["counts"].get(k, 0) for k in FINISHED), n)
+        if finished and kind != "constant":  # a constant is not one of the flow's tasks to do
+            self.done[node] = type(state).__name__
         else:
-            self.done.discard(node)
+            self.done.pop(node, None)
         return fields
 
     def children_unfinished(self, node: str, state: Mapped) -> bool:
@@ -283,20 +290,38 @@ class RunTracker:
         return "" if self.flow_state is None else type(self.flow_state).__name__
 
     def header(self) -> dict[str, Any]:
-        """``{"flow", "state", "done", "total", "elapsed", "running"}`` for the widget's header."""
+        """The widget's header: ``flow``, ``state``, ``done`` / ``total`` tasks (constants are
+        not tasks to do), ``failed`` and ``ended`` (finished neither successful nor failed, by
+        state name, e.g. ``{"Cancelled": 2}``), ``elapsed`` seconds, ``running``; for maps of
+        :data:`BIG_MAP` children or more, ``children`` (finished, all), ``rate`` (children per
+        second) and ``eta`` (seconds left at that rate) while the run is on."""
         with self.lock:
             elapsed = None
             if self.started is not None:
                 elapsed = round((self.ended or time.time()) - self.started, 2)
             total = sum(1 for k in self.kinds.values() if k != "constant")
-            return {
+            ended = collections.Counter(
+                s for s in self.done.values() if s not in SUCCESSFUL and s not in FAILED
+            )
+            header: dict[str, Any] = {
                 "flow": self.flow_name,
                 "state": self.run_state(),
                 "done": len(self.done),
                 "total": total,
+                "failed": sum(1 for s in self.done.values() if s in FAILED),
+                "ended": dict(sorted(ended.items())),
                 "elapsed": elapsed,
                 "running": self.active,
             }
+            finished = sum(f for f, _ in self.child_progress.values())
+            children = sum(n for _, n in self.child_progress.values())
+            if children >= BIG_MAP:
+                header["children"] = [finished, children]
+                if self.active and elapsed and finished:
+                    rate = finished / elapsed
+                    header["rate"] = round(rate, 1)
+                    header["eta"] = round((children - finished) / rate, 1)
+            return header
 
     def details(self, selected: str) -> dict[str, Any]:
         """What the details panel shows for node ``selected`` (or mapped child ``"id[3]"``);

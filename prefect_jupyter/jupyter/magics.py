@@ -254,8 +254,7 @@ class PrefectMagics(Magics):
         if command == "run":
             args, params = _parse_with_assignments(_run_args, rest)
             flow = nb.find_flow(args.name, ns)
-            self._run(flow, lambda **kw: runs.run_flow(nb, flow, ns, params, **kw), args.executor)
-            return None
+            return self._run(flow, lambda **kw: runs.run_flow(nb, flow, ns, params, **kw), args.executor)
         if command == "rerun":
             args = ma.parse_argstring(_rerun_args, rest)
             flow = nb.find_flow(args.name, ns)
@@ -265,10 +264,9 @@ class PrefectMagics(Magics):
             params = dict(finished[-1].parameters) if finished else {}
             states, again = runs.rerun_states(nb, flow, params, failed=failed, changed=changed)
             print(f"Rerunning {', '.join(again) if again else 'nothing'}; reusing the rest.")
-            self._run(
+            return self._run(
                 flow, lambda **kw: runs.run_flow(nb, flow, ns, params, task_states=states, **kw), args.executor
             )
-            return None
         if command == "register":
             return self._register(ma.parse_argstring(_register_args, rest))
         raise UsageError(
@@ -338,24 +336,25 @@ class PrefectMagics(Magics):
         return FlowWidget(flow)
 
     def _show(self, flow: Any) -> None:
-        from IPython.display import display
+        from prefect_jupyter.jupyter.widget import LAST_STATES
 
         widget = self._widget(flow)
         if widget is not None:
-            display(widget)
+            last = LAST_STATES.get(flow)
+            if last is not None:
+                widget.apply_state(last)
+            widget.display()
             return
         print(summaries.flow_summary(flow))
 
-    def _run(self, flow: Any, start: Any, executor_name: str | None) -> None:
-        from IPython.display import display
-
+    def _run(self, flow: Any, start: Any, executor_name: str | None) -> Any:
+        """Run with the live widget (when on); print a summary and return the final state."""
         name = executor_name or self.settings.default_executor
         executor = runs.make_executor(name) if (executor_name or flow.executor is None) else None
         widget = self._widget(flow) if self.settings.live else None
         live = None
         if widget is not None:
-            display(widget)
-            live = widget.observe_run()
+            live = widget.display().observe_run()
         try:
             state = start(executor=executor, observers=[live] if live else None)
         except KeyboardInterrupt:
@@ -363,10 +362,11 @@ class PrefectMagics(Magics):
                 live.close()
             print(f"Flow run {flow.name!r} was interrupted: running tasks were cancelled. "
                   "The kernel is ready for the next cell.")
-            return
+            return None
         if widget is not None:
             widget.apply_state(state)
         print(summaries.state_summary(flow, state))
+        return state
 
 
 def can_show_widgets(shell: Any) -> bool:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import pathlib
 import re
 import time
+import weakref
 from typing import Any
 
 import anywidget
@@ -54,6 +55,8 @@ def bundled_esm() -> str:
 
 #: seconds between two sends of every node's state while a run goes on (``changes`` in between)
 FULL_STATES_INTERVAL = 1.0
+#: flow -> the final state of its last run seen by a widget (a flow shown later shows it)
+LAST_STATES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 class FlowWidget(anywidget.AnyWidget):
@@ -118,6 +121,8 @@ class FlowWidget(anywidget.AnyWidget):
         self._current = dict(self.states)  # every node's latest state, sent or not
         self._states_sent = 0.0  # time.monotonic() when `states` was last sent
         self._tracker = RunTracker(flow, graph)
+        self._display: Any = None  # the DisplayHandle of display(), updated when a run ends
+        self._displayed_run: tuple = ()
         self.header = self._tracker.header()
         if flow_state is not None:
             self.apply_state(flow_state)
@@ -198,13 +203,30 @@ class FlowWidget(anywidget.AnyWidget):
             self.run_state = update.run_state
             if self.selected and parse_selection(self.selected)[0] in update.changed:
                 self.details = self._tracker.details(self.selected)
+        if update.full and not update.header.get("running"):
+            self._run_ended()
+
+    def _run_ended(self) -> None:
+        """Remember the run's final state for the flow, and refresh the displayed output: its
+        static graph (what a notebook reopened without a kernel shows) gets the final states."""
+        state = self._tracker.flow_state
+        if state is not None and state.is_finished() and isinstance(state.result, dict):
+            LAST_STATES[self.flow] = state
+        shown = (self._tracker.flow_run_id, self.run_state, self.header.get("done"))
+        if self._display is not None and shown != self._displayed_run:
+            self._displayed_run = shown
+            self._display.update(self)
+
+    def display(self) -> FlowWidget:
+        """Show the widget as the current cell's output (and return it). When a run it observes
+        ends, that output is updated, so the graph saved in the notebook has the final states."""
+        from IPython.display import display
+
+        self._display = display(self, display_id=True)
+        return self
 
 
 def show(flow: Any, flow_state: Any = None) -> FlowWidget:
     """Display ``flow``'s graph in the notebook (coloured by ``flow_state``) and return the
     widget, e.g. to pass ``widget.observe_run()`` to a run."""
-    from IPython.display import display
-
-    widget = FlowWidget(flow, flow_state)
-    display(widget)
-    return widget
+    return FlowWidget(flow, flow_state).display()

@@ -109,3 +109,12 @@ def test_config_log_level_sets_the_level_of_prefect_jupyter_s_records(shell: Int
     finally:
         shell.config.PrefectJupyter.pop("log_level", None)
         get_logger().setLevel(before)
+
+
+def test_flow_run_returns_the_final_state(shell: InteractiveShell) -> None:
+    run(shell, "%%task\ndef one():\n    return 1\n")
+    run(shell, "%%flow f1\none()\n")
+    run(shell, "st = %flow run f1")
+    assert shell.user_ns["st"].is_successful()
+    run(shell, "again = %flow rerun f1")
+    assert shell.user_ns["again"].is_successful()

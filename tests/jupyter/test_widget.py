@@ -301,12 +301,41 @@ class TestFrontEndFiles:
         import IPython.display
 
         shown: list[Any] = []
-        monkeypatch.setattr(IPython.display, "display", shown.append)
+        monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
         flow = mapped_flow()
 
         widget = show(flow)
 
-        assert shown == [widget] and widget.flow is flow
+        assert shown == [(widget, {"display_id": True})] and widget.flow is flow
+
+    def test_the_displayed_output_is_updated_with_the_final_states(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A notebook saved after the run (and reopened without a kernel) shows the final graph."""
+        import IPython.display
+
+        from prefect_jupyter.jupyter.graph_mime import GRAPH_MIME
+
+        class Handle:
+            def __init__(self) -> None:
+                self.bundles: list[dict] = []
+
+            def update(self, obj: Any) -> None:
+                data = obj._repr_mimebundle_()
+                self.bundles.append(data[0] if isinstance(data, tuple) else data)
+
+        handle = Handle()
+        monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: handle)
+        flow = mapped_flow()
+        widget = show(flow)
+        state = flow.run(observers=[widget.observe_run()], n=20)
+        widget.apply_state(state)  # as %flow run does: no second update for the same run
+        assert len(handle.bundles) == 1
+        nodes = {n["id"]: n for n in handle.bundles[0][GRAPH_MIME]["nodes"]}
+        invert = nodes[node_id(flow, "invert")]
+        assert invert["n_children"] == 20
+        assert invert["counts"] == {"Failed": 1, "Success": 19}
+        assert nodes[node_id(flow, "total")]["state"] == "TriggerFailed"
 
     def test_a_graph_that_is_not_a_graph_model_is_refused(self) -> None:
         import traitlets
