@@ -87,7 +87,7 @@ class TaskRunView:
         if result_type != "LocalResult":
             flow_id = Client().get_flow_run_info(self.flow_run_id).flow_id
             flow = Client().get_flow(flow_id)
-            task = next((t for t in flow.tasks if t.slug == self.task_slug), None)
+            task = next((t for t, slug in flow.slugs.items() if slug == self.task_slug), None)
         reader = result_reader(task, flow, result_type, location)
         if reader is None:
             raise ValueError(

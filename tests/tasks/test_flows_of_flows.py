@@ -1,0 +1,104 @@
+"""Flows of flows on a real server and agent: a parent flow (run here, as from a notebook)
+starts two registered children, waits for them (streaming their logs) and reads their results."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prefect_jupyter import Flow
+from prefect_jupyter.backend.flow_run import FlowRunView
+from prefect_jupyter.client import Client
+from prefect_jupyter.server.process import ServerProcess
+from prefect_jupyter.tasks.prefect import (
+    CancelFlowRun,
+    StartFlowRun,
+    create_flow_run,
+    get_task_run_result,
+    wait_for_flow_run,
+)
+from prefect_jupyter.utilities.configuration import set_temporary_config
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent / "agent"))  # the agent tests' AgentProcess helper
+
+import task_library_flows  # noqa: E402  (the children, imported by name by the agent too)
+from agent_support import AgentProcess  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A server, a project with the child flows, and an agent for their label."""
+    tmp = tmp_path_factory.mktemp("flows-of-flows")
+    label = f"fof-{uuid.uuid4().hex[:8]}"
+    with ServerProcess(database_url=f"sqlite:///{tmp / 'server.db'}") as server:
+        with Client(api_server=server.graphql_url) as client:
+            client.create_project("fof")
+            for name in ("child-a", "child-b"):
+                flow = task_library_flows.summing_flow(name, str(tmp / "results"))
+                client.register(flow, project_name="fof", labels=[label], no_url=True)
+            client.register(task_library_flows.refusing_flow("child-refuses"), project_name="fof",
+                            labels=[label], no_url=True)
+        agent = AgentProcess(server.graphql_url, [label], concurrency=2,
+                             extra_args=["--import-path", str(HERE)])
+        with agent, set_temporary_config({"cloud.graphql": server.graphql_url}):
+            yield {"server": server, "agent": agent}
+
+
+def test_parent_starts_two_children_waits_and_reads_their_results(backend, caplog):
+    caplog.set_level(logging.INFO, logger="prefect_jupyter")
+    with Flow("parent") as parent:
+        a = create_flow_run(flow_name="child-a", project_name="fof", parameters={"n": 3})
+        b = create_flow_run(flow_name="child-b", project_name="fof", parameters={"n": 10})
+        done_a = wait_for_flow_run(a, raise_final_state=True, stream_logs=True)
+        done_b = wait_for_flow_run(b, raise_final_state=True)
+        total_b = get_task_run_result(b, task_slug="total-1", upstream_tasks=[done_b])
+        squares_a = get_task_run_result(a, task_slug="squares-1", upstream_tasks=[done_a])
+    state = parent.run()
+    assert state.is_successful(), backend["agent"].output()
+    assert state.result[total_b].result == 55
+    assert state.result[squares_a].result == [0, 1, 4]
+    child = state.result[done_a].result
+    assert isinstance(child, FlowRunView) and child.state.is_successful()
+    assert child.name.endswith("-child-a")  # "<parent run name>-<child flow name>"
+    assert state.result[done_a].message == f"{child.flow_run_id} finished in state {child.state}"
+    streamed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Flow '")]
+    assert f"Flow '{child.name}': adding up to 3" in streamed  # the child's own log line
+    assert any("Entered state <Success>" in line for line in streamed)
+
+
+def test_a_failing_child_fails_the_waiting_task_and_the_parent(backend):
+    with Flow("parent of a failure") as parent:
+        run = create_flow_run(flow_name="child-refuses", project_name="fof")
+        waited = wait_for_flow_run(run, raise_final_state=True)
+    state = parent.run()
+    assert state.is_failed()
+    waited_state = state.result[waited]
+    assert waited_state.is_failed()
+    assert "finished in state <Failed" in waited_state.message
+
+
+def test_start_flow_run_waits_and_cancel_flow_run_cancels(backend):
+    started = StartFlowRun(flow_name="child-a", project_name="fof", wait=True,
+                           poll_interval=__import__("datetime").timedelta(seconds=3))
+    with Flow("legacy") as parent:
+        done = started(parameters={"n": 4})
+    assert parent.run().result[done].is_successful()
+    in_a_day = __import__("datetime").timedelta(days=1)
+    later = create_flow_run.run(flow_name="child-b", project_name="fof", scheduled_start_time=in_a_day)
+    CancelFlowRun(flow_run_id=later).run()
+    assert FlowRunView.from_flow_run_id(later).state.is_finished()
+
+
+def test_bad_input_fails_clearly(backend):
+    with pytest.raises(ValueError, match="No flow found for name 'no-such-flow'"):
+        create_flow_run.run(flow_name="no-such-flow", project_name="fof")
+    with pytest.raises(ValueError, match="`flow_id` and `flow_name` are null"):
+        create_flow_run.run()
