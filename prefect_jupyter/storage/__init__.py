@@ -52,28 +52,30 @@ __all__ = [
 def get_default_storage_class() -> type[Storage]:
     """The storage class named by config ``flows.defaults.storage.default_class`` (``Local``).
 
-    Raises:
-        ValueError: when the configured name is not a storage class (naming the setting).
+    A name that is not an importable storage class gives a warning naming the setting, and
+    ``Local``.
     """
-    import importlib
+    import warnings
 
     from prefect_jupyter import config
+    from prefect_jupyter.utilities.imports import import_object
 
     name = config.get("flows", {}).get("defaults", {}).get("storage", {}).get("default_class")
     if not name:
         return Local
-    if isinstance(name, type):
+    if isinstance(name, type) and issubclass(name, Storage):
         return name
-    module_name, _, attribute = str(name).rpartition(".")
     try:
-        cls = getattr(importlib.import_module(module_name), attribute)
+        cls = import_object(str(name))
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ValueError(
-            f"config flows.defaults.storage.default_class = {name!r} can't be imported ({exc}); "
-            "set it to a storage class such as 'prefect_jupyter.storage.Local'."
-        ) from exc
-    if not (isinstance(cls, type) and issubclass(cls, Storage)):
-        raise ValueError(
-            f"config flows.defaults.storage.default_class = {name!r} is not a Storage class."
-        )
-    return cls
+        cls, reason = None, f"it can't be imported ({exc})"
+    else:
+        reason = "it is not a Storage class"
+    if isinstance(cls, type) and issubclass(cls, Storage):
+        return cls
+    warnings.warn(
+        f"config flows.defaults.storage.default_class = {name!r} is ignored: {reason}. Using "
+        "Local storage; set it to a storage class such as 'prefect_jupyter.storage.Local'.",
+        stacklevel=2,
+    )
+    return Local

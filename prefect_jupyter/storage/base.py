@@ -90,7 +90,7 @@ class Storage(metaclass=ABCMeta):
             from prefect_jupyter import config
 
             defaults = config.get("flows", {}).get("defaults", {}).get("storage", {})
-            add_default_labels = bool(defaults.get("add_default_labels", True))
+            add_default_labels = defaults.get("add_default_labels", True)
         self.add_default_labels = add_default_labels
 
     @property
