@@ -1,6 +1,7 @@
 // The GraphQL documents the panels send (Prefect Server 1's names, Hasura-style table queries).
 import { graphql } from './api';
 import type { GraphModel, StateMap } from './flow_widget';
+import { nodeState } from './states';
 
 export interface IParameter {
   name: string;
@@ -39,6 +40,7 @@ export interface ITaskRun {
   id: string;
   state: string | null;
   state_message: string | null;
+  serialized_state: { n_map_states?: number | null } | null;
   task: { slug: string } | null;
 }
 
@@ -88,7 +90,7 @@ query PrefectJupyterRun($id: uuid!, $logs: log_bool_exp!) {
     flow { id name version }
   }
   task_run(where: {flow_run_id: {_eq: $id}, map_index: {_eq: -1}}) {
-    id state state_message task { slug }
+    id state state_message serialized_state task { slug }
   }
   log(where: $logs, order_by: [{timestamp: asc}], limit: 500) {
     id timestamp level name message
@@ -133,24 +135,27 @@ export async function mappedCounts(
   );
 }
 
-/** Node states for the graph from the task runs (and the mapped children's counts). */
+/** Node states for the graph from the task runs and the mapped children's counts, derived by
+ * the shared nodeState (as the web UI and prefect_jupyter.viz.model derive them). */
 export function nodeStates(
+  graph: GraphModel | null | undefined,
   taskRuns: ITaskRun[],
   counts: Record<string, Record<string, number>>
 ): StateMap {
+  const kinds = new Map((graph?.nodes || []).map(n => [n.id, n.kind]));
   const states: StateMap = {};
   for (const tr of taskRuns) {
-    if (!tr.task) {
+    const kind = tr.task ? kinds.get(tr.task.slug) : undefined;
+    if (!tr.task || kind === undefined) {
       continue;
     }
-    const c = counts[tr.id];
-    states[tr.task.slug] = {
-      state: tr.state,
-      color: null,
-      message: tr.state_message,
-      counts: c ?? null,
-      n_children: c ? Object.values(c).reduce((a, b) => a + b, 0) : null
-    };
+    states[tr.task.slug] = nodeState(
+      kind,
+      tr.state,
+      tr.state_message,
+      counts[tr.id],
+      tr.serialized_state?.n_map_states
+    );
   }
   return states;
 }

@@ -7,11 +7,8 @@ import { badge, duration, h, setBadge, setText } from './dom';
 import { applyStates, drawGraph, GraphModel } from './flow_widget';
 import { VisiblePoll } from './poll';
 import { ILog, IRunData, mappedCounts, nodeStates, runData, runGraph } from './queries';
+import { isFinished } from './states';
 
-const FINISHED = new Set([
-  'Success', 'Failed', 'Cancelled', 'Cached', 'Skipped', 'TimedOut', 'TriggerFailed',
-  'ValidationFailed', 'Finished'
-]); // prettier-ignore
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 export class RunView extends Widget {
@@ -93,9 +90,9 @@ export class RunView extends Widget {
       const counts = await mappedCounts(parents.map(t => t.id));
       this.showError(null);
       this.render(data);
-      applyStates(this.svg, nodeStates(data.taskRuns, counts));
+      applyStates(this.svg, nodeStates(this.graph, data.taskRuns, counts));
       this.node.dataset.loaded = 'true';
-      const done = data.run?.state ? FINISHED.has(data.run.state) : false;
+      const done = isFinished(data.run?.state);
       this.finishedTicks = done ? this.finishedTicks + 1 : 0;
       if (this.finishedTicks >= 2) {
         this.poll.stop(); // finished: one more tick for trailing logs, then quiet
