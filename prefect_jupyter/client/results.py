@@ -9,41 +9,15 @@ from __future__ import annotations
 import datetime
 from typing import Any, NamedTuple
 
+# one GraphQLResult for the client and for Prefect 1's prefect.utilities.graphql path
+from prefect_jupyter.utilities.graphql import GraphQLResult
+
 __all__ = ["GraphQLResult", "TaskRunInfoResult", "ProjectInfo", "FlowRunInfoResult", "as_result"]
-
-
-class GraphQLResult(dict):
-    """A JSON object from the API; nested objects are ``GraphQLResult`` too."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(
-                f"The result has no field {name!r} (fields: {', '.join(self) or 'none'}); "
-                "ask for it in the query."
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain ``dict`` copy (nested values too)."""
-        return _plain(self)
 
 
 def as_result(value: Any) -> Any:
     """``value`` with every JSON object turned into a :class:`GraphQLResult`."""
-    if isinstance(value, dict):
-        return GraphQLResult({k: as_result(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [as_result(v) for v in value]
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return GraphQLResult.from_json(value)
 
 
 class TaskRunInfoResult(NamedTuple):
