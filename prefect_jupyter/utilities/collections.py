@@ -193,7 +193,7 @@ def merge_dicts(d1: M, d2: Mapping) -> M:
     return merged
 
 
-def as_nested_dict(obj: Any, dct_class: type = dict) -> Any:
+def as_nested_dict(obj: Any, dct_class: type = DotDict) -> Any:
     """Convert `obj`, and every mapping nested in it, to `dct_class`.
 
     Lists, tuples and sets are walked (and rebuilt with their own type) so mappings inside them
@@ -201,7 +201,7 @@ def as_nested_dict(obj: Any, dct_class: type = dict) -> Any:
 
     Args:
         obj: A mapping, a collection of mappings, or any other value.
-        dct_class: The mapping class to build, e.g. `dict` or `DotDict`.
+        dct_class: The mapping class to build (default `DotDict`, as in Prefect 1), e.g. `dict`.
 
     Returns:
         The converted object.
@@ -293,9 +293,9 @@ def flatdict_to_dict(dct: Mapping, dct_class: type[M] | None = None) -> M:
             continue
         level = result
         for part in key[:-1]:
-            child = level.get(part)
-            if not isinstance(child, MutableMapping):
-                child = level[part] = cls()
-            level = child
+            if not isinstance(level.get(part), MutableMapping):
+                level[part] = cls()
+            # read it back: some mapping classes (box.Box) store a copy of what is assigned
+            level = level[part]
         level[key[-1]] = value
     return result
