@@ -184,8 +184,13 @@ class TestAsNestedDict:
         assert isinstance(out, DotDict)
         assert out.a.b[0].c == 1
 
-    def test_default_class_is_dict(self):
-        out = as_nested_dict(DotDict(a=DotDict(b=1)))
+    def test_default_class_is_dotdict_as_in_prefect_1(self):
+        out = as_nested_dict({"a": {"b": 1}, "c": [{"d": 2}]})
+        assert type(out) is DotDict and type(out.a) is DotDict and type(out.c[0]) is DotDict
+        assert out.a.b == 1
+
+    def test_plain_dicts_on_request(self):
+        out = as_nested_dict(DotDict(a=DotDict(b=1)), dict)
         assert out == {"a": {"b": 1}}
         assert type(out["a"]) is dict
 
