@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# Prefect 1's prefect.core.edge exposes Task too (flow code imports it from here)
+from prefect_jupyter.core.task import Task
+
+__all__ = ["Edge", "Task"]
 
 class Edge:
     """A dependency between two tasks.
