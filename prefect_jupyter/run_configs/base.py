@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlparse
 
 __all__ = ["RunConfig", "UniversalRun", "load_local_yaml", "is_local_path"]
 
@@ -64,9 +62,9 @@ class UniversalRun(RunConfig):
 
 def is_local_path(path: str) -> bool:
     """Whether ``path`` names a file here (no scheme, ``file://`` or ``local://``), not a URL."""
-    if os.path.splitdrive(path)[0]:
-        return True
-    return urlparse(path).scheme in ("", "file", "local")
+    from prefect_jupyter.utilities.filesystems import parse_path
+
+    return parse_path(path).scheme == "file"
 
 
 def load_local_yaml(path: str, argument: str, owner: str) -> Any:
@@ -77,9 +75,10 @@ def load_local_yaml(path: str, argument: str, owner: str) -> Any:
     """
     import yaml
 
-    local = urlparse(path).path if urlparse(path).scheme in ("file", "local") else path
+    from prefect_jupyter.utilities.filesystems import parse_path
+
     try:
-        with open(local, encoding="utf-8") as f:
+        with open(parse_path(path).path, encoding="utf-8") as f:
             return yaml.safe_load(f)
     except (OSError, yaml.YAMLError) as exc:
         raise ValueError(

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 from prefect_jupyter.storage.azure import Azure
 from prefect_jupyter.storage.base import Storage
+from prefect_jupyter.storage.bitbucket import Bitbucket
+from prefect_jupyter.storage.codecommit import CodeCommit
 from prefect_jupyter.storage.docker import Docker
 from prefect_jupyter.storage.gcs import GCS
 from prefect_jupyter.storage.git import Git
-from prefect_jupyter.storage.github import Bitbucket, CodeCommit, GitHub, GitLab
+from prefect_jupyter.storage.github import GitHub
+from prefect_jupyter.storage.gitlab import GitLab
 from prefect_jupyter.storage.local import Local
 from prefect_jupyter.storage.module import Module
 from prefect_jupyter.storage.s3 import S3

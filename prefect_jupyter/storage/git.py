@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from prefect_jupyter.storage.base import Storage, name_conflict, not_contained
@@ -13,7 +10,7 @@ from prefect_jupyter.storage.base import Storage, name_conflict, not_contained
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
-__all__ = ["Git", "clone_repository"]
+__all__ = ["Git"]
 
 
 class Git(Storage):
@@ -129,62 +126,19 @@ class Git(Storage):
             ValueError: if the flow is not in this storage, or not in the file.
             prefect_jupyter.exceptions.FlowStorageError: when git is missing or the clone fails.
         """
+        from prefect_jupyter.utilities.git import TemporaryGitRepo
         from prefect_jupyter.utilities.storage import extract_flow_from_file
 
         if flow_name not in self.flows:
             raise not_contained(flow_name)
-        with tempfile.TemporaryDirectory(prefix="prefect-jupyter-git-") as target:
-            clone_repository(
-                self.git_clone_url, target, branch=self.branch_name or self.tag,
-                commit=self.commit, depth=self.clone_depth,
-            )
-            path = os.path.join(target, self.flow_path)
+        with TemporaryGitRepo(
+            self.git_clone_url, branch_name=self.branch_name, tag=self.tag, commit=self.commit,
+            clone_depth=self.clone_depth,
+        ) as repo:
+            path = os.path.join(repo.temp_dir.name, self.flow_path)
             if not os.path.isfile(path):
                 raise ValueError(
                     f"Git storage: the repository has no file {self.flow_path!r} "
                     f"(ref {self.branch_name or self.tag or self.commit or 'default branch'})."
                 )
             return extract_flow_from_file(file_path=path, flow_name=self.flow_name or flow_name)
-
-
-def _redacted(url: str) -> str:
-    # never show a token that sits in the URL
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
-
-
-def clone_repository(
-    url: str, target: str, branch: str | None = None, commit: str | None = None, depth: int = 1
-) -> None:
-    """Clone ``url`` into the empty directory ``target`` at a branch/tag or a commit.
-
-    Raises:
-        prefect_jupyter.exceptions.FlowStorageError: when git is not installed or fails.
-    """
-    from prefect_jupyter.exceptions import FlowStorageError
-
-    git = shutil.which("git")
-    if git is None:
-        raise FlowStorageError(
-            "Git storage needs the `git` command to clone the flow's repository; install git "
-            "where the flow runs."
-        )
-    clone = [git, "clone", "--quiet"]
-    if commit is None:
-        # a shallow clone only works over a transport; a plain local path is cloned whole
-        if depth and "://" in url:
-            clone += ["--depth", str(depth)]
-        if branch:
-            clone += ["--branch", branch]
-    steps = [[*clone, url, target]]
-    if commit is not None:
-        steps.append([git, "-C", target, "checkout", "--quiet", commit])
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-        if done.returncode != 0:
-            raise FlowStorageError(
-                f"Git storage: `git {step[1]}` of {_redacted(url)} failed: "
-                f"{_redacted(done.stderr.strip())}"
-            )
