@@ -83,3 +83,49 @@ def greeting_flow() -> Flow:
 # greeting_flow as changed after it was registered: its parameter is now called "whom"
 with Flow("greeting") as renamed_greeting:
     say(Parameter("whom"))
+
+
+@task
+def wait_for_gate(gate: str) -> str:
+    """Wait until the file ``gate`` exists: the test decides when the run goes on."""
+    deadline = time.monotonic() + 300
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the gate {gate} never opened")
+        time.sleep(0.05)
+    return gate
+
+
+@task
+def say_twice(number: int) -> int:
+    logger = context.get("logger")
+    logger.info("line %d a", number)
+    logger.info("line %d b", number)
+    return number
+
+
+def gated_flow(name: str = "gated", width: int = 15) -> Flow:
+    """``wait_for_gate(gate)`` then ``width`` tasks that log two lines each."""
+    with Flow(name) as flow:
+        opened = wait_for_gate(Parameter("gate"))
+        for number in range(width):
+            say_twice(number, upstream_tasks=[opened])
+    return flow
+
+
+@task
+def hang_the_first_time(marker: str) -> str:
+    """The first run writes its pid to ``marker`` and hangs (to be killed); later ones return."""
+    if os.path.exists(marker):
+        return "ran again"
+    Path(marker).write_text(str(os.getpid()))
+    while True:
+        time.sleep(1)
+
+
+def hanging_flow() -> Flow:
+    """``hang_the_first_time(marker)`` then ``say("after")``."""
+    with Flow("hanging") as flow:
+        hung = hang_the_first_time(Parameter("marker"))
+        say("after", upstream_tasks=[hung])
+    return flow

@@ -146,3 +146,38 @@ def task_run(run: dict[str, Any], name: str, map_index: int = -1) -> dict[str, A
 
 def history(run_or_task_run: dict[str, Any]) -> list[str]:
     return [s["state"] for s in run_or_task_run["states"]]
+
+
+class RunProcess:
+    """``python -m prefect_jupyter.backend --id RUN`` (what an agent starts), stopped by its PID."""
+
+    def __init__(self, graphql_url: str, run_id: str, env: dict[str, str] | None = None) -> None:
+        self.command = [sys.executable, "-m", "prefect_jupyter.backend", "--id", run_id]
+        self.env = {**os.environ, **FAST_ENV, "PREFECT_JUPYTER__CLOUD__GRAPHQL": graphql_url,
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+                    **(env or {})}
+        self._log = tempfile.TemporaryFile()
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    def output(self) -> str:
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def wait(self, timeout: float) -> int:
+        assert self.popen is not None
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"The run process did not end in {timeout} s:\n{self.output()}") from None
+
+    def __enter__(self) -> RunProcess:
+        self.popen = subprocess.Popen(self.command, env=self.env, stdout=self._log,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+        self._log.close()

@@ -395,3 +395,54 @@ def test_a_run_deleted_meanwhile_does_not_hold_the_process(caplog):
     assert reporter.pending() == 0
     assert "its states and logs are not reported" in caplog.text
     assert "can't be read any more" in caplog.text
+
+
+def test_the_final_flow_state_waits_for_every_log_record():
+    with Flow("logs first") as flow:
+        double.map(numbers())
+    server = FakeServer()
+    original = server.write_run_logs
+    failures = iter(range(3))
+
+    def database_unavailable_at_first(logs):
+        if next(failures, None) is not None:  # the server answers 503: its database is away
+            raise ServerUnavailable("database unavailable", status=503)
+        original(logs)
+
+    server.write_run_logs = database_unavailable_at_first
+    run(flow, make_reporter(server, flow))
+    kinds = [kind for kind, _ in server.requests]
+    assert kinds[-1] == "set_flow_run_states"
+    assert kinds.index("set_flow_run_states") > max(i for i, k in enumerate(kinds) if k == "write_run_logs")
+    doubling = sorted(log["message"] for log in server.logs if log["message"].startswith("doubling"))
+    assert doubling == ["doubling 1", "doubling 2", "doubling 3"]
+
+
+def test_database_errors_are_retried_and_only_refusals_dropped_and_logged(caplog):
+    with Flow("refusals") as flow:
+        add(1, 2)
+        add(3, 4)
+    server = FakeServer()
+    reporter = make_reporter(server, flow)
+    refused_slug = sorted(flow.slugs.values())[0]
+    refused_id = reporter.task_runs[(refused_slug, -1)].id
+    original = server.set_task_run_states
+    unavailable = iter(range(2))
+
+    def flaky_and_strict(states):
+        if next(unavailable, None) is not None:
+            raise ServerUnavailable("database is locked", [{"extensions": {"code": "DATABASE_UNAVAILABLE"}}])
+        if any(item["task_run_id"] == refused_id and item["state"]["type"] == "Success"
+               for item in states):
+            raise WriteRejected("Invalid transition", [{"extensions": {"code": "INVALID_TRANSITION"}}])
+        original(states)
+
+    server.set_task_run_states = flaky_and_strict
+    state = run(flow, reporter)
+    assert state.is_successful()
+    other = sorted(flow.slugs.values())[1]
+    assert server.states_of(other) == ["Running", "Success"]  # stored after the database came back
+    assert server.states_of(refused_slug) == ["Running"]  # the refused one is dropped...
+    assert len(reporter.refusals) == 1 and "Invalid transition" in reporter.refusals[0]
+    assert "refused state Success" in caplog.text  # ...and said so
+    assert [s["type"] for s in server.flow_run["states"]] == ["Success"]
