@@ -6,6 +6,11 @@
 * :func:`structure_hash` — a fingerprint of structure and code, the default idempotency key.
 
 cloudpickle is imported only when a flow's code is pickled or loaded.
+
+Prefect 1's marshmallow schemas are here too, at Prefect 1's paths (``serialization.state``,
+``.task``, ``.edge``, ``.result``, ``.run_config``, ``.flow.FlowSchema``,
+``.schedule.ScheduleSchema``, ``.storage.StorageSchema``): they need the ``serialization``
+extra and are imported on first use.
 """
 
 from prefect_jupyter.serialization.flow import serialize_flow
@@ -28,3 +33,15 @@ __all__ = [
     "serialize_flow",
     "structure_hash",
 ]
+
+_SCHEMA_MODULES = ("edge", "flow_schema", "result", "run_config", "schedule_schema", "state",
+                   "storage_schema", "task")
+
+
+def __getattr__(name: str) -> object:
+    # `prefect_jupyter.serialization.state` etc. without importing marshmallow up front
+    if name in _SCHEMA_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
