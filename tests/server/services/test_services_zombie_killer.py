@@ -31,6 +31,8 @@ def test_a_silent_running_task_run_is_failed_and_logged(api, app, make_flow, kil
     assert killer.run_once() >= 1
     work = task_run(api, ids["work"])
     assert (work["state"], work["state_message"]) == ("Failed", FAILED)
+    # marked as a lost process, not a task failure: a rerun runs it again (backend/restore.py)
+    assert work["serialized_state"]["context"] == {"lost_heartbeat": True}
     assert [row["state"] for row in work["states"]] == ["Pending", "Running", "Failed"]
     assert task_run(api, ids["next"])["state"] == "Pending"
     assert api.flow_run(run_id)["state"] == "Running"  # the flow run is Lazarus's business
