@@ -21,7 +21,7 @@ __all__ = ["get_boto_client"]
 
 # Creating a boto3 client is not thread-safe and costs a little; clients themselves are
 # thread-safe, so live ones are shared between tasks with the same settings.
-_CLIENTS: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
+_CLIENT_CACHE: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 
 
@@ -60,8 +60,8 @@ def get_boto_client(
     key_id, secret, token = _credentials(credentials, kwargs)
     cache_key = (profile_name, region_name, id(botocore_session), resource, key_id, secret, token)
     with _LOCK:
-        if not kwargs and cache_key in _CLIENTS:
-            return _CLIENTS[cache_key]
+        if not kwargs and cache_key in _CLIENT_CACHE:
+            return _CLIENT_CACHE[cache_key]
         factory: Any = boto3
         if profile_name or botocore_session:
             factory = boto3.session.Session(
@@ -77,5 +77,5 @@ def get_boto_client(
             **kwargs,
         )
         if not kwargs:
-            _CLIENTS[cache_key] = client
+            _CLIENT_CACHE[cache_key] = client
     return client
