@@ -263,9 +263,11 @@ class PrefectMagics(Magics):
             finished = nb.finished_runs(flow.name)
             params = dict(finished[-1].parameters) if finished else {}
             states, again = runs.rerun_states(nb, flow, params, failed=failed, changed=changed)
-            print(f"Rerunning {', '.join(again) if again else 'nothing'}; reusing the rest.")
+            labels = summaries.task_labels(flow, again)
+            print(f"Rerunning {', '.join(labels) if labels else 'nothing'}; reusing the rest.")
             return self._run(
-                flow, lambda **kw: runs.run_flow(nb, flow, ns, params, task_states=states, **kw), args.executor
+                flow, lambda **kw: runs.run_flow(nb, flow, ns, params, task_states=states, **kw),
+                args.executor, reused=[flow.slugs[t] for t in states],
             )
         if command == "register":
             return self._register(ma.parse_argstring(_register_args, rest))
@@ -347,13 +349,15 @@ class PrefectMagics(Magics):
             return
         print(summaries.flow_summary(flow))
 
-    def _run(self, flow: Any, start: Any, executor_name: str | None) -> Any:
-        """Run with the live widget (when on); print a summary and return the final state."""
+    def _run(self, flow: Any, start: Any, executor_name: str | None, reused: list[str] | None = None) -> Any:
+        """Run with the live widget (when on); print a summary and return the final state.
+        ``reused``: ids of the tasks whose last result a rerun keeps (marked on the graph)."""
         name = executor_name or self.settings.default_executor
         executor = runs.make_executor(name) if (executor_name or flow.executor is None) else None
         widget = self._widget(flow) if self.settings.live else None
         live = None
         if widget is not None:
+            widget.reused = sorted(reused or [])
             live = widget.display().observe_run()
         try:
             state = start(executor=executor, observers=[live] if live else None)

@@ -8,7 +8,7 @@ from prefect_jupyter.core.flow import Flow
 from prefect_jupyter.core.parameter import Parameter
 from prefect_jupyter.jupyter.cell_runner import is_cell_task
 
-__all__ = ["flow_summary", "parameters_summary", "state_summary"]
+__all__ = ["flow_summary", "parameters_summary", "state_summary", "task_labels"]
 
 
 def flow_summary(flow: Flow) -> str:
@@ -48,3 +48,15 @@ def state_summary(flow: Flow, state: Any) -> str:
     for task, task_state in sorted(failed, key=lambda ts: order.get(ts[0], 0)):
         lines.append(f"  {task.name}: {type(task_state).__name__} — {task_state.message}")
     return "\n".join(lines)
+
+
+def task_labels(flow: Flow, slugs: list[str]) -> list[str]:
+    """The tasks of ``slugs`` as a user knows them: by name, or by slug where two tasks of the
+    flow share that name."""
+    by_slug = {slug: task for task, slug in flow.slugs.items()}
+    names = [str(t.name) for t in flow.tasks]
+    labels = []
+    for slug in slugs:
+        name = str(by_slug[slug].name) if slug in by_slug else slug
+        labels.append(name if names.count(name) == 1 else slug)
+    return labels

@@ -108,6 +108,10 @@ class FlowWidget(anywidget.AnyWidget):
         "traceback and log lines."
     ).tag(sync=True)
 
+    reused = traitlets.List(
+        traitlets.Unicode(),
+        help="Ids of the nodes whose last result a rerun reuses (drawn faded, with a dashed outline).",
+    ).tag(sync=True)
     log_lines = traitlets.Dict(
         help="{'start': n, 'lines': [...]}: the run's log lines ('HH:MM:SS LEVEL who: message') "
         "logged since the previous live update, the first being the run's line number n; the front "

@@ -271,7 +271,7 @@ class TestFrontEndFiles:
     def test_the_es_module_is_small_and_exports_the_shared_drawing_api(self) -> None:
         esm = STATIC / "flow_widget.js"
         source = esm.read_text()
-        assert esm.stat().st_size < 15_000
+        assert esm.stat().st_size < 20_000  # nbclient saves it in every notebook
         for name in ("drawGraph", "applyStates"):
             assert re.search(rf"^export function {name}\(", source, re.M), name
         # anywidget finds render through the default export (a named one is deprecated there)

@@ -4,7 +4,7 @@
 // Kept cheap for 1,000 nodes: an update changes attributes only (no text, so no re-layout of the
 // SVG; a node's tooltip is filled in when the pointer enters it), at most once per animation
 // frame, and large graphs get no colour transition (it would repaint the whole SVG each frame).
-import { childProgress } from "./states.js";
+import { FAILED, FINISHED, SUCCESSFUL } from "./states.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const INDEX = Symbol("pjNodes");
@@ -68,6 +68,7 @@ export function drawGraph(svgRoot, graph) {
       el("rect", { class: "pj-bar", x, y: 24, width: w, height: 5, rx: 2 }, g);
       item.ok = el("rect", { class: "pj-bar-ok", x, y: 24, width: 0, height: 5 }, g);
       item.bad = el("rect", { class: "pj-bar-bad", x, y: 24, width: 0, height: 5 }, g);
+      item.other = el("rect", { class: "pj-bar-other", x, y: 24, width: 0, height: 5 }, g);
       item.counts = el("text", { class: "pj-counts", x: n.w / 2, y: 40 }, g);
       item.bx = x; item.bw = w;
     }
@@ -104,15 +105,32 @@ export function applyStates(svgRoot, states) {
     item.message = s.message;
     if (item.g.getAttribute("data-state") !== (s.state || "None")) item.g.setAttribute("data-state", s.state || "None");
     if (item.counts) {
-      const { done, failed: bad } = childProgress(s.counts);
+      const c = childCounts(s.counts);
       const n = s.n_children || 0;
-      const f = (c) => (n ? (item.bw * c) / n : 0);
-      item.ok.setAttribute("width", f(done - bad));
-      item.bad.setAttribute("x", item.bx + f(done - bad));
-      item.bad.setAttribute("width", f(bad));
-      item.counts.textContent = `${done}/${n}` + (bad ? ` · ${bad} failed` : "");
+      const f = (k) => (n ? (item.bw * k) / n : 0);
+      item.ok.setAttribute("width", f(c.ok));
+      item.bad.setAttribute("x", item.bx + f(c.ok));
+      item.bad.setAttribute("width", f(c.failed));
+      item.other.setAttribute("x", item.bx + f(c.ok + c.failed));
+      item.other.setAttribute("width", f(c.other));
+      item.counts.textContent = `${c.ok}/${n}` + c.notes.map((t) => ` · ${t}`).join("");
     }
   }
+}
+
+/** A mapped node's children by outcome: `ok` (successful), `failed`, `other` (finished
+ * otherwise, e.g. Cancelled) and notes such as "2 failed", "22 cancelled". */
+export function childCounts(counts) {
+  const c = { ok: 0, failed: 0, other: 0, notes: [] };
+  const others = {};
+  for (const [name, k] of Object.entries(counts || {})) {
+    if (SUCCESSFUL.has(name)) c.ok += k;
+    else if (FAILED.has(name)) c.failed += k;
+    else if (FINISHED.has(name)) { c.other += k; others[name.toLowerCase()] = k; }
+  }
+  if (c.failed) c.notes.push(`${c.failed} failed`);
+  for (const [name, k] of Object.entries(others)) c.notes.push(`${k} ${name}`);
+  return c;
 }
 
 function fmtSeconds(s) {
@@ -122,30 +140,70 @@ function fmtSeconds(s) {
 const fmtDuration = (s) => (s != null && s < 1 ? `${Math.round(s * 1000)} ms` : fmtSeconds(s));
 
 function renderHeader(box, h, since) {
-  if (!box.firstChild) for (const cls of ["pj-badge", "pj-flow", "pj-progress", "pj-elapsed"]) div(cls, box);
-  const [badge, flow, progress, elapsed] = box.children;
+  if (!box.firstChild) for (const cls of ["pj-badge", "pj-flow", "pj-progress", "pj-notes", "pj-elapsed"]) div(cls, box);
+  const [badge, flow, progress, notes, elapsed] = box.children;
   const extra = h.running && h.elapsed != null ? (Date.now() - since) / 1000 : 0;
+  const more = [];
+  if (h.failed) more.push(`${h.failed} failed`);
+  for (const [name, k] of Object.entries(h.ended || {})) more.push(`${k} ${name.toLowerCase()}`);
+  if (h.children) more.push(`${h.children[0]}/${h.children[1]} mapped`);
+  if (h.rate) more.push(`${h.rate}/s`);
+  if (h.eta != null) more.push(`${fmtSeconds(Math.max(0, h.eta - extra))} left`);
   const texts = [h.state || "not run", h.flow || "", `${h.done ?? 0}/${h.total ?? 0} tasks done`,
-    h.elapsed == null ? "" : fmtSeconds(h.elapsed + extra)];
+    more.join(" · "), h.elapsed == null ? "" : fmtSeconds(h.elapsed + extra)];
   // only changed texts are written: each write costs a layout
-  [badge, flow, progress, elapsed].forEach((e, i) => { if (e.textContent !== texts[i]) e.textContent = texts[i]; });
+  [badge, flow, progress, notes, elapsed].forEach((e, i) => { if (e.textContent !== texts[i]) e.textContent = texts[i]; });
   if (badge.dataset.state !== (h.state || "None")) badge.dataset.state = h.state || "None";
+  let link = box.querySelector("a.pj-dashboard");
+  if (h.dashboard && !link) {
+    link = el("a", { class: "pj-dashboard", target: "_blank", rel: "noopener" }, box, null);
+    link.textContent = "Dask dashboard";
+  }
+  if (link) { link.hidden = !h.dashboard; if (h.dashboard) link.href = h.dashboard; }
 }
 
 function section(panel, title, text, pre) {
-  if (text == null || text === "" || (Array.isArray(text) && !text.length)) return;
+  if (text == null || text === "" || (Array.isArray(text) && !text.length)) return null;
   div("pj-section-title", panel, title);
   const e = el(pre ? "pre" : "div", { class: "pj-section" }, panel, null);
   e.textContent = Array.isArray(text) ? text.join("\n") : text;
+  return e;
 }
 
-function renderDetails(panel, model, states) {
+const LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+/** Log lines ("HH:MM:SS LEVEL who: message") at `level` or above. */
+const atLevel = (lines, level) => {
+  const min = LEVELS.indexOf(level);
+  return (lines || []).filter((l) => LEVELS.indexOf(l.split(" ", 3)[1]) >= min);
+};
+
+/** A level picker; `onPick(level)` when changed. */
+function levelPicker(parent, level, onPick) {
+  const pick = el("select", { class: "pj-level", title: "Show log lines at this level and above" }, parent, null);
+  for (const name of LEVELS) el("option", { value: name }, pick, null).textContent = name;
+  pick.value = level;
+  pick.onchange = () => onPick(pick.value);
+}
+
+/** The details of `sel`: the kernel's answer, else what it sent during the run. */
+function detailsOf(model, sel, live, pushed) {
+  const d = model.get("details") || {};
+  if (d.id === sel) return d;
+  if (pushed[sel]) return pushed[sel];
+  const node = sel.replace(/\[\d+\]$/, "");
+  const name = (model.get("graph").nodes || []).find((n) => n.id === node)?.name || node;
+  const parent = pushed[node];
+  const i = sel === node ? null : Number(sel.slice(node.length + 1, -1));
+  const row = parent && i != null && (parent.children || []).find((c) => c.map_index === i);
+  if (row) return { ...row, id: sel, node, name: `${name}[${i}]`, kind: "child", inputs: [], logs: [] };
+  return { ...(live[node] || {}), id: sel, node, name: i == null ? name : `${name}[${i}]`, map_index: i };
+}
+
+function renderDetails(panel, model, d, view) {
   const sel = model.get("selected");
   panel.replaceChildren();
   panel.hidden = !sel;
   if (!sel) return;
-  let d = model.get("details") || {};
-  if (d.id !== sel) d = { name: sel, ...(states[sel] || {}), pending: true }; // details on the way
   const top = div("pj-details-top", panel);
   div("pj-details-name", top, d.name);
   const badge = div("pj-badge", top, d.state || "not run");
@@ -160,30 +218,75 @@ function renderDetails(panel, model, states) {
   }
   section(panel, "Message", d.message);
   section(panel, "Duration", d.duration == null ? null : fmtDuration(d.duration));
-  section(panel, "Inputs", (d.inputs || []).map((i) => `${i.key ?? "(upstream)"} ← ${i.source}${i.mapped ? " (mapped)" : ""}`));
+  section(panel, "Inputs", (d.inputs || []).map((i) => `${i.key ?? "(upstream)"} = ${i.value ?? "…"}` +
+    `  ← ${i.source}${i.mapped ? " (mapped)" : ""}`));
   section(panel, "Result", d.result, true);
-  if (d.children) renderChildren(panel, model, d); // before the (long) logs of all children
+  if (d.children) renderChildren(panel, model, d, view); // before the (long) logs of all children
   section(panel, "Traceback", d.traceback, true);
-  section(panel, "Logs", d.logs, true);
+  const logs = atLevel(d.logs, view.level);
+  if (d.logs && d.logs.length) {
+    section(panel, "Logs", logs.length ? logs : [`(no lines at ${view.level} or above)`], true);
+    levelPicker(panel.lastChild.previousSibling, view.level, (v) => { view.level = v; view.refresh(); });
+  }
 }
 
-function renderChildren(panel, model, d) {
+function renderChildren(panel, model, d, view) {
   div("pj-section-title", panel, `Children (${d.children.length})`);
-  const search = el("input", { type: "search", class: "pj-search", placeholder: "map index…" }, panel, null);
+  const search = el("input", { type: "search", class: "pj-search", placeholder: "index or state…" }, panel, null);
+  search.value = view.search || "";
   const list = div("pj-children", panel);
   const fill = () => {
-    const q = search.value.trim();
+    const q = (view.search = search.value.trim()).toLowerCase();
     list.replaceChildren();
-    const rows = d.children.filter((c) => !q || String(c.map_index).startsWith(q)).slice(0, 200);
+    const hit = (c) => !q || String(c.map_index).startsWith(q) || (c.state || "not run").toLowerCase().includes(q);
+    const rows = d.children.filter(hit).slice(0, 200);
     for (const c of rows) {
       const row = div("pj-child", list);
       row.dataset.state = c.state || "None";
-      row.textContent = `[${c.map_index}] ${c.state || "not run"}${c.message ? ` — ${c.message}` : ""}`;
+      row.textContent = `[${c.map_index}] ${c.state || "not run"}${c.result != null ? ` = ${c.result}` : ""}` +
+        `${c.message && !c.result ? ` — ${c.message}` : ""}`;
       row.onclick = () => { model.set("selected", `${d.node}[${c.map_index}]`); model.save_changes(); };
     }
   };
   search.oninput = fill;
   fill();
+}
+
+function renderRunLog(box, lines, view) {
+  box.replaceChildren();
+  box.hidden = !lines.length;
+  if (!lines.length) return;
+  const head = el("details", { class: "pj-runlog" }, box, null);
+  head.open = view.logOpen;
+  head.ontoggle = () => { view.logOpen = head.open; };
+  const shown = atLevel(lines, view.level);
+  const title = el("summary", {}, head, null);
+  title.textContent = `Run log (${shown.length} of ${lines.length} lines) `;
+  levelPicker(title, view.level, (v) => { view.level = v; view.refresh(); });
+  el("pre", { class: "pj-section" }, head, null).textContent = shown.slice(-500).join("\n");
+}
+
+/** Zoom buttons: scale the drawing (its viewBox stays), or fit it into the visible box. */
+function zoomButtons(header, scroll, svg, model) {
+  const bar = div("pj-zoom", header);
+  let scale = 1;
+  const apply = () => {
+    const L = model.get("graph").layout || { width: 400, height: 200 };
+    svg.setAttribute("width", L.width * scale);
+    svg.setAttribute("height", L.height * scale);
+  };
+  const button = (text, title, fn) => {
+    const b = el("button", { title }, bar, null);
+    b.textContent = text;
+    b.onclick = () => { fn(); apply(); };
+  };
+  button("−", "Zoom out", () => { scale = Math.max(0.05, scale / 1.25); });
+  button("+", "Zoom in", () => { scale = Math.min(4, scale * 1.25); });
+  button("Fit", "Fit the whole graph", () => {
+    const L = model.get("graph").layout || { width: 400, height: 200 };
+    scale = Math.min(1, (scroll.clientWidth - 4) / L.width, 556 / L.height);
+  });
+  return () => { scale = 1; };
 }
 
 /** anywidget entry point. */
@@ -195,23 +298,37 @@ function render({ model, el: root }) {
   const scroll = div("pj-scroll", root);
   const svg = el("svg", {}, scroll);
   const panel = div("pj-details", root);
+  const runLog = div("pj-runlog-box", root);
   let since = Date.now();
   // every node's latest state: `states` (all nodes, sent now and then) with `changes` (the nodes
   // changed by the latest update) on top
   const merged = () => ({ ...(model.get("states") || {}), ...(model.get("changes") || {}) });
   let live = merged();
-  const draw = () => { drawGraph(svg, model.get("graph") || {}); applyStates(svg, live); mark(); };
+  const pushed = {}; // node details sent during the run (the kernel answers no click then)
+  let lines = []; // the run's log
+  const view = { level: "INFO", search: "", logOpen: false, refresh: () => { details(); logs(); } };
+  const unzoom = zoomButtons(header, scroll, svg, model);
+  const draw = () => { unzoom(); drawGraph(svg, model.get("graph") || {}); applyStates(svg, live); mark(); };
   const mark = () => {
     const sel = (model.get("selected") || "").replace(/\[\d+\]$/, "");
-    for (const [id, item] of svg[INDEX] || []) item.g.classList.toggle("pj-selected", id === sel);
+    const reused = new Set(model.get("reused") || []);
+    for (const [id, item] of svg[INDEX] || []) {
+      item.g.classList.toggle("pj-selected", id === sel);
+      item.g.classList.toggle("pj-reused", reused.has(id));
+    }
   };
   const head = () => renderHeader(header, model.get("header") || {}, since);
-  const details = () => renderDetails(panel, model, live);
+  const details = () => {
+    const sel = model.get("selected");
+    renderDetails(panel, model, sel ? detailsOf(model, sel, live, pushed) : {}, view);
+  };
+  const logs = () => renderRunLog(runLog, lines, view);
   svg.addEventListener("click", (ev) => {
     const g = ev.target.closest(".pj-node");
     if (!g || g.dataset.kind === "constant") return;
     model.set("selected", g.dataset.id);
     model.save_changes();
+    details(); // at once, from what the kernel sent: it may be busy running the flow
   });
   let queued = 0, pending = null; // one applyStates per animation frame, of what changed
   const applyLater = (changed) => {
@@ -221,6 +338,19 @@ function render({ model, el: root }) {
       queued = 0; pending = null;
       applyStates(svg, now);
     });
+  };
+  const onPushed = () => {
+    const got = model.get("node_details") || {};
+    Object.assign(pushed, got);
+    const sel = model.get("selected") || "";
+    if (sel && got[sel.replace(/\[\d+\]$/, "")] && (model.get("details") || {}).id !== sel) details();
+  };
+  const onLines = () => {
+    const got = model.get("log_lines") || {};
+    if (!got.lines) return;
+    if (got.start === 0) lines = []; // a new run
+    lines = lines.concat(got.lines).slice(-1000);
+    logs();
   };
   const on = {
     "change:graph": draw,
@@ -233,9 +363,12 @@ function render({ model, el: root }) {
     "change:header": () => { since = Date.now(); head(); },
     "change:selected": () => { mark(); details(); },
     "change:details": details,
+    "change:node_details": onPushed,
+    "change:log_lines": onLines,
+    "change:reused": mark,
   };
   for (const [name, fn] of Object.entries(on)) model.on(name, fn);
-  draw(); head(); details();
+  draw(); head(); details(); onLines();
   const timer = setInterval(() => { if ((model.get("header") || {}).running) head(); }, 500);
   return () => {
     clearInterval(timer);
