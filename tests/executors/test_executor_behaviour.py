@@ -125,8 +125,9 @@ def flaky() -> int:
 
 
 @task(timeout=1)
-def sleepy() -> str:
-    time.sleep(3)
+def sleepy(woke: str) -> str:
+    time.sleep(30)  # far past the timeout: only a run that waited for it would see the file
+    Path(woke).touch()
     return "woke up"
 
 
@@ -311,14 +312,14 @@ class TestRetriesAndTimeouts:
             "Retrying Task (after attempt 2 of 3)",
         ]
 
-    def test_a_task_over_its_timeout_is_timed_out(self, executor):
+    def test_a_task_over_its_timeout_is_timed_out(self, executor, tmp_path):
         # threads can't be killed: on a thread the task goes on in the background, but its run
-        # still ends TimedOut after a second
+        # still ends TimedOut when its second is up, without waiting for the task to end
+        woke = tmp_path / "woke"
         with Flow("timeout") as flow:
-            result = sleepy()
-        started = time.monotonic()
+            result = sleepy(str(woke))
         state = flow.run(executor=executor)
-        assert time.monotonic() - started < 2.9
+        assert not woke.exists()
         assert type(state.result[result]) is TimedOut
         assert state.result[result].message == "Task timed out during execution."
         assert type(state) is Failed
