@@ -55,6 +55,17 @@ LOST_HEARTBEAT = "lost_heartbeat"
 _LOST_HEARTBEAT_MESSAGE = "No heartbeat detected"
 
 
+def _task_runs(api: Any, flow_run_id: str) -> list[dict[str, Any]]:
+    """All task runs of a flow run, a page at a time (by map index, then id: a stable order)."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        variables = {"id": flow_run_id, "limit": queries.TASK_RUN_PAGE, "offset": len(rows)}
+        page = api.graphql(queries.FLOW_RUN_TASK_RUNS, variables)["task_run"]
+        rows.extend(page)
+        if len(page) < queries.TASK_RUN_PAGE:
+            return rows
+
+
 def restore_task_states(api: Any, run: dict[str, Any], flow: Any) -> dict[Any, State]:
     """The states FlowRunner should start from for flow run ``run`` (see the module doc).
 
@@ -69,7 +80,7 @@ def restore_task_states(api: Any, run: dict[str, Any], flow: Any) -> dict[Any, S
     """
     if all(tr["state"] in (None, "Pending") for tr in run["task_runs"]):
         return {}  # a first run: nothing to reuse, no need to ask
-    rows = api.graphql(queries.FLOW_RUN_TASK_RUNS, {"id": run["id"]})["task_run"]
+    rows = _task_runs(api, run["id"])
     parents: dict[str, dict[str, Any]] = {}
     children: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

@@ -82,13 +82,17 @@ query($ids: [uuid!]) { task_run(where: {id: {_in: $ids}}) { id version } }
 """
 
 #: every task run of a flow run with its serialized state (what a restarted run reuses)
+#: one page of a flow run's task runs (the server caps the rows of one answer; a run can have
+#: 100,000 mapped children)
 FLOW_RUN_TASK_RUNS = """
-query($id: uuid!) {
-  task_run(where: {flow_run_id: {_eq: $id}}, order_by: {map_index: asc}) {
+query($id: uuid!, $limit: Int!, $offset: Int!) {
+  task_run(where: {flow_run_id: {_eq: $id}}, order_by: {map_index: asc},
+           limit: $limit, offset: $offset) {
     id version map_index state serialized_state task { slug }
   }
 }
 """
+TASK_RUN_PAGE = 5_000
 
 MUTATION_NAMES = """
 query { __schema { mutationType { fields { name } } } }

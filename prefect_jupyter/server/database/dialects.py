@@ -17,12 +17,15 @@ databases differ:
   :func:`like` uses ``GLOB`` there; :func:`ilike` is ``ILIKE`` / ``lower() LIKE lower()``.
 - **JSON operators**: containment, key tests and equality (``@>``, ``<@``, ``?`` on JSONB;
   ``json_each`` / ``json_extract`` on SQLite), e.g. for run labels.
+- **Deadlines**: :func:`stop_statements_at` (``statement_timeout`` on PostgreSQL, a progress
+  handler that interrupts the statement on SQLite), for a request's time budget.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -272,3 +275,47 @@ __all__ = [
     "json_is_null",
     "labels_subset_of",
 ]
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+#: SQLite virtual-machine steps between two looks at the clock while a statement runs.
+_SQLITE_PROGRESS_STEPS = 10_000
+
+
+def stop_statements_at(
+    session: Session, seconds_left: Callable[[], float | None]
+) -> Callable[[], None]:
+    """Make the database stop the statements of ``session``'s transaction at a deadline.
+
+    ``seconds_left()`` is the time left (``None``: no deadline). A stopped statement raises a
+    driver error (``OperationalError``). PostgreSQL: ``SET LOCAL statement_timeout`` to the time
+    left now (so a statement started late may run up to that long once more). SQLite: a
+    progress handler that interrupts a running statement once no time is left.
+
+    Returns:
+        A function that removes the handler (call it before the connection is released).
+    """
+    left = seconds_left()
+    if left is None:
+        return lambda: None
+    connection = session.connection()
+    if connection.dialect.name == POSTGRESQL:
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(left * 1000))}")
+        return lambda: None
+    raw = connection.connection.driver_connection
+
+    def out_of_time() -> int:
+        remaining = seconds_left()
+        return int(remaining is not None and remaining <= 0)
+
+    raw.set_progress_handler(out_of_time, _SQLITE_PROGRESS_STEPS)
+    return lambda: raw.set_progress_handler(None, 0)
+
+
+def is_stopped_statement(exc: BaseException) -> bool:
+    """Whether ``exc`` is a statement stopped on purpose (by :func:`stop_statements_at`):
+    PostgreSQL's ``query_canceled`` (57014) or SQLite's ``interrupted``."""
+    cause = getattr(exc, "orig", None) or exc
+    if getattr(cause, "sqlstate", None) == "57014":
+        return True
+    return type(cause).__name__ == "OperationalError" and str(cause) == "interrupted"

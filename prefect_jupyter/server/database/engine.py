@@ -116,6 +116,8 @@ def is_unavailable(exc: BaseException) -> bool:
         return False
     if isinstance(exc, sa_exc.ProgrammingError):  # PostgreSQL: a table missing
         return getattr(exc.orig, "sqlstate", None) == "42P01"
+    if dialects.is_stopped_statement(exc):  # the request's time budget ran out (graphql/limits)
+        return False
     return True
 
 

@@ -5,9 +5,13 @@ runs in a write transaction that is committed only when every field succeeded â€
 the mutation fields of one request succeed or fail together, so an error part-way leaves the
 database as it was (the response then has ``"data": null`` and the errors).
 
+Every request is held to the query cost limits (``limits.py``): the text's size and the
+document's shape before validation, rows and time while executing. A request over a limit
+gets one error naming it (``QUERY_TOO_COMPLEX`` or ``QUERY_TIMEOUT``) and nothing else.
+
 Status codes: 400 for a request that is not a GraphQL request at all (not JSON, no query,
-syntax errors, fields the schema lacks), 200 for everything that executed (even with errors in
-``errors``), 500 for a database failure while committing.
+syntax errors, fields the schema lacks) or that goes over a cost limit, 200 for everything that
+executed (even with errors in ``errors``), 500 for a database failure while committing.
 """
 
 from __future__ import annotations
@@ -18,20 +22,26 @@ from typing import Any
 
 from ariadne import load_schema_from_path, make_executable_schema
 from graphql import (
-    DocumentNode,
     GraphQLError,
     GraphQLSchema,
     OperationType,
+    default_field_resolver,
     execute_sync,
     get_operation_ast,
-    parse,
-    validate,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.engine import Database
 from prefect_jupyter.server.errors import ApiError
 from prefect_jupyter.server.graphql.context import RequestContext
+from prefect_jupyter.server.graphql.documents import check_document
+from prefect_jupyter.server.graphql.limits import (
+    QueryLimitExceeded,
+    QueryLimits,
+    RequestBudget,
+    within_budget,
+)
 from prefect_jupyter.server.graphql.mutations import mutation
 from prefect_jupyter.server.graphql.orchestration import bindables as orchestration_bindables
 from prefect_jupyter.server.graphql.queries import query
@@ -49,9 +59,13 @@ def build_schema() -> GraphQLSchema:
     with resources.as_file(schema_dir) as path:
         type_defs = load_schema_from_path(path)
     objects = table_bindables(query)
-    return make_executable_schema(
+    schema = make_executable_schema(
         type_defs, query, mutation, *objects, *orchestration_bindables, *scalar_types()
     )
+    for root in (schema.query_type, schema.mutation_type):
+        for field in root.fields.values() if root else ():
+            field.resolve = within_budget(field.resolve or default_field_resolver)
+    return schema
 
 
 def error(message: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -108,17 +122,6 @@ def _check_request(payload: Any) -> tuple[str, dict | None, str | None] | dict:
     return text, variables, operation_name
 
 
-@lru_cache(maxsize=512)
-def _parse_and_validate(text: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
-    """The parsed document and its validation errors, cached by query text.
-
-    Clients send the same few documents over and over (a runner's state writes), and
-    validation costs more than executing a small mutation; documents are never mutated.
-    """
-    document = parse(text)
-    return document, tuple(validate(build_schema(), document))
-
-
 def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, Any]]:
     """Execute a decoded GraphQL request body; return (HTTP status, response JSON)."""
     checked = _check_request(payload)
@@ -126,10 +129,14 @@ def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, An
         return 400, {"errors": [checked]}
     text, variables, operation_name = checked
     schema = build_schema()
+    limits = QueryLimits.from_config()
     try:
-        document, problems = _parse_and_validate(text)
+        checked_document = check_document(schema, text, limits)
+    except QueryLimitExceeded as exc:
+        return 400, {"errors": [exc.to_error()]}
     except GraphQLError as exc:
         return 400, {"errors": [error(exc.message, "GRAPHQL_PARSE_FAILED", **_where(exc))]}
+    document, problems = checked_document.document, checked_document.problems
     if problems:
         return 400, {"errors": [error(p.message, "GRAPHQL_VALIDATION_FAILED", **_where(p))
                                 for p in problems]}
@@ -147,14 +154,21 @@ def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, An
     open_session = database.write_session if writes else database.read_session
     try:
         with open_session() as session:
-            context = RequestContext(session=session, dialect=database.dialect_name)
-            result = execute_sync(
-                schema, document, context_value=context, variable_values=variables,
-                operation_name=operation_name,
-            )
+            budget = RequestBudget(limits)
+            stop_statements = dialects.stop_statements_at(session, budget.seconds_left)
+            try:
+                context = RequestContext(session, database.dialect_name, budget)
+                result = execute_sync(
+                    schema, document, context_value=context, variable_values=variables,
+                    operation_name=operation_name,
+                )
+            finally:
+                stop_statements()
             if writes and result.errors:
                 raise _RolledBack(result)
             body = _body(result.data, result.errors)
+    except QueryLimitExceeded as exc:  # raised by a resolver: the transaction was rolled back
+        return 400, {"data": None, "errors": [exc.to_error()]}
     except _RolledBack as rolled_back:
         body = _body(None, rolled_back.result.errors)
     except SQLAlchemyError as exc:

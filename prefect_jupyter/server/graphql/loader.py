@@ -10,6 +10,11 @@ recurses into the children's own selection. Results are kept in the request cont
 (field node, parent id); the relationship resolvers only look them up. A resolver that finds
 nothing prefetched (a shape the look-ahead did not foresee) loads for its one parent instead:
 slower, never wrong.
+
+Every statement here counts against the request's :class:`~.limits.RequestBudget`: the time is
+checked before each batch, each statement reads at most one row more than the rows the request
+has left (so a list without ``limit`` never reads a whole table), and no parent's list may
+exceed ``max_list_rows``; :meth:`Loader.resolve` counts the rows it returns, once per parent.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import RelationshipDirection, aliased
 
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
+from prefect_jupyter.server.graphql.limits import RequestBudget
 
 _CHUNK = 500  # parent keys per IN (...) list
 
@@ -124,9 +130,10 @@ def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
 class Loader:
     """Per-request store of prefetched relationship rows (see the module docstring)."""
 
-    def __init__(self, session: Any, dialect: str) -> None:
+    def __init__(self, session: Any, dialect: str, budget: RequestBudget) -> None:
         self.session = session
         self.dialect = dialect
+        self.budget = budget
         self._results: dict[tuple[int, str], Any] = {}
 
     def prefetch(
@@ -186,6 +193,7 @@ class Loader:
         condition = where_clause(target, args.get("where"), self.dialect)
         counts: dict[Any, int] = {}
         for chunk in _chunks(keys):
+            self.budget.check_time()
             stmt = (
                 select(remote, func.count())
                 .where(remote.in_(chunk), condition)
@@ -198,7 +206,10 @@ class Loader:
         target = rel.mapper.class_
         found: dict[Any, Any] = {}
         for chunk in _chunks(keys):
-            for row in self.session.execute(select(target).where(remote.in_(chunk))).scalars():
+            self.budget.check_time()
+            rows = self.session.execute(select(target).where(remote.in_(chunk))).scalars().all()
+            self.budget.count_fetched(len(rows))
+            for row in rows:
                 found[row.id] = row
         return found
 
@@ -213,6 +224,7 @@ class Loader:
         fk_attr = rel.mapper.get_property_by_column(remote).key
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for chunk in _chunks(keys):
+            self.budget.check_time()
             if limit is None and not offset:
                 stmt = select(target).where(remote.in_(chunk), condition).order_by(*orders)
             else:
@@ -228,8 +240,14 @@ class Loader:
                 if limit is not None:
                     stmt = stmt.where(row_number <= (offset or 0) + limit)
                 stmt = stmt.order_by(row_number)
-            for child in self.session.execute(stmt).scalars():
+            stmt = stmt.limit(self.budget.statement_limit(per_list=False))
+            children = self.session.execute(stmt).scalars().all()
+            self.budget.count_fetched(len(children))
+            for child in children:
                 grouped[getattr(child, fk_attr)].append(child)
+        name = f"{rel.parent.class_.__tablename__}.{rel.key}"
+        for group in grouped.values():
+            self.budget.count_list(name, len(group))
         return grouped
 
     def resolve(self, info: GraphQLResolveInfo, parent: Any, model: type, **args: Any) -> Any:
@@ -244,4 +262,9 @@ class Loader:
                 target_type = get_named_type(info.return_type).name
                 sets = [n.selection_set for n in info.field_nodes if n.selection_set]
                 self.prefetch(info, rel.mapper.class_, children, sets, target_type)
-        return self._results[key]
+        value = self._results[key]
+        if isinstance(value, list):
+            self.budget.count_returned(len(value))
+        elif value is not None and not isinstance(value, dict):  # a dict is an aggregate
+            self.budget.count_returned(1)
+        return value

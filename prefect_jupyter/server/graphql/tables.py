@@ -3,7 +3,8 @@
 For every table ``t`` in ``models.MODELS``: ``t(where, order_by, limit, offset)``,
 ``t_by_pk(id)`` and ``t_aggregate(where)`` on ``Query``, and on type ``t`` one resolver per
 relationship field (and ``<relationship>_aggregate``), answered by the request's
-:class:`~.loader.Loader`.
+:class:`~.loader.Loader`. Rows read and returned count against the request's budget
+(``limits.py``): a table query reads at most ``max_list_rows`` + 1 rows, whatever its ``limit``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 from prefect_jupyter.server.database.models import MODELS
 from prefect_jupyter.server.graphql.context import RequestContext
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
+from prefect_jupyter.server.graphql.limits import within_budget
 
 
 def _prefetch(info: GraphQLResolveInfo, model: type, rows: list[Any]) -> None:
@@ -44,7 +46,12 @@ def _list_resolver(model: type) -> Any:
             stmt = _first_of_each(model, distinct_on, condition, orders)
         else:
             stmt = select(model).where(condition).order_by(*orders)
-        rows = list(context.session.execute(stmt.limit(limit).offset(offset)).scalars())
+        budget = context.budget
+        stmt = stmt.limit(budget.statement_limit(limit)).offset(offset)
+        rows = list(context.session.execute(stmt).scalars())
+        budget.count_fetched(len(rows))
+        budget.count_list(info.field_name, len(rows))
+        budget.count_returned(len(rows))
         _prefetch(info, model, rows)
         return rows
 
@@ -76,6 +83,8 @@ def _by_pk_resolver(model: type) -> Any:
         context: RequestContext = info.context
         row = context.session.get(model, id)
         if row is not None:
+            context.budget.count_fetched(1)
+            context.budget.count_returned(1)
             _prefetch(info, model, [row])
         return row
 
@@ -98,7 +107,7 @@ def _relationship_resolver(model: type) -> Any:
         context: RequestContext = info.context
         return context.loader.resolve(info, parent, model, **args)
 
-    return resolve
+    return within_budget(resolve)
 
 
 def table_bindables(query: QueryType) -> list[ObjectType]:
