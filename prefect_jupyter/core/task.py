@@ -37,6 +37,55 @@ from prefect_jupyter.core.task_checks import (
 )
 
 
+class _instance_property:  # noqa: N801  (used like ``property``)
+    """A property on instances only: the class itself answers ``None`` (so that
+    ``inspect.signature(TaskSubclass)`` shows the constructor, not ``run``)."""
+
+    def __init__(self, func: Callable) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        return None if obj is None else self.func(obj)
+
+
+def _warn_on_task_arguments(init: Callable) -> Callable:
+    """Wrap a ``Task`` subclass's ``__init__``: a task given to it is almost always a mistake."""
+    import functools
+
+    @functools.wraps(init)
+    def checked_init(self: Task, *args: Any, **kwargs: Any) -> None:
+        if any(isinstance(a, Task) for a in (*args, *kwargs.values())):
+            name = type(self).__name__
+            warnings.warn(
+                f"A Task was passed as an argument to {name}: a task's constructor takes the "
+                f"static (non-Task) arguments, and calling the task takes the dynamic (Task) "
+                f"ones:\n\n    my_task = {name}(...)   # static arguments\n"
+                "    result = my_task(...)   # tasks and other dynamic arguments\n",
+                stacklevel=2,
+            )
+        init(self, *args, **kwargs)
+
+    return checked_init
+
+
+_RESERVED_ATTRIBUTES: frozenset[str] | None = None
+
+
+def _warn_on_reserved_attributes(task: Task) -> None:
+    """Warn when a subclass set, before ``Task.__init__``, an attribute ``Task`` uses itself."""
+    global _RESERVED_ATTRIBUTES
+    if _RESERVED_ATTRIBUTES is None:
+        with context(_unused_task_tracker=set()):
+            _RESERVED_ATTRIBUTES = frozenset(Task().__dict__)
+    for attr in sorted(_RESERVED_ATTRIBUTES & task.__dict__.keys()):
+        warnings.warn(
+            f"`{type(task).__name__}` sets a `{attr}` attribute, which Task uses itself and is "
+            f"about to overwrite; rename the attribute in `{type(task).__name__}.__init__`.",
+            stacklevel=3,
+        )
+
+
 class Task:
     """A unit of work: subclass it and implement ``run``, or use ``@task`` on a function.
 
@@ -67,6 +116,8 @@ class Task:
         super().__init_subclass__(**kwargs)
         if "run" in cls.__dict__:
             validate_run_signature(cls.__dict__["run"], owner=cls.__name__)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _warn_on_task_arguments(cls.__dict__["__init__"])  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -95,6 +146,8 @@ class Task:
         from prefect_jupyter.engine import cache_validators
         from prefect_jupyter.utilities.logging import get_logger
 
+        if type(self) is not Task and self.__dict__:
+            _warn_on_reserved_attributes(self)
         self.name = name or type(self).__name__
         self.slug = slug
         positional = positional_only_arguments(self.run)
@@ -209,7 +262,7 @@ class Task:
     def run(self) -> Any:
         """The work this task does. Subclasses implement it; arguments arrive by keyword."""
 
-    @property
+    @_instance_property
     def __signature__(self) -> inspect.Signature:
         """``run``'s signature plus the keyword-only call options, for ``help`` and IDEs."""
         sig = inspect.signature(self.run)

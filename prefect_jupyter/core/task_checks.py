@@ -25,7 +25,7 @@ def validate_run_signature(run: Callable, owner: str = "task") -> None:
         spec = inspect.getfullargspec(func)
     except TypeError as exc:
         raise ValueError(
-            f"{owner}: this function can not be inspected (common with builtin and numpy "
+            f"This function can not be inspected ({owner}; common with builtin and numpy "
             "functions). Wrap it in a plain Python function and make that the task."
         ) from exc
     if spec.varargs:
