@@ -140,6 +140,8 @@ class Agent:
         self._last_heartbeat = 0.0
         self._claim_token = uuid.uuid4().hex  # marks this agent's claims (see _claim)
         self._unsure_claims: dict[str, dict[str, Any]] = {}
+        self._spool_failures = 0  # spool deliveries that could not finish, in a row
+        self._next_spool_pass = 0.0
 
     # -- what subclasses provide ----------------------------------------------------------------
     def deploy_flow(self, flow_run: dict[str, Any]) -> DeployedRun:
@@ -291,13 +293,33 @@ class Agent:
 
     # -- watching --------------------------------------------------------------------------------
     def _deliver_spools(self) -> None:
-        """Send the reports run processes of this server spooled (see ``backend/spool.py``)."""
-        budget = max(self.poll_interval, 5.0)  # what is left waits for the next pass
-        for delivery in deliver_spools(self.api, str(self.client.api_server), retry_budget=budget):
+        """Send the reports run processes of this server spooled (see ``backend/spool.py``).
+
+        After a delivery that could not finish, the next try waits (doubling, up to a minute),
+        so that a spool the server keeps failing on does not slow every pass.
+        """
+        if time.monotonic() < self._next_spool_pass:
+            return
+        budget = max(self.poll_interval, 5.0)  # what is left waits for the next try
+        try:
+            deliveries = deliver_spools(self.api, str(self.client.api_server), retry_budget=budget)
+        except ServerUnavailable:
+            self._spool_delivery_failed()
+            raise
+        for delivery in deliveries:
             if delivery.delivered:
+                refused = f"; refused: {' '.join(delivery.refusals)}" if delivery.refusals else ""
                 self.logger.info("Delivered %d spooled reports of flow run %s%s", delivery.sent,
-                                 delivery.flow_run_id,
-                                 f"; refused: {' '.join(delivery.refusals)}" if delivery.refusals else "")
+                                 delivery.flow_run_id, refused)
+        if all(d.delivered for d in deliveries):
+            self._spool_failures = 0
+        else:
+            self._spool_delivery_failed()
+
+    def _spool_delivery_failed(self) -> None:
+        self._spool_failures += 1
+        wait = min(max(60.0, self.poll_interval), self.poll_interval * 2 ** self._spool_failures)
+        self._next_spool_pass = time.monotonic() + wait
 
     def _reap(self) -> None:
         exited = {
