@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from prefect_jupyter.backend.reporter import TaskRunRef
 from prefect_jupyter.client import queries
 from prefect_jupyter.client.errors import ObjectNotFoundError, ServerUnavailable, WriteRejected
-
-if TYPE_CHECKING:
-    from prefect_jupyter.backend.reporter import TaskRunRef
 
 __all__ = ["BackendAPI"]
 
@@ -87,8 +85,6 @@ class BackendAPI:
         """Find or create many task runs in one request (one aliased mutation each)."""
         if not keys:
             return []
-        from prefect_jupyter.backend.reporter import TaskRunRef
-
         variables = {
             f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
             for i, (task_id, map_index) in enumerate(keys)

@@ -261,11 +261,6 @@ class RunReporter:
             self._drain()
         return self.pending() == 0
 
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called and the background thread has ended."""
-        return self._closing and (self._thread is None or not self._thread.is_alive())
-
     def unsent(self) -> list[StateWrite | LogWrite]:
         """The writes not yet stored, in the order they were queued (after :meth:`close`)."""
         writes: list[StateWrite | LogWrite] = [

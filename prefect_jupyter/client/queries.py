@@ -81,9 +81,8 @@ TASK_RUN_VERSIONS = """
 query($ids: [uuid!]) { task_run(where: {id: {_in: $ids}}) { id version } }
 """
 
-#: every task run of a flow run with its serialized state (what a restarted run reuses)
-#: one page of a flow run's task runs (the server caps the rows of one answer; a run can have
-#: 100,000 mapped children)
+#: one page of a flow run's task runs with their serialized states, what a restarted run
+#: reuses (the server caps the rows of one answer; a run can have 100,000 mapped children)
 FLOW_RUN_TASK_RUNS = """
 query($id: uuid!, $limit: Int!, $offset: Int!) {
   task_run(where: {flow_run_id: {_eq: $id}}, order_by: {map_index: asc},
