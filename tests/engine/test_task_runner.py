@@ -150,15 +150,17 @@ class TestRun:
         assert "task_name" not in context
 
     def test_timeout_through_the_runner(self):
+        woke = []
+
         @task(timeout=1)
         def slow():
             time.sleep(3)
+            woke.append(True)
 
-        t0 = time.monotonic()
         state = TaskRunner(slow).run()
         assert type(state) is TimedOut
         assert state.message == "Task timed out during execution."
-        assert time.monotonic() - t0 < 2.5
+        assert woke == []  # cut short, not waited for
 
     def test_start_and_finish_log_lines(self, caplog):
         caplog.set_level(logging.INFO)

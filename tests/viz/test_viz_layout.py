@@ -220,9 +220,9 @@ class TestEngineChoice:
             if previous is not None:
                 flow.add_edge(previous, t)
             previous = t
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: the layout's cost, not the machine's load
         model = graph_model(flow)
-        assert time.perf_counter() - start < 1.0
+        assert time.process_time() - start < 1.0
         assert model["layout"]["engine"] == "layered"
         check_layout(model)
 
@@ -270,9 +270,9 @@ class TestCache:
     def test_repeated_models_of_a_big_flow_are_cheap(self, no_dot: None) -> None:
         flow = big_flow(1000)
         graph_model(flow)
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: the layout's cost, not the machine's load
         graph_model(flow)
-        assert time.perf_counter() - start < 0.5
+        assert time.process_time() - start < 0.5
 
 
 class TestLayered:
@@ -310,9 +310,9 @@ class TestLayered:
 
     def test_a_thousand_tasks_in_under_a_second(self, no_dot: None) -> None:
         flow = big_flow(1000)
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: the layout's cost, not the machine's load
         model = graph_model(flow)
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         assert model["layout"]["engine"] == "layered"
         assert len(model["nodes"]) == 1000
         check_layout(model)
