@@ -177,7 +177,7 @@ class TestSinkFailures:
             state = TaskRunner(Add(), observers=ForwardingStream(sink)).run()
         assert type(state) is Success
         assert state.result == 3
-        assert sink.calls == 2  # Pending -> Running, Running -> Success
+        assert sink.calls == 2  # Scheduled -> Running, Running -> Success
         assert "Could not forward a state event" in caplog.text
 
     def test_a_raising_sink_leaves_a_failure_as_it_was(self):

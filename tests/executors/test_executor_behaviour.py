@@ -542,7 +542,7 @@ class TestResourcesAndHandlers:
         assert state.result[single].result == 4
         assert state.result[single].message == "DONE!"
         assert [c.message for c in state.result[children].map_states] == ["DONE!", "DONE!"]
-        assert flow_changes == ["Pending -> Running", "Running -> Success"]
+        assert flow_changes == ["Scheduled -> Running", "Running -> Success"]  # flow.run starts Scheduled
         lines = notes(tmp_path)
         for who in ("single", "handled[0]", "handled[1]"):
             mine = [line.split(": ")[1] for line in lines if line.split(": ")[0] == who]
