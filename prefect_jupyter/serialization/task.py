@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from marshmallow import fields, post_load
@@ -57,6 +58,15 @@ CACHE_VALIDATORS = [
 ]
 
 
+def _type_hints(task: Task) -> dict[str, Any]:
+    """``run``'s annotations as types, also where they are strings (``from __future__ import
+    annotations``), so that ``-> int`` is written ``"<class 'int'>"`` either way."""
+    try:
+        return typing.get_type_hints(task.run)
+    except Exception:  # an annotation naming something not importable here: keep the text
+        return {}
+
+
 class TaskMethodsMixin:
     """Reading a task's fields (attributes, not items: ``task[0]`` would make a new task)."""
 
@@ -76,8 +86,9 @@ class TaskMethodsMixin:
         """``{name: {"required": bool, "type": "<class 'int'>"}}`` of the task's ``run``."""
         if not isinstance(task, Task):
             return self.get_attribute(task, "inputs", None)
+        hints = _type_hints(task)
         return {
-            name: {"required": spec["required"], "type": str(spec["type"])}
+            name: {"required": spec["required"], "type": str(hints.get(name, spec["type"]))}
             for name, spec in task.inputs().items()
         }
 
@@ -85,7 +96,7 @@ class TaskMethodsMixin:
         """The return annotation of the task's ``run``, as text."""
         if not isinstance(task, Task):
             return self.get_attribute(task, "outputs", None)
-        return str(task.outputs())
+        return str(_type_hints(task).get("return", task.outputs()))
 
     @post_load
     def create_object(self, data: dict, **kwargs: Any) -> Any:
