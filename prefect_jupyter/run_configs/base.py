@@ -17,11 +17,6 @@ class RunConfig:
     """
 
     def __init__(self, env: dict | None = None, labels: Iterable[str] | None = None) -> None:
-        if env is not None and not isinstance(env, dict):
-            raise TypeError(
-                f"{type(self).__name__}(env=...) takes a dict of environment variables, got "
-                f"{type(env).__name__}: e.g. env={{'STAGE': 'dev'}}."
-            )
         if isinstance(labels, str):
             raise TypeError(
                 f"{type(self).__name__}(labels=...) takes a list of labels, got the string "

@@ -97,6 +97,10 @@ class GitLab(_HostedRepository, Storage):
 class Bitbucket(_HostedRepository, Storage):
     """A flow's file in a Bitbucket repository (Prefect 1's ``Bitbucket`` storage).
 
+    Raises:
+        ValueError: for both ``workspace`` (Bitbucket Cloud) and ``access_token_secret``
+            (Bitbucket Server).
+
     Args:
         project: the Bitbucket project.
         repo: the repository.
@@ -134,6 +138,12 @@ class Bitbucket(_HostedRepository, Storage):
         self.access_token_secret = access_token_secret
         self.cloud_username_secret = cloud_username_secret
         self.cloud_app_password_secret = cloud_app_password_secret
+        if workspace and access_token_secret:
+            raise ValueError(
+                "`access_token_secret` and `workspace` are both set: `workspace` is for "
+                "Bitbucket Cloud, which authenticates with `cloud_username_secret` and "
+                "`cloud_app_password_secret`; `access_token_secret` is for Bitbucket Server."
+            )
         super().__init__(**kwargs)
 
 
