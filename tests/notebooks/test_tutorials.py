@@ -268,3 +268,31 @@ def test_04_registers_runs_through_the_agent_and_schedules(
     assert stream(cell(nb, "run_id = ")).strip() == "Success - All reference tasks succeeded."
     assert stream(cell(nb, "logs = ")).strip() == "sum of squares: 30"
     assert stream(cell(nb, "UPCOMING")).startswith("10 scheduled runs, the first at ")
+
+
+# -- 05 ------------------------------------------------------------------------------------------------
+def test_05_task_library_shell_sqlite_notebook_and_a_flow_of_flows(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect_jupyter.server.process import free_port
+
+    # no server at the configured address: the notebook starts its own (API + agent)
+    monkeypatch.setenv("PREFECT_JUPYTER__SERVER__PORT", str(free_port()))
+    nb = execute("05_task_library.ipynb", tmp_path)
+    assert "['oslo,4', 'oslo,6', 'lima,19', 'lima,21', 'lima,20']" in stream(cell(nb, "from prefect_jupyter import Flow"))
+    assert stream(cell(nb, 'with Flow("shell fails")'), "stdout").strip() == "Command failed with exit code 2"
+    assert stream(cell(nb, "from prefect_jupyter.tasks.database")).strip() == "[('lima', 20.0), ('oslo', 5.0)]"
+    assert "lima: 20.0 °C" in stream(cell(nb, "from prefect_jupyter.tasks.jupyter"))
+    failed = stream(cell(nb, 'with Flow("report fails")'), "stdout")
+    assert "report.ipynb' failed in cell 4 (In [4])" in failed
+    assert "AssertionError: implausible temperature" in failed
+    assert "The executed notebook is at <work>/failed.ipynb" in failed
+    parent = stream(cell(nb, "from prefect_jupyter.tasks.prefect import"), "stdout")
+    assert parent.splitlines() == [
+        '<Success: "All reference tasks succeeded.">',
+        "warmest in the north: oslo",
+        "warmest in the south: lima",
+    ]
+    watched = stream(cell(nb, "from prefect_jupyter.backend.flow_run import watch_flow_run"))
+    assert "warmest: oslo at 4 °C" in watched
+    assert watched.strip().endswith("Entered state <Success>: All reference tasks succeeded.")

@@ -112,7 +112,7 @@ class ExecuteNotebook(Task):
         try:
             notebook = papermill.execute_notebook(
                 str(path), executed_at, parameters=parameters or {},
-                kernel_name=self.kernel_name, log_output=self.log_output,
+                kernel_name=self.kernel_name, log_output=self.log_output, progress_bar=False,
             )
         except papermill.PapermillExecutionError as exc:
             message = failed_cell_message(exc, str(path), executed_at)
