@@ -232,22 +232,20 @@ class TaskRunner(Runner):
         raise signals.ENDRUN(state)
 
     def check_task_reached_start_time(self, state: State) -> State:
-        """A ``Scheduled`` state (including ``Retrying``) waits here for its start time.
+        """A ``Scheduled`` state (including ``Retrying``) whose start time has not come, or that
+        has none (a ``Paused`` task waiting for approval), ends the run as it is.
 
-        A state scheduled without a start time (a ``Paused`` task waiting for approval), or a
-        ``Paused`` one whose time has not come, ends the run as it is.
+        ``flow.run`` runs the flow again when the earliest such time comes; retries that happen
+        within this run wait in :meth:`run_until_settled` instead.
         """
         if isinstance(state, Scheduled):
             name = prefect_context.get("task_full_name", self.task.name)
             if state.start_time is None:
                 self.logger.debug("Task '%s' is scheduled without a known start_time; ending run.", name)
                 raise signals.ENDRUN(state)
-            delay = (state.start_time - _now()).total_seconds()
-            if delay > 0 and isinstance(state, Paused):
+            if state.start_time > _now():
                 self.logger.debug("Task '%s': start_time has not been reached; ending run.", name)
                 raise signals.ENDRUN(state)
-            if delay > 0:
-                time.sleep(delay)
         return state
 
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:

@@ -110,12 +110,14 @@ class TestRun:
         assert type(state) is Paused
         assert state.message == 'Trigger function is "manual_only"'
 
-    def test_scheduled_in_the_near_future_waits_then_runs(self):
-        start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=0.1)
-        t0 = time.monotonic()
-        state = TaskRunner(Task()).run(state=Scheduled(start_time=start))
-        assert type(state) is Success
-        assert time.monotonic() - t0 >= 0.05
+    def test_scheduled_in_the_future_ends_the_run_unchanged(self):
+        # as in Prefect 1: the runner never waits for a given state's time (flow.run does)
+        scheduled = Scheduled(start_time=datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1))
+        assert TaskRunner(Task()).run(state=scheduled) is scheduled
+
+    def test_scheduled_in_the_past_runs(self):
+        start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
+        assert type(TaskRunner(Task()).run(state=Scheduled(start_time=start))) is Success
 
     def test_unmapped_edge_from_a_mapped_upstream_waits_for_every_child(self, add):
         up = Task(name="up")
