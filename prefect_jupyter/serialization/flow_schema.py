@@ -71,9 +71,9 @@ class FlowSchema(ObjectSchema):
     class Meta:
         object_class = Flow
         exclude_fields = ["type", "parameters", "project", "version", "description"]
-        # tasks load before edges and reference tasks, which find them in the task cache
-        ordered = True
 
+    # Fields load in the order declared (marshmallow >= 3.20 keeps it): parameters and tasks
+    # before edges and reference tasks, which find them in the task cache.
     project = fields.String(allow_none=True)
     name = fields.String(required=True, allow_none=True)
     version = fields.String(allow_none=True)
