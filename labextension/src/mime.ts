@@ -61,8 +61,13 @@ export class GraphRenderer extends Panel implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const graph = model.data[GRAPH_MIME] as unknown as GraphModel;
-    this.saved.node.replaceChildren(graphElement(graph));
     this.model = model;
+    if (this.node.dataset.live === 'true') {
+      // an update of a shown live widget's output (its final states, for saving): the live
+      // widget draws them already
+      return;
+    }
+    this.saved.node.replaceChildren(graphElement(graph));
     if (this.isAttached) {
       this.tryLiveWidget();
     }

@@ -146,7 +146,8 @@ def test_details_panel_shows_a_failed_task_a_result_and_mapped_children(
     assert panel["state"] == "Failed"
     assert "ValueError('row 7 is negative')" in sections["Message"], sections
     assert re.fullmatch(r"\d+ ms", sections["Duration"]), sections  # under a second: in ms
-    assert sections["Inputs"] == "rows ← load"
+    # the input's value, then where it came from
+    assert sections["Inputs"].startswith("rows = [0, 1, 2, 3,") and sections["Inputs"].endswith("← load")
     assert "Traceback (most recent call last)" in sections["Traceback"]
     assert sections["Traceback"].rstrip().endswith("ValueError: row 7 is negative")
     assert 'raise ValueError("row 7 is negative")' in sections["Traceback"]
@@ -175,8 +176,8 @@ def test_details_panel_shows_a_failed_task_a_result_and_mapped_children(
     assert list(panel["sections"])[:5] == ["Message", "Duration", "Inputs", "Children (50)", "Logs"]
     assert re.fullmatch(r"\d+\.\d s", panel["sections"]["Duration"])  # all 50 children: seconds
     assert len(panel["children"]) == 50
-    assert panel["children"][0] == "[0] Success — Task run succeeded."
-    assert all(" Success — " in row for row in panel["children"])
+    assert panel["children"][0] == "[0] Success = 0"  # each child's result
+    assert all(re.fullmatch(rf"\[{i}\] Success = {i * i}", row) for i, row in enumerate(panel["children"]))
     search = widget.locator(".pj-details input.pj-search")
     search.fill("4")
     widget.page.wait_for_function(
@@ -190,7 +191,19 @@ def test_details_panel_shows_a_failed_task_a_result_and_mapped_children(
     widget.page.wait_for_function(
         "(root) => root.querySelectorAll('.pj-child').length === 1", arg=widget.element_handle()
     )
-    assert read_panel(widget)["children"] == ["[42] Success — Task run succeeded."]
+    assert read_panel(widget)["children"] == ["[42] Success = 1764"]
+    search.fill("fail")  # a state name matches too
+    widget.page.wait_for_function(
+        "(root) => root.querySelectorAll('.pj-child').length === 0", arg=widget.element_handle()
+    )
+    search.fill("succ")
+    widget.page.wait_for_function(
+        "(root) => root.querySelectorAll('.pj-child').length === 50", arg=widget.element_handle()
+    )
+    search.fill("42")
+    widget.page.wait_for_function(
+        "(root) => root.querySelectorAll('.pj-child').length === 1", arg=widget.element_handle()
+    )
 
     # -- one child: its own details, and the way back to the parent --------------------------------
     widget.locator(".pj-child").first.click()

@@ -140,8 +140,12 @@ function fmtSeconds(s) {
 const fmtDuration = (s) => (s != null && s < 1 ? `${Math.round(s * 1000)} ms` : fmtSeconds(s));
 
 function renderHeader(box, h, since) {
-  if (!box.firstChild) for (const cls of ["pj-badge", "pj-flow", "pj-progress", "pj-notes", "pj-elapsed"]) div(cls, box);
-  const [badge, flow, progress, notes, elapsed] = box.children;
+  const names = ["pj-badge", "pj-flow", "pj-progress", "pj-notes", "pj-elapsed"];
+  if (!box.querySelector(".pj-badge")) {
+    const zoom = box.querySelector(".pj-zoom"); // the header's buttons stay last
+    for (const cls of names) box.insertBefore(div(cls, null), zoom);
+  }
+  const [badge, flow, progress, notes, elapsed] = names.map((cls) => box.querySelector(`.${cls}`));
   const extra = h.running && h.elapsed != null ? (Date.now() - since) / 1000 : 0;
   const more = [];
   if (h.failed) more.push(`${h.failed} failed`);
@@ -226,7 +230,7 @@ function renderDetails(panel, model, d, view) {
   const logs = atLevel(d.logs, view.level);
   if (d.logs && d.logs.length) {
     section(panel, "Logs", logs.length ? logs : [`(no lines at ${view.level} or above)`], true);
-    levelPicker(panel.lastChild.previousSibling, view.level, (v) => { view.level = v; view.refresh(); });
+    levelPicker(div("pj-log-tools", panel), view.level, (v) => { view.level = v; view.refresh(); });
   }
 }
 
