@@ -345,8 +345,8 @@ class FlowRunner(Runner):
         finally:
             if observers:
                 self.events.observers = observers
-        key_states = flatten_seq([expanded[t] for t in flow.reference_tasks()])
-        terminal_states = flatten_seq([expanded[t] for t in flow.terminal_tasks()])
+        key_states = list(flatten_seq([expanded[t] for t in flow.reference_tasks()]))
+        terminal_states = list(flatten_seq([expanded[t] for t in flow.terminal_tasks()]))
         return_states = {t: final_states[t] for t in return_tasks}
         final = self.determine_final_state(state, key_states, return_states, terminal_states)
         return self.handle_state_change(state, final)

@@ -11,6 +11,7 @@ from prefect_jupyter import Flow, Parameter, Task, context, resource_manager, ta
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.flow_runner import FlowRunner
 from prefect_jupyter.engine.state import (
+    Cancelled,
     Failed,
     Paused,
     Pending,
@@ -447,3 +448,68 @@ class TestResourceManager:
         state = flow.run()
         assert state.is_successful()
         assert any(type(s) is Skipped for s in state.result.values())
+
+
+class TestPrefect1Behaviour:
+    """Behaviour that once differed silently from Prefect 1.4.1 (issue 11)."""
+
+    def test_flow_run_handlers_see_scheduled_then_running(self, chain):
+        flow, _, _ = chain
+        seen = []
+        flow.state_handlers.append(lambda fl, old, new: seen.append(f"{type(old).__name__} -> {type(new).__name__}"))
+        flow.run()
+        assert seen == ["Scheduled -> Running", "Running -> Success"]
+
+    def test_terminal_state_handler_sets_the_final_state(self):
+        seen = []
+
+        def handler(fl, state, reference_states):
+            seen.append((fl.name, type(state).__name__, sorted(type(s).__name__ for s in reference_states)))
+            return Failed(f"overruled: {state.message}", result=state.result)
+
+        with Flow("terminal", terminal_state_handler=handler) as flow:
+            o = one()
+        state = flow.run()
+        assert seen == [("terminal", "Success", ["Success"])]
+        assert type(state) is Failed and state.message == "overruled: All reference tasks succeeded."
+        assert state.result[o].result == 1
+
+    def test_terminal_state_handler_returning_none_keeps_the_state(self, chain):
+        flow, _, _ = chain
+        flow.terminal_state_handler = lambda fl, state, refs: None
+        assert flow.run().message == "All reference tasks succeeded."
+
+    def test_finished_but_not_successful_reference_tasks_mean_no_failure(self):
+        a, b = Task(name="a"), Task(name="b")
+        flow = Flow("mixed", tasks=[a, b])
+        state = FlowRunner(flow).run(task_states={a: Success(), b: Cancelled()}, return_tasks=[a, b])
+        assert state.message == "No reference tasks failed."
+
+    def test_context_dates_are_pendulum(self):
+        import pendulum
+
+        @task
+        def dates():
+            return context.date, context.scheduled_start_time, context.today, context.yesterday
+
+        with Flow("dates") as flow:
+            d = dates()
+        date, start, today, yesterday = flow.run().result[d].result
+        assert isinstance(date, pendulum.DateTime) and isinstance(start, pendulum.DateTime)
+        assert today == date.format("YYYY-MM-DD")
+        assert yesterday == date.add(days=-1).strftime("%Y-%m-%d")
+
+    def test_date_given_as_text_is_parsed(self):
+        @task
+        def dates():
+            return context.date, context.tomorrow_nodash
+
+        with Flow("dates") as flow:
+            d = dates()
+        date, tomorrow = flow.run(context={"date": "2021-02-28T10:00:00+00:00"}).result[d].result
+        assert (date.year, date.month, date.day) == (2021, 2, 28)
+        assert tomorrow == "20210301"
+
+    def test_a_date_that_is_not_a_date_is_warned_about(self, caplog):
+        Flow("w", tasks=[Task()]).run(context={"date": 42})
+        assert any("`date` was set in the context but is not a date (42)" in r.getMessage() for r in caplog.records)

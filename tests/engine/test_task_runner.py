@@ -447,3 +447,66 @@ class TestErrorsAndLogging:
         TaskRunner(talk).run()
         assert "plain print" in capsys.readouterr().out
         assert "plain print" not in messages(caplog)
+
+
+class TestPrefect1Behaviour:
+    """Behaviour that once differed silently from Prefect 1.4.1 (issue 11)."""
+
+    def test_success_signal_keeps_the_signal_as_result(self):
+        class Early(Task):
+            def run(self):
+                raise signals.SUCCESS("done early")
+
+        state = TaskRunner(Early()).run()
+        assert type(state) is Success and state.message == "done early"
+        assert isinstance(state.result, signals.SUCCESS)
+
+    def test_success_signal_with_a_result_keeps_the_result(self):
+        class Early(Task):
+            def run(self):
+                raise signals.SUCCESS("done", result=7)
+
+        assert TaskRunner(Early()).run().result == 7
+
+    def test_loop_without_result_loops_on_the_signals_repr(self):
+        assert signals.LOOP("again").state.result == "LOOP('again')"
+
+    def test_mapped_children_log_under_their_index(self, caplog):
+        @task
+        def shout(x):
+            context.logger.info("child %s", x)
+
+        with Flow("map") as flow:
+            shout.map([1, 2])
+        flow.run()
+        names = {r.name for r in caplog.records if r.getMessage().startswith("child")}
+        assert names == {"prefect_jupyter.shout[0]", "prefect_jupyter.shout[1]"}
+
+    def test_engine_debug_lines(self, caplog):
+        caplog.set_level(logging.DEBUG, logger="prefect_jupyter")
+        TaskRunner(Task(name="t")).run()
+        lines = messages(caplog)
+        assert "Task 't': Handling state change from Pending to Running" in lines
+        assert "Task 't': Calling task.run() method..." in lines
+        assert "Task 't': Handling state change from Running to Success" in lines
+
+    def test_debug_lines_are_not_made_at_info(self, caplog):
+        caplog.set_level(logging.INFO, logger="prefect_jupyter")
+        TaskRunner(Task(name="t")).run()
+        assert not [r for r in caplog.records if r.levelno < logging.INFO]
+
+    def test_error_line_before_raise_on_exception_reraises(self, caplog):
+        with raise_on_exception(), pytest.raises(ValueError, match="boom"):
+            TaskRunner(boom).run()
+        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert errors and "Unexpected error while running task: ValueError('boom')" in errors[-1].getMessage()
+
+    def test_cache_invalid_warning(self, caplog):
+        t = Task(name="cached", cache_for=datetime.timedelta(minutes=1))
+        TaskRunner(t).run()
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "Task 'cached': Can't use cache because it is now invalid" in warnings
+
+    def test_tags_recorded_on_states_made_in_a_run(self):
+        state = TaskRunner(Task(tags=["etl"])).run()
+        assert state.context["tags"] == ["etl"]
