@@ -30,7 +30,7 @@ Versions: each task run's version is known from when it was found (``get_or_crea
 and each accepted write adds one, as the server does.
 
 Example:
-    >>> reporter = RunReporter(api, flow_run_id, flow, task_runs, flow_run_version=2)
+    >>> reporter = RunReporter(api, flow_run_id, flow, task_runs, task_ids, flow_run_version=2)
     >>> with reporter:                     # starts the thread; on exit, flushes everything
     ...     FlowRunner(flow, observers=[reporter]).run(...)
 """

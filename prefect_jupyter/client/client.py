@@ -15,7 +15,8 @@ See ``client/errors.py`` for how answers are sorted. Connection errors and HTTP 
 with exponential backoff (``max_attempts`` attempts, waiting ``backoff``, ``2 * backoff``, ...
 seconds, at most 10 s at a time), so an agent rides out a server restart. A request that may
 have reached the server (a dropped connection, a timeout, a 500/502/504) is retried only when
-``retry_on_api_error`` is true; HTTP 503 ("not carried out, try later") always is.
+``retry_on_api_error`` is true; HTTP 503 ("not carried out, try later") always is, no sooner
+than its ``Retry-After``.
 
 Example:
     >>> with Client() as client:
@@ -161,6 +162,7 @@ class Client:
         attempt = 0
         while True:
             attempt += 1
+            pause = min(self.backoff * 2 ** (attempt - 1), _MAX_SLEEP)
             try:
                 response = session.post(self.api_server, json=payload)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
@@ -174,7 +176,8 @@ class Client:
                 again = status == 503 or (retry and status in _RETRY_STATUSES)
                 if not again or attempt >= self.max_attempts:
                     return response
-            time.sleep(min(self.backoff * 2 ** (attempt - 1), _MAX_SLEEP))
+                pause = max(pause, min(_retry_after(response), _MAX_SLEEP))
+            time.sleep(pause)
 
     def _unreachable(self, exc: Exception, attempts: int) -> ServerConnectionError:
         reason = str(exc) or type(exc).__name__
@@ -447,6 +450,14 @@ class Client:
         if agent_id is not None:
             inputs["agent_id"] = agent_id
         return list(self._mutate("get_runs_in_queue", "flow_run_ids", **inputs).flow_run_ids or [])
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """The seconds a 503's ``Retry-After`` asks for (0 when absent or a date)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", 0)))
+    except ValueError:
+        return 0.0
 
 
 def _messages(errors: Any) -> str:

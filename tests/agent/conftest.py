@@ -15,6 +15,15 @@ from prefect_jupyter.client import Client
 from prefect_jupyter.server.process import ServerProcess
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Agents and run processes of these tests spool to a directory of their own, never ~."""
+    path = str(tmp_path_factory.mktemp("spool"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_JUPYTER__CLOUD__AGENT__SPOOL_DIR", path)
+        yield path
+
+
 @pytest.fixture(scope="session")
 def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     database = tmp_path_factory.mktemp("agent-server") / "server.db"
