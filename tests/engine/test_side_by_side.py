@@ -1,8 +1,10 @@
 """The same flows on prefect_jupyter and on Prefect 1.4.1: final states, results and log lines.
 
-Prefect 1 runs in its own venv (as in ``tests/benchmarks``): ``$PREFECT1_PYTHON``, else
-``/opt/prefect1/bin/python``. Without it the test is skipped, saying how to make one. The flows
-are in ``side_by_side_flows.py``; each engine runs them in a fresh process and reports JSON.
+Prefect 1 runs in its own venv, the one ``scripts/prefect1-venv`` makes (and ``scripts/test``
+prepares): ``$PREFECT_JUPYTER_PREFECT1_PYTHON``, ``/opt/prefect1`` or
+``~/.cache/prefect-jupyter-bench/prefect1``. Without one the tests skip, saying how to make it.
+The flows are in ``side_by_side_flows.py``; each engine runs them in a fresh process and reports
+JSON.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "side_by_side_flows.py"
-PREFECT1 = os.environ.get("PREFECT1_PYTHON", "/opt/prefect1/bin/python")
-MAKE_VENV = "python3 -m venv /opt/prefect1 && /opt/prefect1/bin/pip install prefect==1.4.1"
+CANDIDATES = [
+    os.environ.get("PREFECT_JUPYTER_PREFECT1_PYTHON", ""),
+    "/opt/prefect1/bin/python",
+    str(Path.home() / ".cache" / "prefect-jupyter-bench" / "prefect1" / "bin" / "python"),
+]
+PREFECT1 = next((c for c in CANDIDATES if c and Path(c).exists()), None)
 
 # Where the log lines differ on purpose (see the README's "Where we differ"): a retry with a
 # short delay happens inside the same task run here; Prefect 1 ends the flow run's pass with the
@@ -38,8 +44,9 @@ def report(python: str, package: str) -> dict:
 
 @pytest.fixture(scope="module")
 def reports() -> tuple[dict, dict]:
-    if not Path(PREFECT1).exists():
-        pytest.skip(f"no Prefect 1.4.1 interpreter at {PREFECT1}; make one with: {MAKE_VENV}")
+    if PREFECT1 is None:
+        pytest.skip("no Prefect 1.4.1 side venv (looked at: " + ", ".join(filter(None, CANDIDATES))
+                    + "); make one with scripts/prefect1-venv")
     return report(sys.executable, "prefect_jupyter"), report(PREFECT1, "prefect")
 
 
