@@ -5,6 +5,10 @@ from inside the runners. Here the runners stay as they are; the reporting is an 
 run's state-event stream (:class:`~prefect_jupyter.backend.reporter.RunReporter`), and
 :func:`~prefect_jupyter.backend.execution.execute_flow_run` wires the two together.
 
+Reports the server could not take before the run ended are spooled to disk and delivered later
+(:mod:`~prefect_jupyter.backend.spool`); a rerun reuses finished task runs
+(:mod:`~prefect_jupyter.backend.restore`).
+
 This package sits above ``engine`` and ``client``: it uses both, and neither imports it.
 ``python -m prefect_jupyter.backend --id RUN_ID`` is the process an agent starts for each run.
 """
