@@ -214,7 +214,12 @@ class _Endpoints:
                 "BAD_REQUEST",
             )
         with recording_failures() as failures:
-            status, result = await run_in_threadpool(execute_request, self.database, payload)
+            try:
+                status, result = await run_in_threadpool(execute_request, self.database, payload)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                failures.insert(0, exc)
         if failures:  # a resolver's database failure became a GraphQL error: answer 503
             return database_unavailable(failures[0])
         return JSONResponse(result, status_code=status)

@@ -5,36 +5,22 @@ origin" and carry that name as Host). The server's own UI page, as a control, ca
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from support.browser import CHROMIUM, CHROMIUM_ARGS
 
 from prefect_jupyter.server.process import ServerProcess, free_port
 
 pytestmark = pytest.mark.browser
 
 REBIND = "rebind.test"
-
-
-def _ui_conftest() -> Any:
-    """The web UI tests' Chromium settings (one launch recipe for all browser tests)."""
-    path = Path(__file__).resolve().parents[2] / "ui" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("ui_browser_settings", path)
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
-    if spec.name not in sys.modules:
-        sys.modules[spec.name] = module  # its dataclasses look their module up
-        spec.loader.exec_module(module)
-    return module
 
 
 ATTACK_JS = """
@@ -120,19 +106,18 @@ def attacker() -> Iterator[str]:
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    ui = _ui_conftest()
     sync_api = pytest.importorskip("playwright.sync_api")
     import os
 
-    if not os.access(ui.CHROMIUM, os.X_OK):
-        pytest.skip(f"{ui.CHROMIUM} is missing: run scripts/system-deps")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/system-deps")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=ui.CHROMIUM, headless=True,
+            executable_path=CHROMIUM, headless=True,
             # DNS rebinding, done: the attacker's name now resolves to this machine. Chromium's
             # own Private Network Access block is turned off, as other browsers have none:
             # the server's checks are what is tested
-            args=[*ui.CHROMIUM_ARGS, f"--host-resolver-rules=MAP {REBIND} 127.0.0.1",
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {REBIND} 127.0.0.1",
                   "--disable-features=BlockInsecurePrivateNetworkRequests,"
                   "PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,"
                   "LocalNetworkAccessChecks"],

@@ -58,26 +58,39 @@ def test_a_database_deleted_while_serving_is_reported_not_recreated(server, tmp_
     assert not database.exists()  # no empty database appeared in its place
 
 
-def test_tables_gone_while_serving_answer_503_without_sql(server, tmp_path):
-    import sqlite3
+def drop_table(database_url: str, table: str) -> None:
+    """Drop a table behind the server's back (another connection)."""
+    if database_url.startswith("sqlite"):
+        import sqlite3
 
-    assert write(server, "before").status_code == 200
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            connection.execute("PRAGMA foreign_keys=OFF")
+            connection.execute(f"DROP TABLE {table}")
+        return
+    import psycopg
+
+    libpq = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute(f"DROP TABLE {table} CASCADE")
+
+
+def test_tables_gone_while_serving_answer_503_without_sql(empty_database_url):
     # someone "cleans up" the database under the running server
-    with sqlite3.connect(tmp_path / "server.db") as connection:
-        connection.execute("PRAGMA foreign_keys=OFF")
-        connection.execute("DROP TABLE project")
+    with ServerProcess(database_url=empty_database_url, startup_timeout=STARTUP,
+                       services=False) as server:
+        assert write(server, "before").status_code == 200
+        drop_table(empty_database_url, "project")
 
-    message = assert_unavailable(write(server, SECRET_NAME))
-    assert "The database is unavailable (no such table: project)" in message
-    assert "nothing was written" in message
-    # the details (SQL included) are in the server's log, not in the answer
-    assert "Database failure while serving a request" in server.output()
+        message = assert_unavailable(write(server, SECRET_NAME))
+        assert "The database is unavailable (" in message and "project" in message
+        assert "nothing was written" in message
+        # the details (SQL included) are in the server's log, not in the answer
+        assert "Database failure while serving a request" in server.output()
 
-    with sqlite3.connect(tmp_path / "server.db") as connection:
-        connection.execute("DROP TABLE alembic_version")
-    health = httpx.get(f"{server.url}/health", timeout=60)
-    assert health.status_code == 503
-    assert "has no prefect_jupyter tables at revision" in health.json()["message"]
+        drop_table(empty_database_url, "alembic_version")
+        health = httpx.get(f"{server.url}/health", timeout=60)
+        assert health.status_code == 503
+        assert "has no prefect_jupyter tables at revision" in health.json()["message"]
 
 
 def run_server_command(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
