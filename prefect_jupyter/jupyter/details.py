@@ -20,7 +20,7 @@ from typing import Any
 
 from prefect_jupyter import engine as engine_package
 from prefect_jupyter.engine.state import Mapped, Running, State
-from prefect_jupyter.viz.model import short_repr
+from prefect_jupyter.viz.model import state_value_repr
 
 __all__ = ["TaskRunRecord", "child_rows", "node_details", "parse_selection", "state_details"]
 
@@ -110,7 +110,7 @@ def child_rows(children: dict[int, TaskRunRecord]) -> list[dict[str, Any]]:
         state = r.state
         result = None
         if state is not None and state.is_successful() and state.has_result:
-            result = short_repr(state.result, CHILD_RESULT_CHARS)
+            result = state_value_repr(state, state.result, CHILD_RESULT_CHARS)
         rows.append({
             "map_index": index,
             "state": None if state is None else type(state).__name__,
@@ -143,7 +143,7 @@ def state_details(state: State | None, failure: State | None = None) -> dict[str
     if not state.is_finished() and failure is not None:
         value = failure.result
     if state.is_successful() and not isinstance(state, Mapped) and state.has_result:
-        result = short_repr(value, RESULT_CHARS)
+        result = state_value_repr(state, value, RESULT_CHARS)
     elif isinstance(value, BaseException):
         tb = "".join(traceback.format_exception(type(value), value, user_frames(value.__traceback__)))
         tb = tb if len(tb) <= TRACEBACK_CHARS else "…" + tb[-TRACEBACK_CHARS:]

@@ -41,7 +41,13 @@ from prefect_jupyter.jupyter.details import (
     node_details,
 )
 from prefect_jupyter.jupyter.run_logs import RunLogHandler, quiet_stderr
-from prefect_jupyter.viz.model import node_state, short_repr, task_states
+from prefect_jupyter.viz.model import (
+    SECRET_REPR,
+    holds_secret,
+    node_state,
+    short_repr,
+    task_states,
+)
 
 __all__ = ["RunTracker", "LiveRun", "Update"]
 
@@ -353,6 +359,8 @@ class RunTracker:
             known = state is not None and state.is_successful() and state.has_result
             value = state.result if known and not isinstance(state, Mapped) else None
             known = known and not isinstance(state, Mapped)
+            if known and holds_secret(state):
+                return SECRET_REPR
         if not known:
             return None
         if child_of_map:

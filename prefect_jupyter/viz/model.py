@@ -197,6 +197,23 @@ def task_states(flow_state: Any) -> dict[Task, State]:
     return {t: s for t, s in flow_state.items() if isinstance(s, State)}
 
 
+#: what is shown instead of a secret task's value (its result is a ``SecretResult``)
+SECRET_REPR = "<secret: hidden>"
+
+
+def holds_secret(state: State) -> bool:
+    """Whether ``state`` carries a secret task's output, which is never shown."""
+    from prefect_jupyter.engine.results.secret_result import SecretResult
+
+    template = state.__dict__.get("_result_template")
+    return isinstance(template, SecretResult) or isinstance(state._result_obj, SecretResult)
+
+
+def state_value_repr(state: State, value: Any, limit: int = CONSTANT_REPR_CHARS) -> str:
+    """`short_repr` of a state's value, or `SECRET_REPR` for a secret task's output."""
+    return SECRET_REPR if holds_secret(state) else short_repr(value, limit)
+
+
 def short_repr(value: Any, limit: int = CONSTANT_REPR_CHARS) -> str:
     """``repr(value)`` cut to ``limit`` characters (with an ellipsis) for a small label."""
     try:

@@ -82,3 +82,30 @@ def test_env_var_secret(monkeypatch):
         port = EnvVarSecret("TASKS_TEST_PORT", cast=int)()
     state = flow.run().result[port]
     assert state.result == 5432 and isinstance(state._result, SecretResult)
+
+
+@task
+def shout(text: str) -> str:
+    return text.upper()
+
+
+def test_the_widget_shows_a_secret_neither_as_a_result_nor_as_an_input():
+    from prefect_jupyter.jupyter import FlowWidget
+
+    with Flow("widget") as flow:
+        secret = PrefectSecret("API_KEY")
+        loud = shout(secret)
+    widget = FlowWidget(flow)
+    sent: list[str] = []
+    widget.observe(lambda change: sent.append(json.dumps(change["new"])), names="node_details")
+    with prefect_jupyter.context(secrets={"API_KEY": VALUE}):
+        flow.run(observers=[widget.observe_run()])
+    shown = {}
+    for name, ref in (("secret", secret), ("shout", loud)):
+        widget.set_state({"selected": flow.slugs[ref]})
+        shown[name] = json.dumps(widget.details)
+    assert VALUE not in "".join(sent) + "".join(shown.values())
+    assert widget.details["inputs"][0]["value"] == "<secret: hidden>"
+    assert widget.details["result"] == repr(VALUE.upper())  # a derived value is the task's own
+    widget.set_state({"selected": flow.slugs[secret]})
+    assert widget.details["result"] == "<secret: hidden>"
