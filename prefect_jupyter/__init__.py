@@ -55,12 +55,24 @@ __all__ = [
 ]
 
 
+# Subpackages that `import prefect` loaded in Prefect 1, so `prefect.storage.Local` worked after a
+# bare `import prefect`: here they load on first attribute access, keeping the import light.
+_LAZY_SUBPACKAGES = frozenset(
+    {"agent", "backend", "client", "exceptions", "run_configs", "schedules", "serialization", "storage", "tasks"}
+)
+
+
 def __getattr__(name: str) -> object:
-    """``prefect_jupyter.Client`` (as ``prefect.Client``), imported on first use: it needs httpx."""
+    """``prefect_jupyter.Client`` (as ``prefect.Client``; it needs httpx) and the subpackages
+    ``import prefect`` used to load, imported on first use."""
     if name == "Client":
         from prefect_jupyter.client import Client
 
         return Client
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"prefect_jupyter.{name}")
     raise AttributeError(f"module 'prefect_jupyter' has no attribute {name!r}")
 
 
