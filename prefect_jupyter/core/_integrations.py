@@ -34,11 +34,11 @@ def structure_hash(flow: Any) -> str:
     return structure_hash(flow)
 
 
-def register_flow(flow: Any, **kwargs: Any) -> str | None:
+def register_flow(flow: Any, *args: Any, **kwargs: Any) -> str | None:
     """:func:`prefect_jupyter.client.register.register_flow`."""
     from prefect_jupyter.client.register import register_flow
 
-    return register_flow(flow, **kwargs)
+    return register_flow(flow, *args, **kwargs)
 
 
 def load_registered(flow_id: str, api_server: str | None) -> Any:

@@ -571,31 +571,20 @@ class Flow:
         """A hash of the flow's structure and task code (the default idempotency key)."""
         return _integrations.structure_hash(self)
 
-    def register(
-        self,
-        project_name: str | None = None,
-        build: bool = True,
-        labels: list[str] | None = None,
-        set_schedule_active: bool = True,
-        version_group_id: str | None = None,
-        no_url: bool = False,
-        idempotency_key: str | None = None,
-        **kwargs: Any,
-    ) -> str | None:
+    def register(self, project_name: str | None = None, *args: Any, **kwargs: Any) -> str | None:
         """Register the flow (and its code) with the server; returns the flow's id.
 
-        See :func:`prefect_jupyter.client.register.register_flow` for the arguments.
+        Takes Prefect 1's arguments — ``project_name``, ``build``, ``labels``,
+        ``set_schedule_active``, ``version_group_id``, ``no_url``, ``idempotency_key`` and
+        storage options — as described (once) in
+        :func:`prefect_jupyter.client.register.register_flow`.
         """
         if "_previous_flow" in self.__dict__:  # inside this flow's own ``with`` block
             raise ValueError(
                 "Don't call `flow.register()` from within a `Flow` context manager: leave the "
                 "`with Flow(...) as flow:` block first, then call `flow.register(...)`."
             )
-        return _integrations.register_flow(
-            self, project_name=project_name, build=build, labels=labels,
-            set_schedule_active=set_schedule_active, version_group_id=version_group_id,
-            no_url=no_url, idempotency_key=idempotency_key, **kwargs,
-        )
+        return _integrations.register_flow(self, project_name, *args, **kwargs)
 
     @classmethod
     def load_registered(cls, flow_id: str, api_server: str | None = None) -> Flow:
