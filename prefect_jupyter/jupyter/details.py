@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from prefect_jupyter import engine as engine_package
+import prefect_jupyter as package_module
 from prefect_jupyter.engine.state import Mapped, Running, State
 from prefect_jupyter.viz.model import state_value_repr
 
@@ -157,10 +157,11 @@ def state_details(state: State | None, failure: State | None = None) -> dict[str
 
 
 def user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """``tb`` without its leading frames in the engine (the task runner calling the task): the
-    details panel starts at the user's code. All frames are kept if every one is the engine's."""
-    engine = os.path.dirname(engine_package.__file__) + os.sep
+    """``tb`` without its leading frames in this package (the task runner calling the task, the
+    cell runner executing a cell): a traceback starts at the user's code. All frames are kept if
+    every one is the package's (an error inside a library task)."""
+    package = os.path.dirname(package_module.__file__) + os.sep
     first = tb
-    while first is not None and first.tb_frame.f_code.co_filename.startswith(engine):
+    while first is not None and first.tb_frame.f_code.co_filename.startswith(package):
         first = first.tb_next
     return first if first is not None else tb

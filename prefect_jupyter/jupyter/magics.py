@@ -180,7 +180,7 @@ class PrefectMagics(Magics):
         options = task_options(args)
         try:
             if args.cell_name:
-                self._declare_cell(args.cell_name, cell, options, run=not args.no_run)
+                self._declare_cell(args.cell_name, line, cell, options, run=not args.no_run)
             else:
                 cells.function_cell_task(cell, self.shell.user_ns, self._execute, options, self.notebook)
         except CellError as exc:
@@ -191,19 +191,34 @@ class PrefectMagics(Magics):
         if not result.success:
             raise CellError("%%task: the cell raised an error (shown above); fix it and run the cell again.")
 
-    def _declare_cell(self, name: str, cell: str, options: dict, run: bool) -> None:
+    def _declare_cell(self, name: str, line: str, cell: str, options: dict, run: bool) -> None:
         if not name.isidentifier():
             raise CellError(f"A cell task's NAME must be an identifier (like load_data), got {name!r}.")
         source = self.shell.transform_cell(cell)
         try:
             names = scan_cell(source)
         except SyntaxError as exc:
-            raise CellError(f"%%task {name}: syntax error: {exc.msg} (line {exc.lineno}).") from None
-        filename = self.shell.compile.cache(source, self.shell.execution_count, raw_code=cell)
-        spec = CellSpec(name, source, filename, names.reads, names.assigns, options, names.defines)
+            raise CellError(f"%%task {name}: syntax error: {exc.msg} (line {exc.lineno + 1}).") from None
+        # Tracebacks show the cell as the user sees it, magic line included, and the code is
+        # compiled one line down so that its line numbers are the cell's.
+        shown = f"%%task {line}\n{cell}"
+        filename = self.shell.compile.cache(shown, self.shell.execution_count, raw_code=shown)
+        spec = CellSpec(name, "\n" + source, filename, names.reads, names.assigns, options, names.defines)
         flow = cells.declare_cell_task(self.notebook, spec, self.shell.user_ns)
         if run:
-            run_cell_now(self.notebook, flow, name, self.shell.user_ns)
+            try:
+                run_cell_now(self.notebook, flow, name, self.shell.user_ns)
+            except CellError:
+                raise
+            except Exception as exc:
+                from prefect_jupyter.jupyter.details import user_frames
+
+                # the user's code only: not the magic's and the runner's frames above it
+                self.shell.showtraceback((type(exc), exc, user_frames(exc.__traceback__)))
+                raise CellError(
+                    f"%%task {name}: the cell raised {type(exc).__name__} (shown above); fix it and "
+                    "run the cell again."
+                ) from None
 
     # -- %flow / %%flow ------------------------------------------------------------------------------
     @line_cell_magic

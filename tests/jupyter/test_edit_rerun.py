@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.reset()
-    ip.run_line_magic("load_ext", "prefect_jupyter")
-    ip.run_line_magic("config", "PrefectJupyter.live = False")
-    yield ip
-    ip.run_line_magic("unload_ext", "prefect_jupyter")
-    ip.reset()
 
 
 def run(ip: InteractiveShell, source: str) -> None:
@@ -118,3 +105,35 @@ def test_flow_run_returns_the_final_state(shell: InteractiveShell) -> None:
     assert shell.user_ns["st"].is_successful()
     run(shell, "again = %flow rerun f1")
     assert shell.user_ns["again"].is_successful()
+
+
+def test_an_error_in_a_cell_task_shows_the_user_s_code_at_the_right_line(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture
+) -> None:
+    import re
+
+    from IPython.core.error import UsageError
+
+    run(shell, "%%task load\nraw = [1, 2]\n")
+    capsys.readouterr()
+    result = shell.run_cell("%%task boom\ny = 2\nz = raw[5]\n")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "the cell raised IndexError (shown above)" in str(result.error_in_exec)
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", "".join(capsys.readouterr()))
+    assert "----> 3 z = raw[5]" in shown  # line 3 of the cell, counting its %%task line
+    assert "1 %%task boom" in shown
+    assert "prefect_jupyter" not in shown.split("IndexError: list index out of range")[0]
+
+
+def test_a_failed_cell_task_s_details_start_at_the_cell(shell: InteractiveShell) -> None:
+    from prefect_jupyter.jupyter import FlowWidget
+
+    run(shell, "%%task --no-run load\nraw = [1, 2]\n")
+    run(shell, "%%task --no-run boom\ny = 2\nz = raw[5]\n")
+    flow = notebook_of(shell).flows["notebook"]
+    widget = FlowWidget(flow)
+    flow.run(observers=[widget.observe_run()])
+    widget.set_state({"selected": "boom"})
+    tb = widget.details["traceback"]
+    assert "line 3, in <module>" in tb and "z = raw[5]" in tb
+    assert "cell_runner.py" not in tb and "task_runner.py" not in tb
