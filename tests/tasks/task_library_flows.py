@@ -37,3 +37,18 @@ def refusing_flow(name: str) -> Flow:
     with Flow(name) as flow:
         refuse(Parameter("n", default=1))
     return flow
+
+
+@task(log_stdout=True)
+def token_length(token: str) -> int:
+    print(f"the token has {len(token)} characters")
+    return len(token)
+
+
+def secret_flow(name: str) -> Flow:
+    """A secret read in the agent's run process, used by a task whose result is persisted."""
+    from prefect_jupyter.tasks.secrets import PrefectSecret
+
+    with Flow(name, result=PrefectResult()) as flow:
+        token_length(PrefectSecret("TOKEN"))
+    return flow

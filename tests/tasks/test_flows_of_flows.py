@@ -32,6 +32,8 @@ from agent_support import AgentProcess  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
+SECRET = "tok-5ec7e7-value"
+
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
@@ -46,8 +48,10 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 client.register(flow, project_name="fof", labels=[label], no_url=True)
             client.register(task_library_flows.refusing_flow("child-refuses"), project_name="fof",
                             labels=[label], no_url=True)
-        agent = AgentProcess(server.graphql_url, [label], concurrency=2,
-                             extra_args=["--import-path", str(HERE)])
+            client.register(task_library_flows.secret_flow("uses-secret"), project_name="fof",
+                            labels=[label], no_url=True)
+        agent = AgentProcess(server.graphql_url, [label], concurrency=2, extra_args=[
+            "--import-path", str(HERE), "--env", f"PREFECT_JUPYTER__CONTEXT__SECRETS__TOKEN={SECRET}"])
         with agent, set_temporary_config({"cloud.graphql": server.graphql_url}):
             yield {"server": server, "agent": agent}
 
@@ -102,3 +106,30 @@ def test_bad_input_fails_clearly(backend):
         create_flow_run.run(flow_name="no-such-flow", project_name="fof")
     with pytest.raises(ValueError, match="`flow_id` and `flow_name` are null"):
         create_flow_run.run()
+
+
+EVERYTHING = """
+query($id: uuid!) {
+  flow_run_by_pk(id: $id) {
+    state serialized_state states { message serialized_state }
+    task_runs { state state_message serialized_state task { slug }
+                states { message serialized_state } }
+    logs { message }
+  }
+}
+"""
+
+
+def test_a_secret_read_by_an_agent_run_never_reaches_the_server(backend):
+    run_id = create_flow_run.run(flow_name="uses-secret", project_name="fof")
+    done = wait_for_flow_run.run(run_id, stream_logs=True)
+    assert done.state.is_successful()
+    with Client() as client:
+        everything = client.graphql(EVERYTHING, {"id": run_id}).data.flow_run_by_pk
+    text = repr(everything)
+    assert f"the token has {len(SECRET)} characters" in text  # the run did use it
+    assert SECRET not in text  # not in any state, result, message or log line
+    slugs = {tr.task.slug: tr for tr in everything.task_runs}
+    assert slugs["TOKEN-1"].state == "Success"
+    assert slugs["TOKEN-1"].serialized_state["_result"]["type"] != "PrefectResult"
+    assert get_task_run_result.run(run_id, task_slug="token_length-1") == len(SECRET)
