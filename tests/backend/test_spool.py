@@ -11,6 +11,7 @@ from typing import Any
 
 from prefect_jupyter import Flow, task
 from prefect_jupyter.backend.api import BackendAPI
+from prefect_jupyter.backend.execution import execute_flow_run
 from prefect_jupyter.backend.logs import shipping_logs
 from prefect_jupyter.backend.reporter import RunReporter, TaskRunRef
 from prefect_jupyter.backend.spool import deliver_spools, write_spool
@@ -20,6 +21,7 @@ from prefect_jupyter.engine.state import Running
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.executors import LocalExecutor
 from prefect_jupyter.server.process import free_port
+from prefect_jupyter.utilities.configuration import set_temporary_config
 
 RUN = """
 query($id: uuid!) {
@@ -134,3 +136,15 @@ def test_a_run_cancelled_meanwhile_gets_its_history_and_a_warning_not_a_final_st
     assert any("cancelled meanwhile" in r for r in delivery.refusals)
     warnings = [log["message"] for log in run["logs"] if log["level"] == "WARNING"]
     assert any("cancelled meanwhile" in w and "Success" in w for w in warnings), warnings
+
+
+def test_the_next_run_process_of_the_run_delivers_its_spool_first(server_client, project_name,
+                                                                  tmp_path, caplog):
+    run_id, path = spooled_run(server_client, project_name, tmp_path)
+    with set_temporary_config({"cloud.agent.spool_dir": str(tmp_path)}):
+        assert execute_flow_run(run_id, client=server_client) is None  # nothing left to run
+    assert not path.exists()
+    run = read(server_client, run_id)
+    assert [s["state"] for s in run["states"]][-2:] == ["Running", "Success"]
+    assert sum(m["message"].startswith("tripling") for m in run["logs"]) == 3
+    assert "is Success already; not running it again" in caplog.text
