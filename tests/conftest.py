@@ -8,6 +8,9 @@ import pytest
 
 from prefect_jupyter import context
 
+# tests/support: Chromium page, Jupyter servers and JupyterLab, IPython shell (one copy each)
+pytest_plugins = ["support.plugin"]
+
 
 @pytest.fixture(autouse=True)
 def clean_context() -> Iterator[None]:

@@ -22,17 +22,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.reset()
-    ip.run_line_magic("load_ext", "prefect_jupyter")
-    ip.run_line_magic("config", "PrefectJupyter.live = False")
-    yield ip
-    ip.run_line_magic("unload_ext", "prefect_jupyter")
-    ip.reset()
-
-
 def run(ip: InteractiveShell, source: str):
     result = ip.run_cell(source)
     assert result.success, result.error_in_exec or result.error_before_exec

@@ -6,14 +6,12 @@ runs under Node on the same inputs as prefect_jupyter.viz.model.node_state.
 
 from __future__ import annotations
 
-import json
 import pathlib
-import shutil
 import subprocess
 import sys
 from collections import Counter
 
-import pytest
+from support.node import needs_node, run_es_module
 
 from prefect_jupyter.engine import state_sets
 from prefect_jupyter.engine.state import (
@@ -32,22 +30,12 @@ from prefect_jupyter.viz.model import node_state
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STATES_JS = ROOT / "prefect_jupyter" / "jupyter" / "static" / "states.js"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+pytestmark = needs_node
 
 
 def run_js(tmp_path: pathlib.Path, body: str, data: object) -> object:
-    """Run ``body`` (which sees ``S``, the states module, and ``data``) under Node; return the
-    JSON it prints."""
-    module = tmp_path / "states.mjs"  # .mjs: Node loads it as an ES module
-    module.write_text(STATES_JS.read_text())
-    script = tmp_path / "main.mjs"
-    script.write_text(
-        f"import * as S from {json.dumps(module.as_uri())};\n"
-        f"const data = {json.dumps(data)};\n{body}\n"
-    )
-    out = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    """Run ``body`` under Node with states.js as ``S``; the JSON it prints."""
+    return run_es_module(tmp_path, {"S": STATES_JS}, body, data)
 
 
 def test_generated_block_is_current():

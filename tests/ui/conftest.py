@@ -9,36 +9,16 @@ imports ``ui_demo_flows`` from this directory. Screenshots and browser console l
 
 from __future__ import annotations
 
-import os
 import pathlib
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
 HERE = pathlib.Path(__file__).resolve().parent
-ARTIFACTS = HERE.parents[0] / "artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@dataclass
-class Console:
-    """Console messages and page errors seen by the browser."""
-
-    lines: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -68,10 +48,10 @@ class Backend:
             return client.graphql(query, variables).data
 
 
-@pytest.fixture(scope="session")
-def artifacts() -> pathlib.Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+@pytest.fixture
+def artifact_prefix() -> str:
+    """The UI tests' artifacts are named ``ui-*``."""
+    return "ui-"
 
 
 @pytest.fixture(scope="module")
@@ -110,39 +90,3 @@ def agent(backend: Backend) -> Iterator[Any]:
     finally:
         local.stop(terminate_runs=True)
         thread.join(timeout=60)
-
-
-@pytest.fixture
-def console() -> Console:
-    return Console()
-
-
-@pytest.fixture
-def page(
-    tmp_path: pathlib.Path,
-    artifacts: pathlib.Path,
-    console: Console,
-    request: pytest.FixtureRequest,
-) -> Iterator[Any]:
-    """A page of headless Debian Chromium with a fresh profile; its console log is saved."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/system-deps")
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        try:
-            pg = context.pages[0] if context.pages else context.new_page()
-            pg.set_default_timeout(30_000)
-            pg.on("console", lambda m: console.lines.append(f"[{m.type}] {m.text}"))
-            pg.on("pageerror", lambda e: console.errors.append(str(e)))
-            yield pg
-        finally:
-            log = [*console.lines, *(f"[pageerror] {e}" for e in console.errors)]
-            (artifacts / f"ui-{request.node.name}-console.log").write_text("\n".join(log) + "\n")
-            context.close()
