@@ -80,16 +80,34 @@ class Config(DotDict):
         ```
     """
 
+    def __new__(cls, *args: Any, default_box: bool = False, **kwargs: Any) -> Config:
+        # Prefect 1's Config(default_box=True) (a python-box option): reading a missing
+        # section makes it, so `c.tasks.defaults.max_retries = 0` works on an empty config
+        return super().__new__(_AutoConfig if default_box and cls is Config else cls)
+
+    def __init__(self, *args: Any, default_box: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
     def copy(self) -> Config:
         """Return a copy in which every section is a new `Config`.
 
         Changing keys of the copy, at any depth, leaves the original alone; the leaf values
         themselves are shared, not deep-copied.
         """
-        new = Config()
+        new = type(self)()
         for key, value in self.__dict__.items():
             new.__dict__[key] = value.copy() if isinstance(value, Config) else value
         return new
+
+
+class _AutoConfig(Config):
+    """A `Config` made with ``default_box=True``: a missing section is made when read."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and friends probe dunders: never invent them
+            raise AttributeError(name)
+        section = self.__dict__[name] = _AutoConfig()
+        return section
 
 
 def string_to_type(value: str) -> Any:
