@@ -18,6 +18,7 @@ from typing import Any
 from marshmallow import fields, post_load
 
 from prefect_jupyter.engine.result.base import NoResultType, Result
+from prefect_jupyter.tasks.secrets import PrefectSecret
 from prefect_jupyter.utilities.serialization import ObjectSchema, OneOfSchema, to_qualified_name
 
 __all__ = ["ResultSchema", "StateResultSchema"]
@@ -110,8 +111,6 @@ class SecretResultSchema(ObjectSchema):
         """A ``SecretResult`` whose task is a ``PrefectSecret`` reading the named secret."""
         if not self.context.get("create_object", True):
             return data
-        from prefect_jupyter.tasks.secrets import PrefectSecret
-
         name = data.get("location")
         return super().create_object({**data, "secret_task": PrefectSecret(name)})
 
