@@ -2,6 +2,11 @@
 // with setAttribute/textContent — never through innerHTML — so user text (task names, log
 // lines, parameters) is always shown as text.
 
+import { fmtRelative, fmtTime } from "./format.js";
+
+// times and durations: one module, shared with the JupyterLab extension
+export { duration, fmtDuration, fmtRelative, fmtTime, ms } from "./format.js";
+
 /** Create an element. `props`: class, dataset, title, on<Event> handlers, other attributes.
  * Children: nodes, strings (become text nodes), null/false (skipped) or arrays of those. */
 export function h(tag, props, ...children) {
@@ -70,48 +75,6 @@ export function fill(parent, ...children) {
   parent.replaceChildren();
   append(parent, children);
   return parent;
-}
-
-/** Parse a server timestamp (ISO 8601; a missing zone means UTC) to epoch ms, or null. */
-export function ms(ts) {
-  if (!ts) return null;
-  const s = /[zZ]|[+-]\d\d:?\d\d$/.test(ts) ? ts : `${ts}Z`;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : t;
-}
-
-export function fmtTime(ts) {
-  const t = ms(ts);
-  if (t == null) return "—";
-  const d = new Date(t);
-  const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString() : d.toLocaleString();
-}
-
-export function fmtDuration(seconds) {
-  if (seconds == null || Number.isNaN(seconds)) return "—";
-  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-/** "3 min ago" / "in 5 s". */
-export function fmtRelative(ts, now = Date.now()) {
-  const t = ms(ts);
-  if (t == null) return "—";
-  const d = (t - now) / 1000;
-  const text = fmtDuration(Math.abs(d)).replace(/\.\d s$/, " s");
-  return d >= 0 ? `in ${text}` : `${text} ago`;
-}
-
-/** Seconds between two timestamps (end defaults to now). */
-export function duration(start, end) {
-  const a = ms(start);
-  if (a == null) return null;
-  const b = end ? ms(end) : Date.now();
-  return b == null ? null : Math.max(0, (b - a) / 1000);
 }
 
 /** A time element showing a relative time, with the exact time as its tooltip. */
