@@ -42,37 +42,3 @@ export function setText(e: HTMLElement, text: string): void {
     e.textContent = text;
   }
 }
-
-/** "3 s ago", "5 min ago", or the local date for older times. */
-export function ago(iso: string | null, now = Date.now()): string {
-  if (!iso) {
-    return '';
-  }
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) {
-    return iso;
-  }
-  const s = Math.max(0, Math.round((now - t) / 1000));
-  if (s < 60) {
-    return `${s} s ago`;
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)} min ago`;
-  }
-  if (s < 86400) {
-    return `${Math.floor(s / 3600)} h ago`;
-  }
-  return new Date(t).toLocaleString();
-}
-
-/** Seconds between two ISO times (or until now), as "4.2 s" / "3 min 5 s". */
-export function duration(start: string | null, end: string | null): string {
-  if (!start) {
-    return '';
-  }
-  const s = ((end ? Date.parse(end) : Date.now()) - Date.parse(start)) / 1000;
-  if (Number.isNaN(s)) {
-    return '';
-  }
-  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}

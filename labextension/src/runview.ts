@@ -3,8 +3,9 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { ApiError } from './api';
-import { badge, duration, h, setBadge, setText } from './dom';
+import { badge, h, setBadge, setText } from './dom';
 import { applyStates, drawGraph, GraphModel } from './flow_widget';
+import { duration, fmtDuration } from './format';
 import { VisiblePoll } from './poll';
 import { ILog, IRunData, mappedCounts, nodeStates, runData, runGraph } from './queries';
 import { isFinished } from './states';
@@ -123,7 +124,8 @@ export class RunView extends Widget {
     setText(this.flowName, run.flow ? `${run.flow.name} v${run.flow.version}` : '');
     setText(this.runName, run.name ?? run.id);
     const started = run.start_time ? `started ${new Date(run.start_time).toLocaleString()}` : '';
-    const took = duration(run.start_time, run.end_time);
+    const seconds = duration(run.start_time, run.end_time);
+    const took = seconds === null ? '' : fmtDuration(seconds);
     setText(this.times, [started, took].filter(Boolean).join(' · '));
     setText(this.message, run.state_message ?? '');
     const params = Object.entries(run.parameters ?? {});

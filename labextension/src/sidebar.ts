@@ -3,7 +3,8 @@
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { ApiError, status } from './api';
-import { ago, badge, h, setBadge, setText } from './dom';
+import { badge, h, setBadge, setText } from './dom';
+import { fmtRelative } from './format';
 import { VisiblePoll } from './poll';
 import { IFlow, IFlowRunRow, sidebarData } from './queries';
 import { runForm } from './runform';
@@ -191,7 +192,7 @@ export class PrefectSidebar extends Widget {
         title = `${r.flow?.name ?? 'flow'} · ${r.name ?? r.id.slice(0, 8)}`;
         setText(name, r.name ?? r.id.slice(0, 8));
         setText(flow, r.flow?.name ?? '');
-        setText(when, ago(r.start_time ?? r.created, this.now));
+        setText(when, fmtRelative(r.start_time ?? r.created, this.now));
         li.title = r.state_message ?? '';
       }
     };
