@@ -52,3 +52,19 @@ def secret_flow(name: str) -> Flow:
     with Flow(name, result=PrefectResult()) as flow:
         token_length(PrefectSecret("TOKEN"))
     return flow
+
+
+def parent_flow(name: str, project: str) -> Flow:
+    """Runs ``child-a`` with n=5 and reads its ``total-1`` (run by an agent, as the children are)."""
+    from prefect_jupyter.tasks.prefect import (
+        create_flow_run,
+        get_task_run_result,
+        wait_for_flow_run,
+    )
+
+    with Flow(name) as flow:
+        child = create_flow_run(flow_name="child-a", project_name=project, parameters={"n": 5})
+        done = wait_for_flow_run(child, raise_final_state=True, stream_logs=True)
+        get_task_run_result(child, task_slug="total-1", upstream_tasks=[done],
+                            task_args={"result": PrefectResult()})
+    return flow

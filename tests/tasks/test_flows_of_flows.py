@@ -50,6 +50,8 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                             labels=[label], no_url=True)
             client.register(task_library_flows.secret_flow("uses-secret"), project_name="fof",
                             labels=[label], no_url=True)
+            client.register(task_library_flows.parent_flow("parent-on-agent", "fof"),
+                            project_name="fof", labels=[label], no_url=True)
         agent = AgentProcess(server.graphql_url, [label], concurrency=2, extra_args=[
             "--import-path", str(HERE), "--env", f"PREFECT_JUPYTER__CONTEXT__SECRETS__TOKEN={SECRET}"])
         with agent, set_temporary_config({"cloud.graphql": server.graphql_url}):
@@ -133,3 +135,15 @@ def test_a_secret_read_by_an_agent_run_never_reaches_the_server(backend):
     assert slugs["TOKEN-1"].state == "Success"
     assert slugs["TOKEN-1"].serialized_state["_result"]["type"] != "PrefectResult"
     assert get_task_run_result.run(run_id, task_slug="token_length-1") == len(SECRET)
+
+
+def test_a_registered_parent_run_by_the_agent_runs_its_child_there_too(backend):
+    parent_run = create_flow_run.run(flow_name="parent-on-agent", project_name="fof")
+    parent = wait_for_flow_run.run(parent_run)
+    assert parent.state.is_successful(), backend["agent"].output()
+    assert get_task_run_result.run(parent_run, task_slug="get_task_run_result-1") == 15
+    with Client() as client:
+        runs = client.graphql(
+            "query { flow_run(where: {name: {_like: \"%-child-a\"}}) { name state } }"
+        ).data.flow_run
+    assert f"{parent.name}-child-a" in {r.name for r in runs if r.state == "Success"}
