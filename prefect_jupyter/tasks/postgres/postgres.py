@@ -118,8 +118,11 @@ class PostgresExecute(_PostgresTask):
             ValueError: no query was given.
             psycopg.OperationalError: the server cannot be reached (naming host and port).
         """
+        def work(cursor: psycopg.Cursor) -> None:
+            cursor.execute(query, data)
+
         self._run_sql(
-            query, lambda cursor: cursor.execute(query, data) and None,
+            query, work,
             db_name=db_name, user=user, host=host, port=port, password=password, commit=commit,
         )
 
@@ -150,8 +153,11 @@ class PostgresExecuteMany(_PostgresTask):
         """
         if query and not data:
             raise ValueError("A data list must be provided.")
+        def work(cursor: psycopg.Cursor) -> None:
+            cursor.executemany(query, data)
+
         self._run_sql(
-            query, lambda cursor: cursor.executemany(query, data) and None,
+            query, work,
             db_name=db_name, user=user, host=host, port=port, password=password, commit=commit,
         )
 
