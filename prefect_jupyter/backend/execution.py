@@ -222,8 +222,18 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
 
 
 def _spool_unsent(reporter: RunReporter) -> tuple[Any, str] | None:
-    """Spool what the reporter could not send (after its close); (path, message) or ``None``."""
+    """Spool what the reporter could not send (after its close); (path, message) or ``None``.
+
+    When everything was sent but the server refused some writes, the run's log says which.
+    """
     if reporter.close(0):
+        if reporter.refusals:
+            reporter.api.write_run_log(
+                reporter.flow_run_id,
+                f"{len(reporter.refusals)} of this run's reports were not stored: "
+                + " ".join(reporter.refusals),
+                level="WARNING", name="prefect_jupyter.cloud.execution",
+            )
         return None
     server = reporter.api.client.api_server
     path = write_spool(reporter, server)
