@@ -28,8 +28,8 @@ def serialize_flow(flow: Any, build_storage: bool) -> dict[str, Any]:
 
 
 def structure_hash(flow: Any) -> str:
-    """:func:`prefect_jupyter.serialization.hashing.structure_hash`."""
-    from prefect_jupyter.serialization.hashing import structure_hash
+    """:func:`prefect_jupyter.serialization.flow.structure_hash`."""
+    from prefect_jupyter.serialization.flow import structure_hash
 
     return structure_hash(flow)
 

@@ -13,8 +13,7 @@ Prefect 1's marshmallow schemas are here too, at Prefect 1's paths (``serializat
 extra and are imported on first use.
 """
 
-from prefect_jupyter.serialization.flow import serialize_flow
-from prefect_jupyter.serialization.hashing import structure_hash
+from prefect_jupyter.serialization.flow import serialize_flow, structure_hash
 from prefect_jupyter.serialization.schedule import schedule_from_dict, schedule_to_dict
 from prefect_jupyter.serialization.storage import (
     FlowLoadError,

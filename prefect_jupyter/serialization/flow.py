@@ -24,7 +24,7 @@ from typing import Any
 from prefect_jupyter.core.flow import Flow
 from prefect_jupyter.core.task import Task
 
-__all__ = ["serialize_flow", "qualified_name"]
+__all__ = ["serialize_flow", "structure_hash", "qualified_name"]
 
 
 def qualified_name(obj: Any) -> str:
@@ -94,7 +94,7 @@ def serialize_flow(
             ``build_storage`` and an object a task refers to can't be pickled (naming the task).
     """
     from prefect_jupyter import __version__
-    from prefect_jupyter.serialization.hashing import structure_hash
+    from prefect_jupyter.serialization.hashing import hash_structure
     from prefect_jupyter.serialization.schedule import schedule_to_dict
     from prefect_jupyter.serialization.storage import describe_storage
 
@@ -139,10 +139,20 @@ def serialize_flow(
         "schedule": schedule_to_dict(flow.schedule),
         "labels": _labels(flow, labels),
     }
-    data["structure_hash"] = structure_hash(flow, data)
+    data["structure_hash"] = hash_structure(flow, data)
     data["storage"] = describe_storage(flow, build=build_storage)
     data["graph"] = _graph(flow)
     return data
+
+
+def structure_hash(flow: Flow) -> str:
+    """A fingerprint of ``flow``'s structure and code: the default idempotency key.
+
+    The same for an unchanged flow in every process; any change to a task's code, an edge, a
+    parameter default, a constant or the schedule changes it (see
+    :mod:`prefect_jupyter.serialization.hashing`).
+    """
+    return serialize_flow(flow, build_storage=False)["structure_hash"]
 
 
 def _graph(flow: Flow) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``structure_hash``: a fingerprint of a flow's structure and code, the default idempotency key.
+"""The digest behind ``structure_hash``: a fingerprint of a flow's structure and code (the default
+idempotency key; :func:`prefect_jupyter.serialization.structure_hash` computes it for a flow).
 
 Registering a flow whose hash is unchanged keeps the registered version; any change to what the
 flow does gives a new hash, so a new version. The hash covers:
@@ -29,7 +30,7 @@ from prefect_jupyter.utilities.code import global_names
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
-__all__ = ["structure_hash", "code_fingerprint"]
+__all__ = ["hash_structure", "code_fingerprint"]
 
 # the serialized-flow keys that describe structure (not storage, layout or the hash itself)
 STRUCTURE_KEYS = (
@@ -39,17 +40,14 @@ _OWN_PACKAGE = "prefect_jupyter"
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
-def structure_hash(flow: Flow, serialized: dict[str, Any] | None = None) -> str:
+def hash_structure(flow: Flow, serialized: dict[str, Any]) -> str:
     """The sha256 hex digest of ``flow``'s structure and code.
 
     Args:
         flow: the flow.
-        serialized: its serialized form, when already made (saves serializing it again).
+        serialized: its serialized form (what :func:`~prefect_jupyter.serialization.flow.
+            serialize_flow` makes, which stores this digest as its ``structure_hash``).
     """
-    if serialized is None:
-        from prefect_jupyter.serialization.flow import serialize_flow
-
-        serialized = serialize_flow(flow, build_storage=False)
     slugs = flow.slugs
     canonical = {
         "structure": {key: serialized.get(key) for key in STRUCTURE_KEYS},
