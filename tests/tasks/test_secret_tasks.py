@@ -35,6 +35,7 @@ def test_a_secret_reaches_downstream_tasks_but_no_log_state_or_result_file(tmp_p
     secret_state = state.result[secret]
     assert secret_state.result == VALUE  # in memory, for the downstream task only
     assert isinstance(secret_state._result, SecretResult)
+    assert repr(secret_state._result) == "<SecretResult: 'API_KEY'>"
     assert VALUE not in caplog.text
     for task_state in state.result.values():
         assert VALUE not in json.dumps(state_to_dict(task_state))  # what the server receives

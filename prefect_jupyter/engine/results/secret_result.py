@@ -34,6 +34,10 @@ class SecretResult(Result):
         kwargs.setdefault("location", secret_task.name)
         super().__init__(**kwargs)
 
+    def __repr__(self) -> str:
+        # never the value: a result's repr ends up in logs, tracebacks and notebook outputs
+        return f"<SecretResult: {self.location!r}>"
+
     def read(self, location: str) -> Result:
         """A new result holding the secret named ``location``, fetched again by the task.
 
