@@ -36,7 +36,7 @@ class SecretResult(Result):
 
     def __repr__(self) -> str:
         # never the value: a result's repr ends up in logs, tracebacks and notebook outputs
-        return f"<SecretResult: {self.location!r}>"
+        return f"<SecretResult: {self.location or getattr(self.secret_task, 'name', None)!r}>"
 
     def read(self, location: str) -> Result:
         """A new result holding the secret named ``location``, fetched again by the task.
