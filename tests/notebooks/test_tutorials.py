@@ -271,6 +271,7 @@ def test_04_registers_runs_through_the_agent_and_schedules(
 
 
 # -- 05 ------------------------------------------------------------------------------------------------
+@pytest.mark.timeout(400)  # three kernels, a server and an agent on a loaded machine
 def test_05_task_library_shell_sqlite_notebook_and_a_flow_of_flows(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent / "agent"))  # the agent tests' AgentProcess 
 import task_library_flows  # noqa: E402  (the children, imported by name by the agent too)
 from agent_support import AgentProcess  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # a server and an agent start here
 
 SECRET = "tok-5ec7e7-value"
 
