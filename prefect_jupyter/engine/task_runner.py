@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections.abc import Callable, Iterable, Mapping
+from logging import DEBUG, INFO
 from typing import Any, NamedTuple
 
 from prefect_jupyter.context import context as prefect_context
@@ -40,6 +41,7 @@ from prefect_jupyter.engine.state import (
     TriggerFailed,
 )
 from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
+from prefect_jupyter.utilities.logging import log_line
 
 __all__ = ["ENDRUN", "TaskRunner", "TaskRunnerInitializeResult"]
 
@@ -104,7 +106,7 @@ class TaskRunner(Runner):
     # -- hooks for Runner --------------------------------------------------------------------------
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
         logger = self.logger
-        if logger.isEnabledFor(10):  # DEBUG; this runs on every state change
+        if logger.isEnabledFor(DEBUG):  # this runs on every state change
             logger.debug(
                 "Task '%s': Handling state change from %s to %s",
                 prefect_context.get("task_full_name", self.task.name),
@@ -137,7 +139,7 @@ class TaskRunner(Runner):
         state, ctx = self.initialize_run(state, dict(context or {}))
         with prefect_context(**ctx):
             name = ctx["task_full_name"]
-            self.logger.info("Task '%s': Starting task run...", name)
+            log_line(self.logger, INFO, "Task '%s': Starting task run...", name)
             try:
                 state = self.check_task_is_ready(state)
                 state = self.check_task_reached_start_time(state)
@@ -168,10 +170,9 @@ class TaskRunner(Runner):
                 if prefect_context.get("raise_on_exception"):
                     raise
                 state = Failed(message=msg, result=exc)
-            self.logger.info(
-                "Task '%s': Finished task run for task with final state: '%s'",
-                name,
-                type(state).__name__,
+            log_line(
+                self.logger, INFO, "Task '%s': Finished task run for task with final state: '%s'",
+                name, type(state).__name__,
             )
         return state
 

@@ -18,9 +18,13 @@ see records. Run identifiers (``flow_name``, ``flow_run_id``, ``task_name``, ``t
 ``config.logging.log_attributes`` are put on every record when it is made (a log record
 factory, as in Prefect 1), so any handler's format may use e.g. ``%(task_name)s``.
 
-Cost: the engine logs two INFO lines per task run, so a record is kept cheap: context values
-are read from the thread's plain dict, the date is formatted once per second, and the cloud
-handler answers "not in a backend run" without taking its lock.
+Cost: the engine logs two INFO lines per task run, so a record is kept cheap. The engine makes
+those records with :func:`log_line`, which builds the same ``LogRecord`` as ``logger.info``
+(every attribute, the context attributes, the caller's file and line) without the per-record
+work that does not change within a process (splitting the caller's path, the process name); the
+message is still formatted only by a handler that formats it. Context values are read from the
+thread's plain dict, the date is formatted once per second, and the cloud handler answers "not
+in a backend run" without taking its lock.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ import atexit
 import datetime
 import json
 import logging
+import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -51,6 +57,7 @@ __all__ = [
     "configure_logging",
     "create_diagnostic_logger",
     "get_logger",
+    "log_line",
     "mapped_child_logger",
     "redirect_stdout_to_logger",
     "temporary_logger_config",
@@ -92,8 +99,11 @@ def _add_context_attributes(attrs: dict[str, Any]) -> None:
         value = values.get(name)
         if value:
             attrs[name] = value
-    settings = _values(values.get("config") or config, "logging")
-    extra = _values(settings, "log_attributes") if settings is not None else None
+    try:  # Config sections keep their keys in __dict__: plain dict lookups, no Mapping protocol
+        extra = values["config"].__dict__["logging"].__dict__.get("log_attributes")
+    except (KeyError, AttributeError):  # a context without a config, or one made of plain dicts
+        settings = _values(values.get("config") or config, "logging")
+        extra = _values(settings, "log_attributes") if settings is not None else None
     if extra:
         for name in extra:
             attrs[name] = values.get(name)
@@ -107,6 +117,69 @@ def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _base_record_factory(*args, **kwargs)
     _add_context_attributes(record.__dict__)
     return record
+
+
+# (pathname) -> (filename, module): what LogRecord splits out of the caller's path every time
+_PATH_PARTS: dict[str, tuple[str, str]] = {}
+_RECORD_KEYS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__)
+
+
+def log_line(logger: logging.Logger, level: int, msg: str, *args: Any) -> None:
+    """Log ``msg % args`` at ``level`` on ``logger``, as ``logger.log(level, msg, *args)`` does.
+
+    For the engine's per-task lines. The record is the one ``logger.log`` makes — every
+    ``LogRecord`` attribute, the caller's file, line and function, the context attributes — and
+    goes through the logger's filters and handlers in the same way. With another record factory
+    installed (``logging.setLogRecordFactory``), this simply calls ``logger.log``.
+    """
+    if not logger.isEnabledFor(level):
+        return
+    if logging.getLogRecordFactory() is not _record_with_context:
+        logger.log(level, msg, *args, stacklevel=2)
+        return
+    caller = sys._getframe(1)
+    code = caller.f_code
+    path = code.co_filename
+    parts = _PATH_PARTS.get(path)
+    if parts is None:
+        filename = os.path.basename(path)
+        parts = _PATH_PARTS[path] = (filename, os.path.splitext(filename)[0])
+    created = time.time()
+    record = logging.LogRecord.__new__(logging.LogRecord)
+    record.__dict__ = attrs = {
+        "name": logger.name, "msg": msg, "args": args, "levelname": logging.getLevelName(level),
+        "levelno": level, "pathname": path, "filename": parts[0], "module": parts[1],
+        "exc_info": None, "exc_text": None, "stack_info": None, "lineno": caller.f_lineno,
+        "funcName": code.co_name, "created": created,
+        "msecs": int((created - int(created)) * 1000) + 0.0,
+        "relativeCreated": (created - logging._startTime) * 1000,  # type: ignore[attr-defined]
+        "thread": threading.get_ident(), "threadName": threading.current_thread().name,
+        "processName": _process_name(), "process": os.getpid(),
+    }
+    if "taskName" in _RECORD_KEYS:  # Python 3.12+
+        attrs["taskName"] = _asyncio_task_name()
+    _add_context_attributes(attrs)
+    logger.handle(record)
+
+
+def _process_name() -> str:
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return "MainProcess"
+    try:
+        return mp.current_process().name
+    except Exception:  # as logging does: a broken multiprocessing state must not stop a log line
+        return "MainProcess"
+
+
+def _asyncio_task_name() -> str | None:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.current_task().get_name()  # type: ignore[union-attr]
+    except Exception:  # no running loop or task
+        return None
 
 
 class ContextFilter(logging.Filter):
@@ -125,6 +198,13 @@ class _Formatter(logging.Formatter):
     """A ``Formatter`` that formats the date of each second once: log lines come in bursts."""
 
     _last: tuple[int, str | None, str] = (-1, None, "")
+
+    def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+        self._uses_time = self._style.usesTime()
+
+    def usesTime(self) -> bool:  # noqa: N802
+        return self._uses_time
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         if datefmt is None:  # the default format shows milliseconds

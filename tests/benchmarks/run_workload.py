@@ -61,9 +61,10 @@ def measure(engine_name: str, workload: str, size: int, trace_memory: bool) -> d
 
     if trace_memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     state = built.flow.run(executor=executor)
     wall_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     traced_peak = tracemalloc.get_traced_memory()[1] if trace_memory else None
     tracemalloc.stop()
 
@@ -74,6 +75,7 @@ def measure(engine_name: str, workload: str, size: int, trace_memory: bool) -> d
         "task_runs": built.task_runs,
         "build_s": build_s,
         "wall_s": wall_s,
+        "cpu_s": cpu_s,
         "traced": trace_memory,
         "tracemalloc_peak_bytes": traced_peak,
         "max_rss_bytes": max_rss_bytes(),

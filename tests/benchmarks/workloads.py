@@ -176,10 +176,36 @@ def build_map(engine: Engine, size: int) -> BuiltWorkload:
     return BuiltWorkload(flow, size + 2, check)
 
 
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+DIAMOND_WIDTH = 50
+
+
+def build_diamond(engine: Engine, size: int) -> BuiltWorkload:
+    """Layers of 50 tasks (``size // 50`` layers): each task adds two neighbours of the layer
+    before, so every task has two upstream edges and two downstream ones (a lattice of diamonds).
+    """
+    inc_task, add_task = engine.task(inc), engine.task(add)
+    width, depth = DIAMOND_WIDTH, max(1, size // DIAMOND_WIDTH)
+    with engine.flow_class("diamond") as flow:
+        layer = [inc_task(0) for _ in range(width)]
+        for _ in range(depth - 1):
+            layer = [add_task(layer[j], layer[(j + 1) % width]) for j in range(width)]
+
+    def check(state: Any) -> bool:
+        expected = 2 ** (depth - 1)
+        return state.is_successful() and all(state.result[t].result == expected for t in layer)
+
+    return BuiltWorkload(flow, width * depth, check)
+
+
 WORKLOADS: dict[str, Callable[[Engine, int], BuiltWorkload]] = {
     "chain": build_chain,
     "fanout": build_fanout,
     "map": build_map,
+    "diamond": build_diamond,
 }
 
 
