@@ -208,10 +208,26 @@ def deliver_spools(
         for path in paths:
             if not path.exists():
                 continue
-            data = _read(path)
-            if _same_server(str(data.get("api_server", "")), api_server):
+            data = _read_or_set_aside(path)
+            if data is not None and _same_server(str(data.get("api_server", "")), api_server):
                 deliveries.append(_deliver(api, path, data, budget))
     return deliveries
+
+
+def _read_or_set_aside(path: Path) -> dict[str, Any] | None:
+    """A spool's contents; a file that is not one is renamed ``*.unreadable`` and reported."""
+    try:
+        data = _read(path)
+        if data.get("format") == _FORMAT and isinstance(data.get("writes"), list):
+            return data
+        problem = f"format {data.get('format')!r} is not {_FORMAT}"
+    except (OSError, ValueError, AttributeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    aside = path.with_suffix(".unreadable")
+    path.rename(aside)
+    _logger.error("The spool file %s can't be read (%s); it is set aside as %s and not delivered.",
+                  path, problem, aside)
+    return None
 
 
 def _deliver(api: Any, path: Path, data: dict[str, Any], budget: float) -> Delivery:

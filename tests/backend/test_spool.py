@@ -148,3 +148,12 @@ def test_the_next_run_process_of_the_run_delivers_its_spool_first(server_client,
     assert [s["state"] for s in run["states"]][-2:] == ["Running", "Success"]
     assert sum(m["message"].startswith("tripling") for m in run["logs"]) == 3
     assert "is Success already; not running it again" in caplog.text
+
+
+def test_a_file_that_is_not_a_spool_is_set_aside_not_retried_forever(server_client, tmp_path,
+                                                                     caplog):
+    (tmp_path / "not-a-run.json").write_text("{ half a file")
+    assert deliver_spools(BackendAPI(server_client), server_client.api_server,
+                          directory=tmp_path) == []
+    assert (tmp_path / "not-a-run.unreadable").exists()
+    assert "can't be read" in caplog.text and "set aside" in caplog.text
