@@ -306,6 +306,10 @@ class Agent:
         except ServerUnavailable:
             self._spool_delivery_failed()
             raise
+        except Exception:  # e.g. a refused read: the agent's other work must go on
+            self.logger.exception("Delivering spooled reports failed; trying again later.")
+            self._spool_delivery_failed()
+            return
         for delivery in deliveries:
             if delivery.delivered:
                 refused = f"; refused: {' '.join(delivery.refusals)}" if delivery.refusals else ""
