@@ -1,4 +1,4 @@
-"""The server's HTTP app: ``/graphql``, ``/health``, the API token and the body-size cap.
+"""The server's HTTP app: ``/graphql`` (also ``POST /``, as Prefect Server 1), ``/health``, the API token and the body-size cap.
 
 Every failure is answered with JSON in GraphQL's error shape, ``{"errors": [{"message",
 "extensions": {"code"}}]}``:
@@ -286,6 +286,8 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", endpoints.graphql, methods=["GET", "POST"]),
+            # Prefect Server 1 serves its API at "/": Prefect 1's client posts there
+            Route("/", endpoints.graphql, methods=["POST"]),
             Route("/health", endpoints.health, methods=["GET"]),
         ],
         middleware=middleware,

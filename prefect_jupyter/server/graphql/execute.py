@@ -16,6 +16,7 @@ executed (even with errors in ``errors``), 500 for a database failure while comm
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -115,6 +116,11 @@ def _check_request(payload: Any) -> tuple[str, dict | None, str | None] | dict:
     operation_name = payload.get("operationName")
     if not isinstance(text, str) or not text.strip():
         return error('The request has no "query": send {"query": "{ hello }"}.', "BAD_REQUEST")
+    if isinstance(variables, str):  # Prefect 1's client sends them as a JSON string
+        try:
+            variables = json.loads(variables) if variables.strip() else None
+        except ValueError as exc:
+            return error(f'"variables" is a string but not JSON ({exc}).', "BAD_REQUEST")
     if variables is not None and not isinstance(variables, dict):
         return error('"variables" must be a JSON object of name: value.', "BAD_REQUEST")
     if operation_name is not None and not isinstance(operation_name, str):
