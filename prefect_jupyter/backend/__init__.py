@@ -11,11 +11,25 @@ Reports the server could not take before the run ended are spooled to disk and d
 
 This package sits above ``engine`` and ``client``: it uses both, and neither imports it.
 ``python -m prefect_jupyter.backend --id RUN_ID`` is the process an agent starts for each run.
+
+``FlowView``, ``FlowRunView``, ``TaskRunView`` and ``watch_flow_run`` are Prefect 1's read-only
+views of what the server knows (used by the flow-of-flows tasks in ``tasks.prefect``).
 """
 
+from prefect_jupyter.backend.flow import FlowView
+from prefect_jupyter.backend.flow_run import FlowRunLog, FlowRunView, watch_flow_run
 from prefect_jupyter.backend.reporter import RunReporter
+from prefect_jupyter.backend.task_run import TaskRunView
 
-__all__ = ["RunReporter", "execute_flow_run"]
+__all__ = [
+    "FlowRunLog",
+    "FlowRunView",
+    "FlowView",
+    "RunReporter",
+    "TaskRunView",
+    "execute_flow_run",
+    "watch_flow_run",
+]
 
 
 def __getattr__(name: str):  # the client (httpx) loads only when a run is executed
