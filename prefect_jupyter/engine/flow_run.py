@@ -48,7 +48,6 @@ def run_flow(
     **kwargs: Any,
 ) -> State:
     """Run ``flow`` (see :meth:`Flow.run`) and return its final state."""
-    from prefect_jupyter.engine.flow_runner import FlowRunner
 
     if "return_tasks" in kwargs:
         raise ValueError(
@@ -61,7 +60,10 @@ def run_flow(
     for key in [k for k in kwargs if k in names]:
         parameters[key] = kwargs.pop(key)
     check_parameters(flow, parameters)
-    runner_cls = runner_cls or FlowRunner
+    if runner_cls is None:
+        from prefect_jupyter.engine import get_default_flow_runner_class
+
+        runner_cls = get_default_flow_runner_class()
     if run_on_schedule is None:
         run_on_schedule = bool(config.flows.run_on_schedule)
     context.setdefault("caches", {})

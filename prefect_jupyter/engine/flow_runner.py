@@ -157,7 +157,11 @@ class FlowRunner(Runner):
     ) -> None:
         super().__init__(state_handlers=state_handlers, observers=observers, logger_name="FlowRunner")
         self.flow = flow
-        self.task_runner_cls = task_runner_cls or TaskRunner
+        if task_runner_cls is None:
+            from prefect_jupyter.engine import get_default_task_runner_class
+
+            task_runner_cls = get_default_task_runner_class()
+        self.task_runner_cls = task_runner_cls
 
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
         self.logger.debug(
@@ -193,7 +197,7 @@ class FlowRunner(Runner):
             context: extra context for the run.
             task_contexts: extra context per task.
         """
-        from prefect_jupyter.executors import default_executor
+        from prefect_jupyter.engine import get_default_executor_class
 
         unknown = set(return_tasks or ()) - self.flow.tasks
         if unknown:  # a mistake in the call: say so before anything runs
@@ -205,7 +209,7 @@ class FlowRunner(Runner):
         task_states = dict(task_states or {})
         task_contexts = {task: dict(values) for task, values in (task_contexts or {}).items()}
         run_context = dict(context or {})
-        executor = executor or self.flow.executor or default_executor()
+        executor = executor or self.flow.executor or get_default_executor_class()()
         self.logger.debug("Using executor type %s", type(executor).__name__)
         try:
             state, task_states, run_context, task_contexts = self.initialize_run(
