@@ -232,7 +232,10 @@ class IntervalClock(Clock):
         """Yield events after ``after`` (default: now), earliest first; endless without end_date."""
         start = self.start_date or datetime(2019, 1, 1, tzinfo=UTC)
         after_utc = datetime.now(UTC) if after is None else as_utc(after)
-        elapsed = after_utc - as_utc(start)
+        difference = after_utc - as_utc(start)
+        # a plain timedelta: pendulum's Interval (pendulum start dates) can't be floor-divided
+        # by a timedelta in pendulum 3
+        elapsed = timedelta(difference.days, difference.seconds, difference.microseconds)
         n = 0 if elapsed < timedelta(0) else elapsed // self.interval + 1
         # calendar intervals are not all the same length, so the elapsed-time guess can overshoot
         while n > 0 and as_utc(self._nth(start, n - 1)) > after_utc:

@@ -202,3 +202,11 @@ def test_module_storage_json_has_prefect_1s_fields_only() -> None:
                     "secrets": [], "__version__": VERSION}
     loaded = StorageSchema().load(data)
     assert (loaded.module, loaded.attribute, loaded.flows) == ("pkg.flows", "etl", {"etl": "pkg.flows:etl"})
+
+
+def test_an_interval_schedule_read_from_prefect_1_json_runs() -> None:
+    data = {"clocks": [{"type": "IntervalClock", "interval": 3_600_000_000,
+                        "start_date": {"dt": "2020-01-01T00:00:00", "tz": "America/New_York"}}]}
+    schedule = ScheduleSchema().load(data)
+    after = pendulum.datetime(2020, 2, 1, tz="America/New_York")
+    assert schedule.next(2, after=after) == [after.add(hours=1), after.add(hours=2)]
