@@ -57,6 +57,10 @@ class Runner:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
+    def _heartbeat(self) -> bool:
+        """Send a heartbeat; whether more should follow (none for a local run)."""
+        return False
+
     def initialize_run(self, state: State | None, context: dict[str, Any]) -> tuple[State, dict[str, Any]]:
         """The state a run starts from (a wrapped state is unwrapped; none is ``Pending``)."""
         while isinstance(state, State) and state.is_meta_state():
