@@ -113,6 +113,9 @@ export function applyStates(svgRoot, states) {
       item.bad.setAttribute("width", f(c.failed));
       item.other.setAttribute("x", item.bx + f(c.ok + c.failed));
       item.other.setAttribute("width", f(c.other));
+      // a map left unfinished by its run (no longer Running): its children that never ran
+      const rest = n - c.ok - c.failed - c.other;
+      if (rest > 0 && s.state !== "Running" && n) c.notes.push(`${rest} not run`);
       item.counts.textContent = `${c.ok}/${n}` + c.notes.map((t) => ` · ${t}`).join("");
     }
   }
