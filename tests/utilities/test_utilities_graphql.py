@@ -69,5 +69,5 @@ def test_results_read_as_attributes_and_print_as_json() -> None:
     assert result.data.flow[0].id == 1
     assert repr(GraphQLResult({"a": 1})) == '{\n    "a": 1\n}'
     with pytest.raises(AttributeError, match="no field 'nope'"):
-        result.nope
+        _ = result.nope
     assert type(result.to_dict()["data"]) is dict
