@@ -160,9 +160,7 @@ class TaskRunner(Runner):
             except KeyboardInterrupt:
                 self.handle_state_change(state, Cancelled("Task run was interrupted (KeyboardInterrupt)."))
                 raise
-            except signals.PrefectStateSignal as exc:
-                if prefect_context.get("raise_on_exception"):
-                    raise
+            except signals.PrefectStateSignal as exc:  # a signal is a state, even when debugging
                 state = exc.state
             except Exception as exc:
                 msg = f"Task '{name}': Unexpected error while running task: {exc!r}"
@@ -314,11 +312,12 @@ class TaskRunner(Runner):
         new = Mapped("Ready to proceed with mapping.", n_map_states=min(sizes, default=0))
         raise signals.ENDRUN(self.handle_state_change(state, new))
 
-    def set_task_run_name(self, inputs: dict[str, Any]) -> None:
+    def set_task_run_name(self, task_inputs: dict[str, Any]) -> None:
         """Fill ``task_run_name`` (a template or a function) into context."""
         template = self.task.task_run_name
         if not template:
             return
+        inputs = _input_values(task_inputs)
         kwargs = {**(prefect_context.get("parameters") or {}), **prefect_context, **inputs}
         name = template(**kwargs) if callable(template) else template.format(**kwargs)
         prefect_context["task_run_name"] = name
@@ -330,10 +329,10 @@ class TaskRunner(Runner):
 
     def check_target(self, state: State, inputs: dict[str, Any]) -> State:
         """An existing result at the task's ``target`` makes the task ``Cached`` without running."""
-        if state.is_cached():
-            return state
         target = self.task.target
-        kwargs = self._formatting_kwargs(inputs)
+        if state.is_cached() or not target:
+            return state
+        kwargs = self._formatting_kwargs(_input_values(inputs))
         from prefect_jupyter.engine.result.base import render_location
 
         template = target(**kwargs) if callable(target) else target
@@ -399,7 +398,7 @@ class TaskRunner(Runner):
         while True:
             if state.is_cached():
                 return state
-            state = self.handle_state_change(state, Running(message="Starting task run."))
+            state = self.set_task_to_running(state, inputs)
             state = self.get_task_run_state(state, inputs)
             state = self.cache_result(state, inputs)
             state = self.check_for_retry(state, inputs)
@@ -417,6 +416,16 @@ class TaskRunner(Runner):
                 )
                 continue
             return state
+
+    def set_task_to_running(self, state: State, inputs: dict[str, Any]) -> State:
+        """Pending → ``Running("Starting task run.")``; any other state ends the run as it is."""
+        if not state.is_pending():
+            self.logger.debug(
+                "Task '%s': Can't set state to Running because it isn't Pending; ending run.",
+                prefect_context.get("task_full_name", self.task.name),
+            )
+            raise signals.ENDRUN(state)
+        return self.handle_state_change(state, Running(message="Starting task run."))
 
     def get_task_run_state(self, state: State, inputs: dict[str, Any]) -> State:
         """Call ``task.run`` from a ``Running`` state; the outcome (value, signal or error)
@@ -473,7 +482,13 @@ class TaskRunner(Runner):
             )
             return Failed(f"Error during execution of task: {exc!r}", result=exc)
 
-        result = self._checkpoint(value, inputs)
+        try:
+            result = self._checkpoint(value, inputs)
+        except Exception as exc:  # the value could not be stored: the run failed after all
+            self.logger.exception("Task '%s': Unexpected error while writing the result: %r", name, exc)
+            if prefect_context.get("raise_on_exception"):
+                raise
+            return Failed(f"Unexpected error while writing the result: {exc!r}", result=exc)
         if new_state is None:
             new_state = Success(message="Task run succeeded.")
         new_state._result = result
