@@ -72,9 +72,18 @@ def localize(wall: datetime, tz: tzinfo | None) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
 
 
+def _plain(dt: datetime) -> datetime:
+    """``dt`` as a ``datetime`` itself: a pendulum 2 ``DateTime`` moved to a non-pendulum zone
+    (``astimezone(UTC)``) can't add a ``timedelta`` any more, so arithmetic happens on these."""
+    if type(dt) is datetime:
+        return dt
+    return datetime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond,
+                    tzinfo=dt.tzinfo, fold=dt.fold)
+
+
 def shift(dt: datetime, delta: timedelta) -> datetime:
     """``dt + delta``: calendar time in ``dt``'s zone for a day or more, elapsed time for less."""
-    dt = as_aware(dt)
+    dt = _plain(as_aware(dt))
     if abs(delta) >= _ONE_DAY:
         return localize(dt.replace(tzinfo=None) + delta, dt.tzinfo)
     return (dt.astimezone(UTC) + delta).astimezone(dt.tzinfo)
@@ -224,6 +233,7 @@ class IntervalClock(Clock):
         super().__init__(start_date, end_date, parameter_defaults, labels)
 
     def _nth(self, start: datetime, n: int) -> datetime:
+        start = _plain(start)
         if self.interval >= _ONE_DAY:
             return localize(start.replace(tzinfo=None) + self.interval * n, start.tzinfo)
         return (start.astimezone(UTC) + self.interval * n).astimezone(start.tzinfo)

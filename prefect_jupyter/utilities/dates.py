@@ -44,13 +44,19 @@ def to_pendulum(value: datetime.datetime) -> Any:
     if tz is None or value.utcoffset() is None:
         value, zone = value.replace(tzinfo=datetime.UTC), pendulum.timezone("UTC")
     else:
+        # ZoneInfo has `key`, pytz `zone`; a pendulum 2 Timezone only `name` (imported from its
+        # module: in pendulum 2, the attribute `pendulum.tz.timezone` is a function)
+        from pendulum.tz.timezone import Timezone
+
         name = getattr(tz, "key", None) or getattr(tz, "zone", None)
+        if not name and isinstance(tz, Timezone):
+            name = tz.name
         if name:
             zone = pendulum.timezone(name)
         elif value.utcoffset() == datetime.timedelta(0):
             zone = pendulum.timezone("UTC")
-        else:
-            zone = pendulum.fixed_timezone(int(value.utcoffset().total_seconds()))
+        else:  # pendulum.tz.fixed_timezone: pendulum 2 has no top-level fixed_timezone
+            zone = pendulum.tz.fixed_timezone(int(value.utcoffset().total_seconds()))
     utc = value.astimezone(datetime.UTC)
     instant = pendulum.datetime(
         utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tz="UTC"
