@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -126,8 +127,10 @@ def run(
     info = graphql(
         "query($id: uuid!) { flow_run_by_pk(id: $id) { name labels parameters } }", {"id": run_id}
     )["flow_run_by_pk"]
-    click.echo(f"└── Name: {info['name']}\n└── UUID: {run_id}\n└── Labels: {info['labels']}")
-    click.echo(f"└── Parameters: {info['parameters']}")
+    # plain values: a GraphQL result's own repr is indented JSON, not one line
+    labels, parameters = json.loads(json.dumps([info["labels"], info["parameters"]]))
+    click.echo(f"└── Name: {info['name']}\n└── UUID: {run_id}\n└── Labels: {labels}")
+    click.echo(f"└── Parameters: {parameters}")
     if watch:
         watch_to_the_end(run_id)
 
