@@ -75,9 +75,9 @@ def _add_run_dates(context: dict[str, Any], logger: Any) -> None:
     else:
         if now is not None:
             logger.warning(
-                "`date` was set in the context but is not a date (%r); the run's `today`, "
-                "`yesterday` and `tomorrow` use the current time instead. Pass a datetime or "
-                "an ISO 8601 string.", now,
+                "`date` was set in the context (%r) but could not be parsed into a pendulum "
+                "`DateTime` object; the run's `today`, `yesterday` and `tomorrow` use the current "
+                "time instead. Pass a datetime or an ISO 8601 string.", now,
             )
         now = dates.now()
     start = context.get("scheduled_start_time")
@@ -199,16 +199,11 @@ class FlowRunner(Runner):
         """
         from prefect_jupyter.engine import get_default_executor_class
 
-        unknown = set(return_tasks or ()) - self.flow.tasks
-        if unknown:  # a mistake in the call: say so before anything runs
-            raise ValueError(
-                "Some tasks in return_tasks were not found in the flow: "
-                f"{sorted(t.name for t in unknown)}. Pass tasks of flow {self.flow.name!r}."
-            )
         self.logger.info("Beginning Flow run for '%s'", self.flow.name)
         task_states = dict(task_states or {})
         task_contexts = {task: dict(values) for task, values in (task_contexts or {}).items()}
-        run_context = dict(context or {})
+        # the surrounding context, then the given one (so `with context(date=...)` is seen)
+        run_context = {**vars(prefect_context), **(context or {})}
         executor = executor or self.flow.executor or get_default_executor_class()()
         self.logger.debug("Using executor type %s", type(executor).__name__)
         try:
@@ -312,10 +307,11 @@ class FlowRunner(Runner):
             self.logger.info("Flow is not in a Running state.")
             raise signals.ENDRUN(state)
         return_tasks = set(return_tasks or ())
-        if return_tasks - self.flow.tasks:
+        unknown = return_tasks - self.flow.tasks
+        if unknown:
             raise ValueError(
-                "Some tasks in return_tasks were not found in the flow: "
-                f"{sorted(t.name for t in return_tasks - self.flow.tasks)}."
+                f"Some tasks in return_tasks were not found in the flow: {sorted(map(repr, unknown))}. "
+                f"Pass tasks of flow {self.flow.name!r}."
             )
         run = _Pass(task_states)
         flow = self.flow

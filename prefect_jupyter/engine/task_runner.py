@@ -521,7 +521,6 @@ class TaskRunner(Runner):
         """With ``cache_for``, a success becomes ``Cached`` and is kept for later runs."""
         if state.is_successful() and not state.is_skipped() and self.task.cache_for is not None:
             from prefect_jupyter.engine.cache_validators import hash_inputs
-            from prefect_jupyter.engine.caching import remember
             from prefect_jupyter.engine.result.base import Result
 
             cached = Cached(
@@ -532,8 +531,9 @@ class TaskRunner(Runner):
                 cached_result_expiration=_now() + self.task.cache_for,
                 message=state.message,
             )
+            # flow.run keeps it for later runs (context.caches), as Prefect 1 does; a FlowRunner
+            # run on its own does not
             state = self.handle_state_change(state, cached)
-            remember(self.task.cache_key or self.task.name, state)
         return state
 
     def check_for_retry(self, state: State, inputs: dict[str, Any] | None = None) -> State:
