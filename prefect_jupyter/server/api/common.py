@@ -10,6 +10,7 @@ from prefect_jupyter.server.database.models import (
     Agent,
     Base,
     Flow,
+    FlowGroup,
     FlowRun,
     Project,
     Task,
@@ -22,6 +23,7 @@ ModelT = TypeVar("ModelT", bound=Base)
 _NOUNS: dict[type, tuple[str, str]] = {
     Project: ("Project", "list projects with `prefect-jupyter get projects`"),
     Flow: ("Flow", "list flows with `prefect-jupyter get flows`"),
+    FlowGroup: ("Flow group", "a flow's group id is its `flow_group_id`"),
     Task: ("Task", "task ids are in the `task` query of the flow"),
     FlowRun: ("Flow run", "list flow runs with `prefect-jupyter get flow-runs`"),
     TaskRun: ("Task run", "task run ids are in the `task_run` query of the flow run"),

@@ -9,7 +9,15 @@ archives every older unarchived version (an archived flow cannot be run).
 ``serialized_flow`` is ``flow.serialize()``'s dict (see the server contract). Its tasks and
 edges become ``task`` and ``edge`` rows; parameters are tasks too (as in Prefect), so a
 parameter missing from ``tasks`` gets a task row of its own. The server never unpickles
-``storage``; it stores the dict as given.
+``storage``; it stores the dict as given. The versions of one group share one ``flow_group``
+row (settings such as ``heartbeat_enabled``, labels).
+
+*Batched registration* (Prefect 1's ``Client.register``): a ``serialized_flow`` without a
+``tasks`` key is followed by :func:`register_tasks` batches, then :func:`register_edges`. Until
+its first edges arrive, the new version is *pending*: archived, so nothing runs or schedules
+it, and the group's other versions stay as they were. The first :func:`register_edges` makes
+it the live version and only then archives the older ones — a registration that fails
+part-way never archives the good version.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.server.api.common import get_or_404
 from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs
 from prefect_jupyter.server.database import dialects
-from prefect_jupyter.server.database.models import Edge, Flow, Project, Task, new_id
+from prefect_jupyter.server.database.models import Edge, Flow, FlowGroup, Project, Task, new_id
 from prefect_jupyter.server.errors import InvalidInput
 
 _TASK_FLAGS = ("mapped", "is_reference_task", "is_root_task", "is_terminal_task", "auto_generated")
@@ -59,13 +67,9 @@ def create_flow(
     latest = session.execute(
         select(func.max(Flow.version)).where(Flow.version_group_id == group)
     ).scalar()
-    archived = session.execute(
-        update(Flow)
-        .where(Flow.version_group_id == group, Flow.archived.is_(False))
-        .values(archived=True, is_schedule_active=False)
-        .returning(Flow.id)
-    ).scalars().all()
-    delete_auto_scheduled_runs(session, archived)
+    pending = "tasks" not in serialized_flow
+    if not pending:
+        _archive_group(session, group)
     schedule = serialized_flow.get("schedule")
     flow = Flow(
         project_id=project_id,
@@ -77,14 +81,43 @@ def create_flow(
         serialized_flow=serialized_flow,
         parameters=serialized_flow.get("parameters") or [],
         schedule=schedule,
-        is_schedule_active=schedule is not None and set_schedule_active is not False,
+        is_schedule_active=(
+            not pending and schedule is not None and set_schedule_active is not False
+        ),
         labels=sorted(set(serialized_flow.get("labels") or [])),
         idempotency_key=idempotency_key,
+        archived=pending,
+        flow_group_id=_flow_group_id(session, group, name),
     )
     session.add(flow)
     session.flush()
     _insert_tasks_and_edges(session, flow.id, serialized_flow)
     return flow.id
+
+
+def _archive_group(session: Session, group: str) -> None:
+    archived = session.execute(
+        update(Flow)
+        .where(Flow.version_group_id == group, Flow.archived.is_(False))
+        .values(archived=True, is_schedule_active=False)
+        .returning(Flow.id)
+    ).scalars().all()
+    delete_auto_scheduled_runs(session, archived)
+
+
+def _flow_group_id(session: Session, version_group_id: str, name: str) -> str:
+    """The flow group of a version group's versions; a new one for its first version."""
+    existing = session.execute(
+        select(Flow.flow_group_id)
+        .where(Flow.version_group_id == version_group_id, Flow.flow_group_id.is_not(None))
+        .limit(1)
+    ).scalar()
+    if existing is not None:
+        return existing
+    group = FlowGroup(name=name, settings={})
+    session.add(group)
+    session.flush()
+    return group.id
 
 
 def _existing_group(session: Session, project_id: str, name: str) -> str | None:
@@ -137,6 +170,15 @@ def _retry_delay(task: dict[str, Any]) -> float | None:
     )
 
 
+def _trigger_name(trigger: Any) -> str | None:
+    """The trigger's import path: Prefect 1 serializes it as ``{"fn": path, "kwargs": {...}}``."""
+    if isinstance(trigger, dict):
+        trigger = trigger.get("fn")
+    if trigger is None or isinstance(trigger, str):
+        return trigger
+    raise InvalidInput(f"A task's trigger must be an import path or {{'fn': path}}, not {trigger!r}.")
+
+
 def _task_row(flow_id: str, task: dict[str, Any]) -> dict[str, Any]:
     row = {
         "id": new_id(),
@@ -148,7 +190,7 @@ def _task_row(flow_id: str, task: dict[str, Any]) -> dict[str, Any]:
         "tags": sorted(set(task.get("tags") or [])),
         "max_retries": int(task.get("max_retries") or 0),
         "retry_delay": _retry_delay(task),
-        "trigger": task.get("trigger"),
+        "trigger": _trigger_name(task.get("trigger")),
         "cache_key": task.get("cache_key"),
     }
     row.update({flag: bool(task.get(flag, False)) for flag in _TASK_FLAGS})
@@ -168,6 +210,12 @@ def _insert_tasks_and_edges(session: Session, flow_id: str, data: dict[str, Any]
     ids = {row["slug"]: row["id"] for row in rows}
     if rows:
         session.execute(insert(Task), rows)
+    _insert_edges(session, flow_id, ids, data.get("edges", []))
+
+
+def _insert_edges(
+    session: Session, flow_id: str, ids: dict[str, str], serialized_edges: list[Any]
+) -> None:
     edges = [
         {
             "id": new_id(),
@@ -178,10 +226,65 @@ def _insert_tasks_and_edges(session: Session, flow_id: str, data: dict[str, Any]
             "mapped": bool(edge.get("mapped", False)),
             "flattened": bool(edge.get("flattened", False)),
         }
-        for edge in data.get("edges", [])
+        for edge in serialized_edges
     ]
     if edges:
         session.execute(insert(Edge), edges)
+
+
+def register_tasks(session: Session, flow_id: str, serialized_tasks: Any) -> None:
+    """Add a batch of a flow's tasks (``flow.serialize()["tasks"]`` items); a task whose slug
+    the flow has (its parameters, made with the flow) is updated in place."""
+    flow = get_or_404(session, Flow, flow_id)
+    tasks = _checked_batch(serialized_tasks, "serialized_tasks")
+    check_serialized_flow({"name": flow.name, "tasks": tasks})
+    existing = dict(session.execute(
+        select(Task.slug, Task.id).where(Task.flow_id == flow_id)
+    ).all())
+    rows = [_task_row(flow_id, task) for task in tasks]
+    for row in rows:
+        if row["slug"] in existing:
+            row["id"] = existing[row["slug"]]
+            session.execute(update(Task).where(Task.id == row["id"]).values(
+                {k: v for k, v in row.items() if k not in ("id", "flow_id")}
+            ))
+    new_rows = [row for row in rows if row["slug"] not in existing]
+    if new_rows:
+        session.execute(insert(Task), new_rows)
+    data = dict(flow.serialized_flow or {})
+    data["tasks"] = [*data.get("tasks", []), *tasks]
+    flow.serialized_flow = data
+
+
+def register_edges(session: Session, flow_id: str, serialized_edges: Any) -> None:
+    """Add a batch of a flow's edges; the first batch completes a batched registration (see
+    the module doc)."""
+    flow = get_or_404(session, Flow, flow_id)
+    edges = _checked_batch(serialized_edges, "serialized_edges")
+    ids = dict(session.execute(select(Task.slug, Task.id).where(Task.flow_id == flow_id)).all())
+    for i, edge in enumerate(edges):
+        for end in ("upstream_task", "downstream_task"):
+            slug = (edge.get(end) or {}).get("slug") if isinstance(edge, dict) else None
+            if slug not in ids:
+                raise InvalidInput(
+                    f"serialized_edges[{i}] refers to {end} {slug!r}, which is not among the "
+                    "flow's tasks: register the tasks (register_tasks) before the edges."
+                )
+    _insert_edges(session, flow_id, ids, edges)
+    data = dict(flow.serialized_flow or {})
+    completes = "edges" not in data
+    data["edges"] = [*data.get("edges", []), *edges]
+    flow.serialized_flow = data
+    if completes and flow.archived:
+        dialects.advisory_lock(session, f"version_group:{flow.version_group_id}")
+        _archive_group(session, flow.version_group_id)
+        flow.archived = False
+
+
+def _checked_batch(value: Any, name: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise InvalidInput(f"{name} must be a list of objects (made by flow.serialize()).")
+    return value
 
 
 def archive_flow(session: Session, flow_id: str) -> None:
@@ -198,15 +301,20 @@ def delete_flow(session: Session, flow_id: str) -> None:
     session.execute(delete(Flow).where(Flow.id == flow_id))
 
 
+class NoSchedule(InvalidInput):
+    """Turning on the schedule of a flow that has none."""
+
+
 def set_schedule_active(session: Session, flow_id: str, active: bool) -> None:
     """Turn a flow's schedule on or off.
 
     Raises:
-        InvalidInput: turning on the schedule of a flow that has none, or of an archived flow.
+        NoSchedule: turning on the schedule of a flow that has none.
+        InvalidInput: turning on the schedule of an archived flow.
     """
     flow = get_or_404(session, Flow, flow_id)
     if active and flow.schedule is None:
-        raise InvalidInput(
+        raise NoSchedule(
             f"Flow {flow_id} ({flow.name!r}) has no schedule: give the flow a schedule and "
             "register it again."
         )

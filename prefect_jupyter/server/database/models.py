@@ -101,6 +101,27 @@ class Project(Base):
     flows: Mapped[list[Flow]] = _children("Flow", "project")
 
 
+class FlowGroup(Base):
+    """What the versions of one flow share (Prefect Server 1's ``flow_group``): its settings
+    (``heartbeat_enabled``, ...) and labels that override the versions' own.
+
+    One per version group, made with its first version.
+    """
+
+    __tablename__ = "flow_group"
+
+    id: Mapped[str] = _id()
+    name: Mapped[str | None] = mapped_column(String(255))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    labels: Mapped[list[Any] | None]
+    created: Mapped[datetime.datetime] = _created()
+    updated: Mapped[datetime.datetime] = _updated()
+
+    flows: Mapped[list[Flow]] = _children(
+        "Flow", "flow_group", primaryjoin="foreign(Flow.flow_group_id) == FlowGroup.id"
+    )
+
+
 class Flow(Base):
     """One registered version of a flow; versions of one flow share ``version_group_id``."""
 
@@ -125,10 +146,16 @@ class Flow(Base):
     is_schedule_active: Mapped[bool] = mapped_column(default=False)
     labels: Mapped[list[Any] | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # Always set (migration 0002 filled it for older flows). No foreign key: SQLite adds one
+    # only by rebuilding ``flow``, and dropping the old table would cascade to its runs.
+    flow_group_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created: Mapped[datetime.datetime] = _created()
     updated: Mapped[datetime.datetime] = _updated()
 
     project: Mapped[Project] = _parent("Project", "flows")
+    flow_group: Mapped[FlowGroup | None] = _parent(
+        "FlowGroup", "flows", primaryjoin="foreign(Flow.flow_group_id) == FlowGroup.id"
+    )
     tasks: Mapped[list[Task]] = _children("Task", "flow")
     edges: Mapped[list[Edge]] = _children("Edge", "flow")
     flow_runs: Mapped[list[FlowRun]] = _children("FlowRun", "flow")
@@ -332,6 +359,7 @@ MODELS: dict[str, type[Base]] = {
     model.__tablename__: model
     for model in (
         Project,
+        FlowGroup,
         Flow,
         Task,
         Edge,

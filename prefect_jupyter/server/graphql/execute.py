@@ -45,6 +45,7 @@ from prefect_jupyter.server.graphql.limits import (
 )
 from prefect_jupyter.server.graphql.mutations import mutation
 from prefect_jupyter.server.graphql.orchestration import bindables as orchestration_bindables
+from prefect_jupyter.server.graphql.prefect1 import bindables as prefect1_bindables
 from prefect_jupyter.server.graphql.queries import query
 from prefect_jupyter.server.graphql.scalars import scalar_types
 from prefect_jupyter.server.graphql.tables import table_bindables
@@ -61,7 +62,8 @@ def build_schema() -> GraphQLSchema:
         type_defs = load_schema_from_path(path)
     objects = table_bindables(query)
     schema = make_executable_schema(
-        type_defs, query, mutation, *objects, *orchestration_bindables, *scalar_types()
+        type_defs, query, mutation, *objects, *orchestration_bindables, *prefect1_bindables,
+        *scalar_types(),
     )
     for root in (schema.query_type, schema.mutation_type):
         for field in root.fields.values() if root else ():

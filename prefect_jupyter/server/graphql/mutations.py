@@ -82,7 +82,10 @@ def resolve_delete_flow(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dic
 
 @mutation.field("set_schedule_active")
 def resolve_set_schedule_active(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
-    flows.set_schedule_active(_session(info), input["flow_id"], True)
+    try:
+        flows.set_schedule_active(_session(info), input["flow_id"], True)
+    except flows.NoSchedule as exc:  # not an error: Prefect 1's flow.register() always asks
+        return {"success": False, "error": str(exc)}
     return SUCCESS
 
 

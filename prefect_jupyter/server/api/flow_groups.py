@@ -1,0 +1,33 @@
+"""Flow groups: what the versions of one flow share — settings and labels (Prefect Server 1).
+
+Settings are a JSON object; the server reads ``heartbeat_enabled`` (default true): when false,
+the zombie killer leaves the group's running task runs alone, and Prefect 1's runner does not
+start its heartbeat process (it asks ``flow.settings``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from prefect_jupyter.server.api.common import get_or_404, not_found
+from prefect_jupyter.server.database.models import Flow, FlowGroup
+
+#: Prefect Server 1's defaults for a flow group's settings
+DEFAULT_SETTINGS: dict[str, Any] = {"heartbeat_enabled": True}
+
+
+def flow_settings(session: Session, flow: Flow) -> dict[str, Any]:
+    """The settings of ``flow``'s group over :data:`DEFAULT_SETTINGS`."""
+    group = session.get(FlowGroup, flow.flow_group_id) if flow.flow_group_id else None
+    return {**DEFAULT_SETTINGS, **((group.settings if group is not None else None) or {})}
+
+
+def update_settings(session: Session, flow_id: str, **changes: Any) -> None:
+    """Merge ``changes`` into the settings of the group of flow ``flow_id``."""
+    flow = get_or_404(session, Flow, flow_id)
+    group = session.get(FlowGroup, flow.flow_group_id) if flow.flow_group_id else None
+    if group is None:
+        raise not_found(FlowGroup, flow.flow_group_id)
+    group.settings = {**(group.settings or {}), **changes}

@@ -1,0 +1,69 @@
+"""Resolvers of what Prefect 1's own client asks beyond the tables (``schema/prefect1.graphql``):
+batched registration, a flow's deployment fields, the flow group's settings. No logic here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ariadne import ObjectType
+from graphql import GraphQLResolveInfo
+
+from prefect_jupyter.server.api import flow_groups, flows
+from prefect_jupyter.server.database.models import Flow, FlowRun
+
+mutation = ObjectType("Mutation")
+flow = ObjectType("flow")
+flow_run = ObjectType("flow_run")
+
+SUCCESS = {"success": True, "error": None}
+
+
+@mutation.field("register_tasks")
+def resolve_register_tasks(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flows.register_tasks(info.context.session, input["flow_id"], input["serialized_tasks"])
+    return SUCCESS
+
+
+@mutation.field("register_edges")
+def resolve_register_edges(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flows.register_edges(info.context.session, input["flow_id"], input["serialized_edges"])
+    return SUCCESS
+
+
+@mutation.field("disable_flow_heartbeat")
+def resolve_disable_flow_heartbeat(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.update_settings(info.context.session, input["flow_id"], heartbeat_enabled=False)
+    return SUCCESS
+
+
+@mutation.field("enable_flow_heartbeat")
+def resolve_enable_flow_heartbeat(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.update_settings(info.context.session, input["flow_id"], heartbeat_enabled=True)
+    return SUCCESS
+
+
+def _serialized(key: str) -> Any:
+    def resolve(row: Flow, _info: GraphQLResolveInfo) -> Any:
+        return (row.serialized_flow or {}).get(key)
+
+    return resolve
+
+
+for _key in ("storage", "run_config", "environment"):
+    flow.set_field(_key, _serialized(_key))
+
+
+@flow.field("settings")
+def resolve_settings(row: Flow, info: GraphQLResolveInfo) -> dict:
+    return flow_groups.flow_settings(info.context.session, row)
+
+
+@flow_run.field("run_config")
+def resolve_run_config(run: FlowRun, info: GraphQLResolveInfo) -> Any:
+    registered = info.context.session.get(Flow, run.flow_id)
+    return (registered.serialized_flow or {}).get("run_config") if registered else None
+
+
+#: what ``execute.build_schema`` binds besides the core resolvers
+bindables = [mutation, flow, flow_run]
