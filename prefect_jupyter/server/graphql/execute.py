@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.engine import Database
 from prefect_jupyter.server.errors import ApiError
+from prefect_jupyter.server.graphql import aggregates
 from prefect_jupyter.server.graphql.context import RequestContext
 from prefect_jupyter.server.graphql.documents import check_document
 from prefect_jupyter.server.graphql.limits import (
@@ -59,7 +60,7 @@ def build_schema() -> GraphQLSchema:
     """The executable schema: the packaged SDL files bound to the resolvers."""
     schema_dir = resources.files("prefect_jupyter.server.graphql") / "schema"
     with resources.as_file(schema_dir) as path:
-        type_defs = load_schema_from_path(path)
+        type_defs = load_schema_from_path(path) + "\n" + aggregates.sdl()
     objects = table_bindables(query)
     schema = make_executable_schema(
         type_defs, query, mutation, *objects, *orchestration_bindables, *prefect1_bindables,

@@ -39,6 +39,7 @@ from graphql.execution.values import get_argument_values
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import RelationshipDirection, aliased
 
+from prefect_jupyter.server.graphql.aggregates import AggregateRequest, aggregate_rows, empty
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
 from prefect_jupyter.server.graphql.limits import RequestBudget
 
@@ -156,6 +157,10 @@ class Loader:
             rel, is_aggregate = found
             field_def = gql_type.fields[request.name]
             args = get_argument_values(field_def, request.nodes[0], info.variable_values)
+            if is_aggregate:
+                args["_request"] = AggregateRequest(
+                    info, rel.mapper.class_.__tablename__, args, request.selection_sets
+                )
             children = self.load(rows, rel, is_aggregate, args, id(request.nodes[0]))
             if children:
                 target_type = get_named_type(field_def.type).name
@@ -171,10 +176,13 @@ class Loader:
             by_key[getattr(parent, parent_attr)].append(parent)
         keys = [k for k in by_key if k is not None]
         if is_aggregate:
-            counts = self._count(rel, remote, keys, args)
+            request: AggregateRequest = args["_request"]
+            found = self._aggregate(rel, remote, keys, request)
             for key, group in by_key.items():
                 for parent in group:
-                    self._results[(node_key, parent.id)] = {"aggregate": {"count": counts.get(key, 0)}}
+                    self._results[(node_key, parent.id)] = (
+                        found.get(key) or empty(rel.mapper.class_, request)
+                    )
             return []
         if rel.direction is RelationshipDirection.MANYTOONE:
             children = self._load_many_to_one(rel, remote, keys)
@@ -188,19 +196,16 @@ class Loader:
                 self._results[(node_key, parent.id)] = grouped.get(key, [])
         return [child for children in grouped.values() for child in children]
 
-    def _count(self, rel: Any, remote: Any, keys: list[Any], args: dict) -> dict[Any, int]:
+    def _aggregate(
+        self, rel: Any, remote: Any, keys: list[Any], request: AggregateRequest
+    ) -> dict[Any, dict[str, Any]]:
         target = rel.mapper.class_
-        condition = where_clause(target, args.get("where"), self.dialect)
-        counts: dict[Any, int] = {}
+        condition = where_clause(target, request.where, self.dialect)
+        found: dict[Any, dict[str, Any]] = {}
         for chunk in _chunks(keys):
             self.budget.check_time()
-            stmt = (
-                select(remote, func.count())
-                .where(remote.in_(chunk), condition)
-                .group_by(remote)
-            )
-            counts.update(dict(self.session.execute(stmt).all()))
-        return counts
+            found.update(aggregate_rows(self.session, target, request, condition, remote, chunk))
+        return found
 
     def _load_many_to_one(self, rel: Any, remote: Any, keys: list[Any]) -> dict[Any, Any]:
         target = rel.mapper.class_
@@ -257,6 +262,11 @@ class Loader:
             found = _relationship(model, info.field_name)
             assert found is not None
             rel, is_aggregate = found
+            if is_aggregate:
+                sets = [n.selection_set for n in info.field_nodes if n.selection_set]
+                args["_request"] = AggregateRequest(
+                    info, rel.mapper.class_.__tablename__, args, sets
+                )
             children = self.load([parent], rel, is_aggregate, args, id(info.field_nodes[0]))
             if children:
                 target_type = get_named_type(info.return_type).name

@@ -17,6 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import aliased
 
 from prefect_jupyter.server.database.models import MODELS
+from prefect_jupyter.server.graphql.aggregates import AggregateRequest, aggregate_rows, empty
 from prefect_jupyter.server.graphql.context import RequestContext
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
 from prefect_jupyter.server.graphql.limits import within_budget
@@ -92,12 +93,13 @@ def _by_pk_resolver(model: type) -> Any:
 
 
 def _aggregate_resolver(model: type) -> Any:
-    def resolve(_obj: Any, info: GraphQLResolveInfo, where: dict | None = None) -> dict:
+    def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> dict:
         context: RequestContext = info.context
-        stmt = select(func.count()).select_from(model).where(
-            where_clause(model, where, context.dialect)
-        )
-        return {"aggregate": {"count": context.session.execute(stmt).scalar_one()}}
+        sets = [n.selection_set for n in info.field_nodes if n.selection_set is not None]
+        request = AggregateRequest(info, model.__tablename__, args, sets)
+        condition = where_clause(model, args.get("where"), context.dialect)
+        found = aggregate_rows(context.session, model, request, condition)
+        return found.get(None) or empty(model, request)
 
     return resolve
 
