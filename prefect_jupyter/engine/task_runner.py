@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from logging import DEBUG, INFO
 from typing import Any, NamedTuple
 
+from prefect_jupyter.context import ContextOverlay
 from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.engine import signals
 from prefect_jupyter.engine.runner import Runner
@@ -137,7 +138,8 @@ class TaskRunner(Runner):
         """
         upstream_states = upstream_states or {}
         state, ctx = self.initialize_run(state, dict(context or {}))
-        with prefect_context(**ctx):
+        # ctx is this run's own dict already: overlay it as it is, without another copy
+        with ContextOverlay(prefect_context, ctx):
             name = ctx["task_full_name"]
             log_line(self.logger, INFO, "Task '%s': Starting task run...", name)
             try:
