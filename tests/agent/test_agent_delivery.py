@@ -146,7 +146,7 @@ def test_a_spool_of_a_deleted_run_is_dropped_with_a_clear_message(tmp_path):
         assert not (spool / f"{run_id}.json").exists()
 
 
-REAPERS = {f"{SERVICES}HEARTBEAT_WINDOW": "6", f"{SERVICES}ZOMBIE_KILLER__LOOP_SECONDS": "0.2",
+REAPERS = {f"{SERVICES}HEARTBEAT_WINDOW": "10", f"{SERVICES}ZOMBIE_KILLER__LOOP_SECONDS": "0.2",
            f"{SERVICES}LAZARUS__LOOP_SECONDS": "0.2", f"{SERVICES}SCHEDULER__ENABLED": "false"}
 
 
