@@ -450,3 +450,34 @@ def test_database_errors_are_retried_and_only_refusals_dropped_and_logged(caplog
     assert len(reporter.refusals) == 1 and "Invalid transition" in reporter.refusals[0]
     assert "refused state Success" in caplog.text  # ...and said so
     assert [s["type"] for s in server.flow_run["states"]] == ["Success"]
+
+
+def test_a_finished_flow_state_is_held_while_a_log_record_waits():
+    with Flow("held") as flow:
+        double.map(numbers())
+    server = FakeServer()
+    logs_back = threading.Event()
+    original = server.write_run_logs
+
+    def logs_unavailable_until_set(logs):
+        if not logs_back.is_set():
+            raise ServerUnavailable("database unavailable", status=503)
+        original(logs)
+
+    server.write_run_logs = logs_unavailable_until_set
+    reporter = make_reporter(server, flow)
+    reporter.start()
+    with shipping_logs(reporter):
+        state = FlowRunner(flow, observers=[reporter]).run(
+            executor=LocalExecutor(), task_contexts=reporter.task_contexts())
+    assert state.is_successful()
+    slug = flow.slugs[flow.get_tasks(name="double")[0]]
+    deadline = time.monotonic() + 60
+    while server.states_of(slug, 2)[-1:] != ["Success"]:  # every task state is stored...
+        assert time.monotonic() < deadline, "the task states never arrived"
+        time.sleep(0.01)
+    assert server.flow_run["states"] == []  # ...but not the run's end: its logs are not
+    logs_back.set()
+    assert reporter.close()
+    assert [s["type"] for s in server.flow_run["states"]] == ["Success"]
+    assert server.requests[-1][0] == "set_flow_run_states"
