@@ -18,7 +18,8 @@ Every ``poll_interval`` seconds (sooner when a run ends) the agent makes one pas
    in its schema), the agent registers at start (and is listed with its labels) and sends a
    heartbeat every ``cloud.agent.heartbeat_interval`` seconds; its polls carry its id too.
 4. **Claim** — with free slots (``concurrency``), ``get_runs_in_queue`` gives the due runs whose
-   labels are all among the agent's; each is *claimed* by setting it ``Submitted`` with the
+   labels are all among the agent's; a run of a flow another library registered (Prefect 1's
+   own, ``flow.library``) is left for that library's agent; each other one is *claimed* by setting it ``Submitted`` with the
    version just read. The server checks that version atomically, so when several agents race
    for one run exactly one wins; the others skip it. Each claimed run is deployed
    (:meth:`Agent.deploy_flow`; the local agent starts a subprocess, or forks one from a warm
@@ -140,6 +141,7 @@ class Agent:
         self._last_heartbeat = 0.0
         self._claim_token = uuid.uuid4().hex  # marks this agent's claims (see _claim)
         self._unsure_claims: dict[str, dict[str, Any]] = {}
+        self._left_alone: set[str] = set()  # runs of other libraries' flows, said once
         self._spool_failures = 0  # spool deliveries that could not finish, in a row
         self._next_spool_pass = 0.0
 
@@ -236,13 +238,27 @@ class Agent:
             for run in rows:  # oldest first, as the queue is
                 if claimed >= free or self._stopping:
                     break
-                if run["state"] in _CLAIMABLE and self._claim(run):
+                if run["state"] in _CLAIMABLE and self._can_execute(run) and self._claim(run):
                     claimed += 1
                     self._deploy(run)
             if claimed >= free or self._stopping:
                 break
         if claimed and claimed < len(ids) and len(self.runs) < self.concurrency:
             self._wake.set()  # more are waiting and there is room: look again at once
+
+    def _can_execute(self, run: dict[str, Any]) -> bool:
+        """Whether this agent can load the run's flow: one serialized by prefect_jupyter. A
+        Prefect 1 flow (``library`` "prefect") is left for a Prefect 1 agent."""
+        library = (run.get("flow") or {}).get("library")
+        if library in (None, "prefect_jupyter"):
+            return True
+        if run["id"] not in self._left_alone:
+            self._left_alone.add(run["id"])
+            self.logger.info(
+                "Leaving flow run %s to an agent of %r: its flow was registered by that "
+                "library, which this agent does not run.", run["id"], library,
+            )
+        return False
 
     def _claim(self, run: dict[str, Any]) -> bool:
         """Set the run Submitted with the version just read; whether this agent won it."""

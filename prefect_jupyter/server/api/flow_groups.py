@@ -31,3 +31,12 @@ def update_settings(session: Session, flow_id: str, **changes: Any) -> None:
     if group is None:
         raise not_found(FlowGroup, flow.flow_group_id)
     group.settings = {**(group.settings or {}), **changes}
+
+
+def run_labels(session: Session, flow: Flow) -> list[str]:
+    """The labels a new run of ``flow`` gets unless given: its group's, when set, else the
+    flow's own (:func:`~prefect_jupyter.server.api.flows.registered_labels`)."""
+    group = session.get(FlowGroup, flow.flow_group_id) if flow.flow_group_id else None
+    if group is not None and group.labels is not None:
+        return sorted(set(group.labels))
+    return sorted(set(flow.labels or []))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine.state import Cancelled, Cancelling, Pending, Scheduled
 from prefect_jupyter.engine.state_schema import state_to_dict
-from prefect_jupyter.server.api import states
+from prefect_jupyter.server.api import flow_groups, states
 from prefect_jupyter.server.api.common import get_or_404, not_found
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import Agent, Flow, FlowRun, Task, TaskRun, utcnow
@@ -70,7 +70,7 @@ def create_flow_run(
         name=flow_run_name or run_name(),
         parameters=parameters,
         context=context or {},
-        labels=sorted(set(labels if labels is not None else (flow.labels or []))),
+        labels=sorted(set(labels)) if labels is not None else flow_groups.run_labels(session, flow),
         scheduled_start_time=start,
         idempotency_key=idempotency_key,
     )

@@ -84,7 +84,7 @@ def create_flow(
         is_schedule_active=(
             not pending and schedule is not None and set_schedule_active is not False
         ),
-        labels=sorted(set(serialized_flow.get("labels") or [])),
+        labels=registered_labels(serialized_flow),
         idempotency_key=idempotency_key,
         archived=pending,
         flow_group_id=_flow_group_id(session, group, name),
@@ -93,6 +93,28 @@ def create_flow(
     session.flush()
     _insert_tasks_and_edges(session, flow.id, serialized_flow)
     return flow.id
+
+
+def registered_labels(serialized_flow: dict[str, Any]) -> list[str]:
+    """The labels a flow's runs get by default, as Prefect Server 1 chose them: the flow's
+    ``labels`` (ours carry its run config's), else its run config's, else its environment's.
+    A flow group's labels, when set, override these (``flow_groups.run_labels``)."""
+    found = serialized_flow.get("labels")
+    for deployment in ("run_config", "environment"):
+        if found is None and isinstance(serialized_flow.get(deployment), dict):
+            found = serialized_flow[deployment].get("labels")
+    if found is not None and not (
+        isinstance(found, list) and all(isinstance(label, str) for label in found)
+    ):
+        raise InvalidInput(f"A flow's labels must be a list of strings, not {found!r}.")
+    return sorted(set(found or []))
+
+
+def library(serialized_flow: dict[str, Any] | None) -> str | None:
+    """The library whose ``flow.serialize()`` made ``serialized_flow``: the top package of its
+    ``type`` (``prefect_jupyter``, or ``prefect`` for Prefect 1), ``None`` when untyped."""
+    flow_type = (serialized_flow or {}).get("type")
+    return flow_type.split(".", 1)[0] if isinstance(flow_type, str) and flow_type else None
 
 
 def _archive_group(session: Session, group: str) -> None:

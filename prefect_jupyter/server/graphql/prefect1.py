@@ -54,6 +54,11 @@ for _key in ("storage", "run_config", "environment"):
     flow.set_field(_key, _serialized(_key))
 
 
+@flow.field("library")
+def resolve_library(row: Flow, _info: GraphQLResolveInfo) -> str | None:
+    return flows.library(row.serialized_flow)
+
+
 @flow.field("settings")
 def resolve_settings(row: Flow, info: GraphQLResolveInfo) -> dict:
     return flow_groups.flow_settings(info.context.session, row)
