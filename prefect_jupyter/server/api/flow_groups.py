@@ -18,6 +18,13 @@ from prefect_jupyter.server.database.models import Flow, FlowGroup
 DEFAULT_SETTINGS: dict[str, Any] = {"heartbeat_enabled": True}
 
 
+def heartbeat_enabled(settings: dict[str, Any] | None) -> bool:
+    """Whether runs of a group with ``settings`` are watched for heartbeats (Prefect Server 1
+    read ``heartbeat_enabled``, and before it ``disable_heartbeat``)."""
+    settings = settings or {}
+    return bool(settings.get("heartbeat_enabled", True)) and not settings.get("disable_heartbeat")
+
+
 def flow_settings(session: Session, flow: Flow) -> dict[str, Any]:
     """The settings of ``flow``'s group over :data:`DEFAULT_SETTINGS`."""
     group = session.get(FlowGroup, flow.flow_group_id) if flow.flow_group_id else None

@@ -14,6 +14,9 @@ Both states carry the context marker ``{"lost_heartbeat": true}``: the task did 
 process died. When Lazarus reschedules the flow run, the new process runs such a task again
 instead of reusing its ``Failed`` state (``backend/restore.py``).
 
+Runs of a flow whose flow group turned heartbeats off (``disable_flow_heartbeat``; Prefect 1's
+runner then sends none) are left alone, as Prefect Server 1 did.
+
 A flow run stuck in ``Cancelling`` without a heartbeat (nobody is left to stop it) is set
 ``Failed`` ("No heartbeat detected from the flow run; marking the run as failed.").
 
@@ -33,8 +36,17 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.engine.state import Failed, Retrying
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api import states
+from prefect_jupyter.server.api.flow_groups import heartbeat_enabled
 from prefect_jupyter.server.database.engine import Database
-from prefect_jupyter.server.database.models import FlowRun, Task, TaskRun, TaskRunState, utcnow
+from prefect_jupyter.server.database.models import (
+    Flow,
+    FlowGroup,
+    FlowRun,
+    Task,
+    TaskRun,
+    TaskRunState,
+    utcnow,
+)
 from prefect_jupyter.server.services.loop import LoopService
 from prefect_jupyter.server.services.runs import is_silent, last_heard, write_log
 
@@ -72,9 +84,11 @@ class ZombieKiller(LoopService):
 
     def reap_task_runs(self, now: datetime.datetime, cutoff: datetime.datetime) -> int:
         with self.database.read_session() as session:
-            ids = session.execute(
-                select(TaskRun.id)
+            found = session.execute(
+                select(TaskRun.id, FlowGroup.settings)
                 .join(FlowRun, FlowRun.id == TaskRun.flow_run_id)
+                .join(Flow, Flow.id == FlowRun.flow_id)
+                .outerjoin(FlowGroup, FlowGroup.id == Flow.flow_group_id)
                 .where(
                     TaskRun.state == "Running",
                     last_heard(TaskRun) <= cutoff,
@@ -82,7 +96,9 @@ class ZombieKiller(LoopService):
                 )
                 .order_by(TaskRun.updated)
                 .limit(BATCH)
-            ).scalars().all()
+            ).all()
+        # a flow group with heartbeats turned off sends none: silence proves nothing
+        ids = [task_run_id for task_run_id, settings in found if heartbeat_enabled(settings)]
         reaped = 0
         for task_run_id in ids:
             with self.database.write_session() as session:
