@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import click
@@ -12,15 +13,28 @@ from prefect_jupyter.cli.restart import restart
 from prefect_jupyter.cli.watch import watch_to_the_end
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def find_flow(flow_id: str | None, name: str | None, project: str | None) -> dict[str, Any]:
     """The flow to run: by id (a flow or version group id), or the latest version by name."""
     fields = "id name version version_group_id archived labels project { name }"
     if flow_id:
+        # a version group id is any string; a flow id is a UUID (anything else can't be one)
+        either: list[dict[str, Any]] = [
+            {"version_group_id": {"_eq": flow_id}, "archived": {"_eq": False}}
+        ]
+        if _is_uuid(flow_id):
+            either.insert(0, {"id": {"_eq": flow_id}})
         data = graphql(
-            f"""query($id: String) {{ flow(where: {{_or: [{{id: {{_eq: $id}}}},
-                 {{version_group_id: {{_eq: $id}}, archived: {{_eq: false}}}}]}},
-                 order_by: {{version: desc}}, limit: 1) {{ {fields} }} }}""",
-            {"id": flow_id},
+            f"""query($where: flow_bool_exp) {{ flow(where: $where, order_by: {{version: desc}},
+                 limit: 1) {{ {fields} }} }}""",
+            {"where": {"_or": either}},
         )
         what = f"with id {flow_id!r}"
     else:
