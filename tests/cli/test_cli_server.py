@@ -122,6 +122,17 @@ def test_run_by_name_creates_a_scheduled_run_with_params(invoke, project: str, t
     assert "double" in tasks.output
 
 
+def test_run_by_flow_id_and_an_unknown_id_says_so(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-by-id")
+    registered = invoke("register", "--project", project, "-p", str(script))
+    flow_id = registered.output.split("└── ID: ")[1].split()[0]
+    by_id = invoke("run", "--id", flow_id, "--run-name", "by-id")
+    assert by_id.exit_code == 0, by_id.output
+    assert "Creating run for flow 'cli-by-id'... Done" in by_id.output
+    missing = invoke("run", "--id", "not-a-uuid-nor-a-group")
+    assert missing.exit_code == 1 and "No flow with id 'not-a-uuid-nor-a-group'" in missing.output
+
+
 def test_run_with_an_unknown_parameter_is_refused(invoke, project: str, tmp_path: Path) -> None:
     script = write_flow(tmp_path / "flow.py", "cli-strict")
     assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
