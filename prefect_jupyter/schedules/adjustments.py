@@ -28,8 +28,11 @@ def add(interval: timedelta) -> Callable[[datetime], datetime]:
 
 
 def next_weekday(dt: datetime) -> datetime:
-    """Move a Saturday or Sunday to the following Monday, same time of day; weekdays stay."""
-    dt = as_aware(dt)
-    while not is_weekday(dt):
-        dt = shift(dt, timedelta(days=1))
-    return dt
+    """Move a Saturday or Sunday to the following Monday, same time of day; a weekday is
+    returned as it is (the same object)."""
+    if is_weekday(dt):
+        return dt
+    moved = as_aware(dt)
+    while not is_weekday(moved):
+        moved = shift(moved, timedelta(days=1))
+    return moved

@@ -12,7 +12,7 @@ Daylight saving time (DST) follows Prefect 1's rules:
   every UTC hour, so 1am local comes twice when the clocks go back); an interval of a day or
   more counts calendar time in the start date's zone (a daily 9am clock stays at 9am).
 * ``CronClock`` — cron matches wall-clock times, each one once: an hourly cron has no 2am on the
-  day the clocks go forward, and fires only the first time 1am comes when they go back.
+  day the clocks go forward, and fires only the second time 1am comes when they go back.
 
 ``croniter`` and ``dateutil.rrule`` are imported only when a ``CronClock`` or ``RRuleClock`` is
 made.
@@ -42,11 +42,22 @@ def as_aware(dt: datetime) -> datetime:
     """``dt`` with a time zone: naive times are read as UTC, pytz zones become ``ZoneInfo``."""
     if not isinstance(dt, datetime):
         raise TypeError(f"Expected a datetime, got {type(dt).__name__}: {dt!r}.")
+    if type(dt) is not datetime:
+        # a pendulum DateTime (what clocks hand out): compute with plain datetimes, whose
+        # arithmetic is the standard library's (pendulum 2's differs and breaks on Python 3.11)
+        dt = datetime(
+            dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond,
+            tzinfo=dt.tzinfo, fold=dt.fold,
+        )
     if dt.tzinfo is None or dt.utcoffset() is None:
         return dt.replace(tzinfo=UTC)
     zone_name = getattr(dt.tzinfo, "zone", None)
     if zone_name and hasattr(dt.tzinfo, "localize"):  # pytz: its zones break datetime arithmetic
         return dt.astimezone(ZoneInfo(zone_name))
+    if type(dt.tzinfo).__module__.startswith("pendulum"):  # a pendulum zone: the same, by name
+        name = getattr(dt.tzinfo, "name", None)
+        if name and "/" in name or name == "UTC":
+            return dt.astimezone(ZoneInfo(name))
     return dt
 
 
@@ -264,7 +275,8 @@ class CronClock(Clock):
     """Fires at the times a cron string matches, in the start date's time zone (UTC without one).
 
     Cron matches wall-clock times, each once: on the day the clocks go forward an hourly cron has
-    no 2am, and on the day they go back it fires the first time 1am comes, not the second.
+    no 2am, and on the day they go back it fires the second time 1am comes, not the first (as
+    Prefect 1 does).
     A daily ``0 9 * * *`` stays at 9am local time. An event never comes before ``start_date``
     (a start date with microseconds is later than the whole second it starts in).
 
@@ -327,18 +339,21 @@ class CronClock(Clock):
         previous_utc = begin
         stuck = 0
         while True:
-            when = cron.get_next(datetime)
-            when_utc = as_utc(when)
-            if when_utc <= previous_utc:  # a croniter slip at a DST boundary: don't loop forever
+            found = cron.get_next(datetime)
+            found_utc = as_utc(found)
+            if found_utc <= previous_utc:  # a croniter slip at a DST boundary: don't loop forever
                 stuck += 1
                 if stuck > 100:
                     return
                 continue
-            previous_utc, stuck = when_utc, 0
-            wall = when.replace(tzinfo=None)
+            previous_utc, stuck = found_utc, 0
+            wall = found.replace(tzinfo=None)
             if latest_wall is not None and wall <= latest_wall:
-                continue  # this wall time came already, before the clocks went back
+                continue  # this wall time was yielded already (the clocks went back)
             latest_wall = wall
+            # a wall time that comes twice fires once, at its later occurrence (as Prefect 1)
+            when = localize(wall, tz)
+            when_utc = as_utc(when)
             if when_utc <= after_utc or (start_utc is not None and when_utc < start_utc):
                 continue
             if self._is_past_end(when):

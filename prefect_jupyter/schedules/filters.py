@@ -37,8 +37,8 @@ def on_datetime(dt: datetime) -> Filter:
     """Keep only the time at the same instant as ``dt``."""
     target = as_utc(dt)
 
-    def _on_datetime(candidate: datetime) -> bool:
-        return as_utc(candidate) == target
+    def _on_datetime(dt: datetime) -> bool:
+        return as_utc(dt) == target
 
     return _on_datetime
 
@@ -47,8 +47,8 @@ def between_datetimes(start: datetime, end: datetime) -> Filter:
     """Keep times from ``start`` to ``end``, both included."""
     low, high = as_utc(start), as_utc(end)
 
-    def _between_datetimes(candidate: datetime) -> bool:
-        return low <= as_utc(candidate) <= high
+    def _between_datetimes(dt: datetime) -> bool:
+        return low <= as_utc(dt) <= high
 
     return _between_datetimes
 
@@ -56,8 +56,8 @@ def between_datetimes(start: datetime, end: datetime) -> Filter:
 def on_date(month: int, day: int) -> Filter:
     """Keep times on this day of this month, in any year (``month`` 1 is January)."""
 
-    def _on_date(candidate: datetime) -> bool:
-        return (candidate.month, candidate.day) == (month, day)
+    def _on_date(dt: datetime) -> bool:
+        return (dt.month, dt.day) == (month, day)
 
     return _on_date
 
@@ -70,8 +70,8 @@ def between_dates(start_month: int, start_day: int, end_month: int, end_day: int
     """
     start, end = (start_month, start_day), (end_month, end_day)
 
-    def _between_dates(candidate: datetime) -> bool:
-        day = (candidate.month, candidate.day)
+    def _between_dates(dt: datetime) -> bool:
+        day = (dt.month, dt.day)
         if start <= end:
             return start <= day <= end
         return day >= start or day <= end
@@ -82,8 +82,8 @@ def between_dates(start_month: int, start_day: int, end_month: int, end_day: int
 def at_time(t: time) -> Filter:
     """Keep times at exactly this time of day: ``at_time(time(4))`` keeps 4am."""
 
-    def _at_time(candidate: datetime) -> bool:
-        return candidate.time() == t
+    def _at_time(dt: datetime) -> bool:
+        return dt.time() == t
 
     return _at_time
 
@@ -95,8 +95,8 @@ def between_times(start: time, end: time) -> Filter:
     ``between_times(time(22), time(2))`` keeps 10pm to 2am.
     """
 
-    def _between_times(candidate: datetime) -> bool:
-        t = candidate.time()
+    def _between_times(dt: datetime) -> bool:
+        t = dt.time()
         if start <= end:
             return start <= t <= end
         return t >= start or t <= end
@@ -127,7 +127,7 @@ def is_month_start(dt: datetime) -> bool:
 def is_day_of_week(day_of_week: int) -> Filter:
     """Keep one day of the week, numbered as ``datetime.weekday()``: 0 is Monday, 6 is Sunday."""
 
-    def _is_day_of_week(candidate: datetime) -> bool:
-        return candidate.weekday() == day_of_week
+    def _is_day_of_week(dt: datetime) -> bool:
+        return dt.weekday() == day_of_week
 
     return _is_day_of_week

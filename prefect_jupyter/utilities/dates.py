@@ -48,7 +48,8 @@ def to_pendulum(value: datetime.datetime) -> Any:
         # module: in pendulum 2, the attribute `pendulum.tz.timezone` is a function)
         from pendulum.tz.timezone import Timezone
 
-        name = getattr(tz, "key", None) or getattr(tz, "zone", None)
+        # ZoneInfo, pytz and pendulum zones each name themselves differently
+        name = getattr(tz, "key", None) or getattr(tz, "zone", None) or getattr(tz, "name", None)
         if not name and isinstance(tz, Timezone):
             name = tz.name
         if name:

@@ -336,24 +336,26 @@ class TestCronClockDST:
         assert local_hours(events) == [0, 1, 3, 4]
         assert utc_hours(events) == [5, 6, 7, 8]
 
-    def test_hourly_fall_back_fires_the_first_1am_only(self):
+    def test_hourly_fall_back_fires_the_second_1am_only(self):
+        # as Prefect 1 (pendulum reads a repeated wall time as its later occurrence)
         start = ny(2018, 11, 3, 23)
         events = first(clocks.CronClock("0 * * * *", start), 4, after=start)
         assert local_hours(events) == [0, 1, 2, 3]
-        assert utc_hours(events) == [4, 5, 7, 8]
+        assert utc_hours(events) == [4, 6, 7, 8]
 
-    def test_after_inside_the_repeated_hour_skips_the_repeat(self):
+    def test_after_inside_the_repeated_hour(self):
         clock = clocks.CronClock("0 * * * *", ny(2018, 11, 1))
-        first_pass = first(clock, 1, after=ny(2018, 11, 4, 1, 15))
-        second_pass = first(clock, 1, after=ny(2018, 11, 4, 1, 15, fold=1))
-        assert first_pass == second_pass == [utc(2018, 11, 4, 7)]
+        during_first = first(clock, 1, after=ny(2018, 11, 4, 1, 15))
+        during_second = first(clock, 1, after=ny(2018, 11, 4, 1, 15, fold=1))
+        assert during_first == [utc(2018, 11, 4, 6)]  # 1am, the second time
+        assert during_second == [utc(2018, 11, 4, 7)]  # 2am
 
     def test_half_hourly_fall_back(self):
         clock = clocks.CronClock("*/30 * * * *", ny(2018, 11, 1))
         events = first(clock, 4, after=ny(2018, 11, 4, 0, 45))
         assert [e.start_time.astimezone(UTC).strftime("%H:%M") for e in events] == [
-            "05:00",
-            "05:30",
+            "06:00",
+            "06:30",
             "07:00",
             "07:30",
         ]
