@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ariadne import ObjectType
 from graphql import FieldNode, GraphQLResolveInfo, SelectionSetNode
 from graphql.execution.values import get_argument_values
 from sqlalchemy import Float, Integer, Numeric, String, Text, distinct, func, select, tuple_
@@ -70,36 +71,54 @@ class AggregateRequest:
 
         self.where = args.get("where")
         self.distinct_on = _as_list(args.get("distinct_on"))
-        self.count_args: dict[str, Any] = {}
+        self.counts: dict[str, dict[str, Any]] = {}  # response key -> count's arguments
         self.columns: dict[str, list[str]] = {}
         aggregate = collect_fields(info, selection_sets).get("aggregate")
         if aggregate is None:
             return
-        for request in collect_fields(info, aggregate.selection_sets).values():
-            if request.name == "count" and not self.count_args:
-                self.count_args = _count_args(info, request.nodes[0], table)
+        for key, request in collect_fields(info, aggregate.selection_sets).items():
+            if request.name == "count":
+                self.counts[key] = _count_args(info, request.nodes[0], table)
             elif request.name in _FUNCTIONS:
                 wanted = collect_fields(info, request.selection_sets)
                 self.columns.setdefault(request.name, []).extend(
                     r.name for r in wanted.values() if r.name != "__typename")
 
-    def expressions(self, model: type) -> list[tuple[str, str | None, Any]]:
-        """(function, column, SQL expression) of everything asked, ``count`` first."""
-        columns = _as_list(self.count_args.get("columns"))
-        if columns:
-            values = [getattr(model, c) for c in columns]
-            target = values[0] if len(values) == 1 else tuple_(*values)
-            counted = distinct(target) if self.count_args.get("distinct") else target
-            count: Any = func.count(counted)
-        else:
-            count = func.count()
-        found: list[tuple[str, str | None, Any]] = [("count", None, count)]
+    def expressions(self, model: type) -> list[tuple[str, str, Any]]:
+        """(function, column or count's response key, SQL expression) of everything asked."""
+        found: list[tuple[str, str, Any]] = [
+            ("count", key, _count(model, args)) for key, args in self.counts.items()
+        ]
         for function, names in self.columns.items():
             allowed = {c.name for c in _columns(model, function)}
             for name in dict.fromkeys(names):
                 if name in allowed:
                     found.append((function, name, _FUNCTIONS[function](getattr(model, name))))
-        return found
+        return found or [("count", "count", func.count())]  # e.g. only __typename asked
+
+
+def _count(model: type, args: dict[str, Any]) -> Any:
+    columns = _as_list(args.get("columns"))
+    if not columns:
+        return func.count()
+    values = [getattr(model, c) for c in columns]
+    target = values[0] if len(values) == 1 else tuple_(*values)
+    return func.count(distinct(target) if args.get("distinct") else target)
+
+
+def resolve_count(parent: dict[str, Any], info: GraphQLResolveInfo, **_args: Any) -> int:
+    """A ``count`` field, by its response key (so aliased counts with other arguments differ)."""
+    return parent["count"][info.path.key]
+
+
+def bindables() -> list[ObjectType]:
+    """The ``count`` resolvers of every ``<table>_aggregate_fields`` type."""
+    objects = []
+    for name in MODELS:
+        obj = ObjectType(f"{name}_aggregate_fields")
+        obj.set_field("count", resolve_count)
+        objects.append(obj)
+    return objects
 
 
 def _as_list(value: Any) -> list[str]:
@@ -150,15 +169,12 @@ def aggregate_rows(
 def empty(model: type, request: AggregateRequest) -> dict[str, Any]:
     """The aggregate of no rows: count 0, every other value null."""
     expressions = request.expressions(model)
-    return _shape(expressions, [0] + [None] * (len(expressions) - 1))
+    return _shape(expressions, [0 if f == "count" else None for f, _c, _e in expressions])
 
 
-def _shape(expressions: list[tuple[str, str | None, Any]], row: Sequence[Any]) -> dict[str, Any]:
+def _shape(expressions: list[tuple[str, str, Any]], row: Sequence[Any]) -> dict[str, Any]:
     aggregate: dict[str, Any] = {}
     for (function, column, _expr), value in zip(expressions, row, strict=False):
-        if column is None:
-            aggregate[function] = value
-            continue
         if function in ("sum", "avg") and value is not None:
             value = float(value)  # PostgreSQL answers Decimal
         aggregate.setdefault(function, {})[column] = value

@@ -64,7 +64,7 @@ def build_schema() -> GraphQLSchema:
     objects = table_bindables(query)
     schema = make_executable_schema(
         type_defs, query, mutation, *objects, *orchestration_bindables, *prefect1_bindables,
-        *scalar_types(),
+        *aggregates.bindables(), *scalar_types(),
     )
     for root in (schema.query_type, schema.mutation_type):
         for field in root.fields.values() if root else ():

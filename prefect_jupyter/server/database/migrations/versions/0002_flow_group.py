@@ -50,12 +50,21 @@ def _fill_flow_groups() -> None:
         sa.column('settings', _json()), sa.column('created', sa.DateTime(timezone=True)),
         sa.column('updated', sa.DateTime(timezone=True)),
     )
-    flow = sa.table('flow', sa.column('version_group_id', sa.String),
-                    sa.column('flow_group_id', sa.String))
-    latest = bind.execute(sa.text(
-        "SELECT version_group_id, name, created FROM flow f WHERE version = "
-        "(SELECT MAX(version) FROM flow g WHERE g.version_group_id = f.version_group_id)"
-    )).all()
+    flow = sa.table(
+        'flow', sa.column('version_group_id', sa.String), sa.column('flow_group_id', sa.String),
+        sa.column('name', sa.String), sa.column('version', sa.Integer),
+        sa.column('created', sa.DateTime(timezone=True)),
+    )
+    other = flow.alias('other')
+    newest = (
+        sa.select(sa.func.max(other.c.version))
+        .where(other.c.version_group_id == flow.c.version_group_id)
+        .scalar_subquery()
+    )
+    latest = bind.execute(
+        sa.select(flow.c.version_group_id, flow.c.name, flow.c.created)
+        .where(flow.c.version == newest)
+    ).all()
     for version_group_id, name, created in latest:
         group_id = str(uuid.uuid4())
         bind.execute(sa.insert(flow_group).values(
