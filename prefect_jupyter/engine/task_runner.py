@@ -103,6 +103,11 @@ class TaskRunner(Runner):
         super().__init__(state_handlers=state_handlers, observers=observers, logger_name="TaskRunner")
         self.task = task
         self.result = task.result if task.result is not None else (flow_result or Result())
+        if task.target:
+            # a checkpointed result is written where the target says (as in Prefect 1), so that
+            # the next run finds it there
+            self.result = self.result.copy()
+            self.result.location = task.target
 
     # -- hooks for Runner --------------------------------------------------------------------------
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
