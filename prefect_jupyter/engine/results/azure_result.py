@@ -18,8 +18,8 @@ class AzureResult(Result):
         container: the container.
         connection_string: the storage account's connection string; defaults to the
             ``AZURE_STORAGE_CONNECTION_STRING`` environment variable.
-        connection_string_secret: the name of a secret holding the connection string, read on
-            first use when ``connection_string`` is not set.
+        connection_string_secret: the name of a local secret (``context.secrets``) holding the
+            connection string, read on first use when ``connection_string`` is not set.
         **kwargs: `Result` arguments.
     """
 
@@ -51,10 +51,18 @@ class AzureResult(Result):
         if self.connection_string:
             return self.connection_string
         if self.connection_string_secret:
-            # the secret is read here, at run time, and never stored on the result
-            from prefect_jupyter.client.secrets import Secret
+            # read at run time from the local secrets (the engine does not call the API), and
+            # never stored on the result
+            from prefect_jupyter.context import context
 
-            return str(Secret(self.connection_string_secret).get())
+            secrets = context.get("secrets") or {}
+            if self.connection_string_secret not in secrets:
+                raise ValueError(
+                    f'AzureResult: Local Secret "{self.connection_string_secret}" was not found; '
+                    "set it in [context.secrets] or PREFECT_JUPYTER__CONTEXT__SECRETS__"
+                    f"{self.connection_string_secret}."
+                )
+            return str(secrets[self.connection_string_secret])
         raise ValueError(
             "AzureResult needs a connection string: pass connection_string=..., "
             "connection_string_secret=..., or set AZURE_STORAGE_CONNECTION_STRING."
