@@ -11,7 +11,9 @@ run with ``--tasks`` task runs), then these requests, one after another:
   limits its answer has ``tasks**3`` task runs at the bottom);
 - ``nested x4``: the same four times at once;
 - ``aliases``: 10,000 aliases of ``task_run { id }`` in one query;
-- ``cache``: 40 distinct queries of 180 KB each (the parse cache used to keep them all).
+- ``cache``: 40 distinct valid queries of 180 KB each (the parse cache used to keep them all);
+- ``near cap``: the largest answer the default limits allow from this data (two aliases of
+  task runs -> flow run -> task runs: 20,400 rows of the 25,000 ``max_rows``).
 
 Each line shows the HTTP status, the first error code, seconds, response bytes and the
 server's RSS before and after (psutil). Nothing is asserted: it is for the README's figures.
@@ -101,7 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--tasks", type=int, default=100)
-    parser.add_argument("--skip", default="", help="comma-separated: nested,nested4,aliases,cache")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated: nested,nested4,aliases,cache,near")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,11 +134,15 @@ def main() -> None:
             if "cache" not in skip:
                 before = proc.memory_info().rss
                 results = []
-                for n in range(40):
-                    fields = " ".join(f"f{n}x{i}: hello" for i in range(15_000))
-                    results.append(_post(url, "{ " + fields + " }"))
-                print(f"cache: 40 queries of {len(fields) // 1000} KB")
+                for n in range(40):  # valid, within the limits, each one different
+                    padding = " ".join(f"f{n}x{i}" for i in range(19_000))
+                    results.append(_post(url, f"{{ hello }} # {padding}"))
+                print(f"cache: 40 queries of {len(padding) // 1000} KB")
                 _line("cache", proc, results[-1:], before)
+            if "near" not in skip:
+                one = "task_run { id flow_run { id task_runs { id state name } } }"
+                before = proc.memory_info().rss
+                _line("near cap", proc, [_post(url, f"{{ a: {one} b: {one} }}")], before)
 
 
 if __name__ == "__main__":

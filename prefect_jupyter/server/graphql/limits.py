@@ -42,7 +42,7 @@ clock: Callable[[], float] = time.monotonic
 class QueryLimits:
     """The ``server.graphql`` settings (see ``config.toml`` for what each one bounds)."""
 
-    max_query_bytes: int = 250_000
+    max_query_bytes: int = 150_000
     max_depth: int = 10
     max_aliases: int = 1_000
     max_fields: int = 5_000
@@ -125,12 +125,15 @@ class RequestBudget:
         limits: the request's limits.
         started: the clock reading when execution started.
         fetched: rows read from the database.
+        forecast: rows the answer will have, as far as the loader has looked ahead (top-level
+            lists plus the relationship rows they prefetched, once per appearance).
         returned: rows put into the answer (a row under many parents counts once for each).
     """
 
     limits: QueryLimits
     started: float = field(default_factory=lambda: clock())
     fetched: int = 0
+    forecast: int = 0
     returned: int = 0
 
     # -- time ------------------------------------------------------------------------------------
@@ -182,6 +185,11 @@ class RequestBudget:
         """``rows`` rows were read from the database."""
         self.fetched += rows
         self._check_rows(self.fetched)
+
+    def count_forecast(self, rows: int) -> None:
+        """The answer will have ``rows`` more rows (raises before it is built)."""
+        self.forecast += rows
+        self._check_rows(self.forecast)
 
     def count_returned(self, rows: int) -> None:
         """``rows`` rows go into the answer."""

@@ -144,8 +144,15 @@ class Loader:
         rows: Sequence[Any],
         selection_sets: Iterable[SelectionSetNode],
         type_name: str,
+        weights: dict[Any, int] | None = None,
     ) -> None:
-        """Load every relationship field ``selection_sets`` asks of ``rows``, recursively."""
+        """Load every relationship field ``selection_sets`` asks of ``rows``, recursively.
+
+        ``weights`` says how many times each row (by id) appears in the answer (default: once
+        each). The children of a row appear as often as it does, so the rows of the whole answer
+        are known here, before the answer is built: the request is refused at once when they go
+        over ``max_rows`` (:meth:`RequestBudget.count_forecast`).
+        """
         if not rows:
             return
         gql_type = info.schema.get_type(type_name)
@@ -161,15 +168,23 @@ class Loader:
                 args["_request"] = AggregateRequest(
                     info, rel.mapper.class_.__tablename__, args, request.selection_sets
                 )
-            children = self.load(rows, rel, is_aggregate, args, id(request.nodes[0]))
+            child_weights: dict[Any, int] = {}
+            children = self.load(rows, rel, is_aggregate, args, id(request.nodes[0]),
+                                 weights, child_weights)
             if children:
                 target_type = get_named_type(field_def.type).name
-                self.prefetch(info, rel.mapper.class_, children, request.selection_sets, target_type)
+                self.prefetch(info, rel.mapper.class_, children, request.selection_sets,
+                              target_type, child_weights)
 
     def load(
-        self, parents: Sequence[Any], rel: Any, is_aggregate: bool, args: dict, node_key: int
+        self, parents: Sequence[Any], rel: Any, is_aggregate: bool, args: dict, node_key: int,
+        weights: dict[Any, int] | None = None, child_weights: dict[Any, int] | None = None,
     ) -> list[Any]:
-        """Load one relationship for ``parents``; store and return the children."""
+        """Load one relationship for ``parents``; store and return the children.
+
+        With ``child_weights``, also count how often each child appears in the answer (from
+        the parents' ``weights``, see :meth:`prefetch`) into it, and forecast those rows.
+        """
         parent_attr, remote = _keys(rel)
         by_key: dict[Any, list[Any]] = defaultdict(list)
         for parent in parents:
@@ -186,15 +201,29 @@ class Loader:
             return []
         if rel.direction is RelationshipDirection.MANYTOONE:
             children = self._load_many_to_one(rel, remote, keys)
+            grouped = {key: [child] for key, child in children.items()}
             for key, group in by_key.items():
                 for parent in group:
                     self._results[(node_key, parent.id)] = children.get(key)
-            return list(children.values())
-        grouped = self._load_one_to_many(rel, remote, keys, args)
-        for key, group in by_key.items():
-            for parent in group:
-                self._results[(node_key, parent.id)] = grouped.get(key, [])
+        else:
+            grouped = self._load_one_to_many(rel, remote, keys, args)
+            for key, group in by_key.items():
+                for parent in group:
+                    self._results[(node_key, parent.id)] = grouped.get(key, [])
+        if child_weights is not None:
+            self._weigh(by_key, grouped, weights, child_weights)
         return [child for children in grouped.values() for child in children]
+
+    def _weigh(self, by_key: dict[Any, list[Any]], grouped: dict[Any, list[Any]],
+               weights: dict[Any, int] | None, child_weights: dict[Any, int]) -> None:
+        """Add each child's appearances in the answer to ``child_weights``; forecast them."""
+        rows = 0
+        for key, group in by_key.items():
+            appearances = sum(weights.get(p.id, 1) if weights else 1 for p in group)
+            for child in grouped.get(key, ()):
+                child_weights[child.id] = child_weights.get(child.id, 0) + appearances
+                rows += appearances
+        self.budget.count_forecast(rows)
 
     def _aggregate(
         self, rel: Any, remote: Any, keys: list[Any], request: AggregateRequest

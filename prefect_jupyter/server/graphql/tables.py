@@ -52,6 +52,7 @@ def _list_resolver(model: type) -> Any:
         rows = list(context.session.execute(stmt).scalars())
         budget.count_fetched(len(rows))
         budget.count_list(info.field_name, len(rows))
+        budget.count_forecast(len(rows))
         budget.count_returned(len(rows))
         _prefetch(info, model, rows)
         return rows
@@ -85,6 +86,7 @@ def _by_pk_resolver(model: type) -> Any:
         row = context.session.get(model, id)
         if row is not None:
             context.budget.count_fetched(1)
+            context.budget.count_forecast(1)
             context.budget.count_returned(1)
             _prefetch(info, model, [row])
         return row
