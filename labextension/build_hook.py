@@ -7,7 +7,7 @@
 * ``npm run build:prod`` — only when the bundle in ``prefect_jupyter/labextension/`` is missing
   or older than a source file (``src/``, ``style/``, the widget's shared
   ``prefect_jupyter/jupyter/static/{flow_widget.js,flow_widget.css,states.js}``,
-  the web UI's ``prefect_jupyter/ui/static/js/format.js``, ``package.json``).
+  the web UI's ``prefect_jupyter/ui/static/js/{format,poll}.js``, ``package.json``).
 
 An sdist carries the built bundle, so installing from it needs no Node.js; a source checkout
 needs Node.js 20+ and npm. ``HATCH_JUPYTER_BUILDER_SKIP_NPM=1`` (or ``SKIP_JUPYTER_BUILDER=1``)
@@ -30,7 +30,7 @@ SHARED = [
     ROOT / "prefect_jupyter" / "jupyter" / "static" / "flow_widget.js",
     ROOT / "prefect_jupyter" / "jupyter" / "static" / "flow_widget.css",
     ROOT / "prefect_jupyter" / "jupyter" / "static" / "states.js",
-    ROOT / "prefect_jupyter" / "ui" / "static" / "js" / "format.js",
+    ROOT / "prefect_jupyter" / "ui" / "static" / "js",  # format.js and poll.js
 ]
 
 

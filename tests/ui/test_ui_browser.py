@@ -174,8 +174,14 @@ def test_a_run_started_from_the_ui_updates_live(
     # the timeline has a bar per started task, coloured by state
     bars = page.locator(".timeline .tl-bar")
     assert bars.count() >= 5
-    failed_bar = page.locator(".timeline .tl-row", has_text="explode").locator(".tl-bar")
-    assert failed_bar.evaluate("(b) => getComputedStyle(b).backgroundColor") == FAILED
+    # looked up afresh on each try: a poll may redraw the timeline between two steps
+    page.wait_for_function(
+        "(red) => [...document.querySelectorAll('.timeline .tl-row')]"
+        ".filter((r) => r.textContent.includes('explode'))"
+        ".map((r) => r.querySelector('.tl-bar'))"
+        ".some((b) => b && getComputedStyle(b).backgroundColor === red)",
+        arg=FAILED,
+    )
     shot(page, artifacts, "run-failed-and-mapping")
 
     # parameters as given in the form

@@ -1,5 +1,7 @@
-// Short polling for live pages: one request in flight at a time, paused while the tab is hidden,
-// resumed (with an immediate refresh) when it shows again.
+// Short polling for live views: one request in flight at a time, the next one `interval` ms after
+// the previous one settled, and none while the view is hidden. The web UI polls while its tab
+// is shown (resuming with an immediate refresh); the JupyterLab extension bundles this module and
+// polls while its panel is visible.
 
 const listeners = new Set();
 
@@ -13,11 +15,17 @@ function report(status, error) {
   for (const fn of listeners) fn(status, error);
 }
 
+const documentShown = () => !document.hidden;
+
 export class Poller {
-  /** Call `fn` now and then every `interval` ms after each call settles. */
-  constructor(fn, interval = 800) {
+  /** Call `fn` now and then every `interval` ms after each call settles, while `visible()`.
+   * @param options.visible whether the view is shown (default: the browser tab is)
+   * @param options.watchDocument pause and resume with the tab's visibility (default: true) */
+  constructor(fn, interval = 800, { visible = documentShown, watchDocument = true } = {}) {
     this.fn = fn;
     this.interval = interval;
+    this.visible = visible;
+    this.watchDocument = watchDocument;
     this.timer = null;
     this.running = false;
     this.stopped = true;
@@ -35,20 +43,27 @@ export class Poller {
 
   start() {
     this.stopped = false;
-    document.addEventListener("visibilitychange", this.onVisibility);
+    if (this.watchDocument) document.addEventListener("visibilitychange", this.onVisibility);
     this.now();
     return this;
   }
 
+  /** Stop after the call in flight, if any. */
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    document.removeEventListener("visibilitychange", this.onVisibility);
+    if (this.watchDocument) document.removeEventListener("visibilitychange", this.onVisibility);
   }
 
   /** Poll right away (e.g. after the user changed something); coalesces with a call in flight. */
   now() {
-    if (this.stopped || document.hidden) return;
+    if (this.stopped || !this.visible()) return;
+    this.once();
+  }
+
+  /** Poll once right away, even when stopped or hidden (e.g. a view's first load or a refresh
+   * button); polling goes on afterwards only when started and visible. */
+  once() {
     if (this.running) {
       this.again = true;
       return;
@@ -62,7 +77,7 @@ export class Poller {
     try {
       await this.fn();
       this.failures = 0;
-      report(document.hidden ? "paused" : "live");
+      report(this.visible() ? "live" : "paused");
     } catch (e) {
       this.failures += 1;
       report("error", e);
@@ -70,7 +85,10 @@ export class Poller {
     } finally {
       this.running = false;
     }
-    if (this.stopped || document.hidden) return;
+    if (this.stopped || !this.visible()) {
+      this.again = false;
+      return;
+    }
     if (this.again) {
       this.again = false;
       this.tick();
