@@ -13,7 +13,7 @@ import weakref
 from typing import Any
 
 from prefect_jupyter.context import context
-from prefect_jupyter.tasks._extras import require
+from prefect_jupyter.utilities.extras import require
 
 boto3 = require("boto3", feature="prefect_jupyter.tasks.aws", extra="aws")
 

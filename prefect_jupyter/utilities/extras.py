@@ -1,8 +1,9 @@
-"""The one message for a task-library module whose optional dependencies are missing.
+"""The one message for a feature whose optional dependencies (an extra) are missing.
 
 Every integration's third-party libraries are an extra of the package (``pip install
-"prefect_jupyter[aws]"``); a module imports them at its top, through `require`, so that a missing
-library fails at import with the extra to install rather than deep inside a run.
+"prefect_jupyter[aws]"``). Task-library modules import them at their top through `require`, so a
+missing library fails at import with the extra to install rather than deep inside a run; result
+types (``GCSResult``, ...) call it on first use, so that ``engine.results`` imports without them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def require(module: str, *, feature: str, extra: str) -> ModuleType:
 
     Args:
         module: the third-party module to import, e.g. ``"boto3"``.
-        feature: what needs it, as the user imported it, e.g. ``"prefect_jupyter.tasks.aws"``.
+        feature: what needs it, as the user knows it, e.g. ``"prefect_jupyter.tasks.aws"`` or
+            ``"GCSResult"``.
         extra: the extra that installs it, e.g. ``"aws"``.
     """
     try:

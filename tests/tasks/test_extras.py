@@ -31,7 +31,7 @@ def test_a_missing_library_names_the_extra_to_install(hidden, code, feature, ext
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith(("ImportError", "prefect_jupyter.tasks._extras.MissingExtraError"))
+    assert last.startswith(("ImportError", "prefect_jupyter.utilities.extras.MissingExtraError"))
     assert f"Using `{feature}` requires prefect_jupyter to be installed with the \"{extra}\" extra" in last
     assert f'pip install "prefect_jupyter[{extra}]"' in last
 

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from prefect_jupyter.engine.result.base import Result, render_location
-from prefect_jupyter.engine.results._cloud import cloud_module
+from prefect_jupyter.utilities.extras import require
 
 __all__ = ["AzureResult"]
 
@@ -39,7 +39,7 @@ class AzureResult(Result):
     def service(self) -> Any:
         """The ``BlobServiceClient`` (made on first use)."""
         if getattr(self, "_service", None) is None:
-            blob = cloud_module("azure.storage.blob", "AzureResult", "azure")
+            blob = require("azure.storage.blob", feature="AzureResult", extra="azure")
             self._service = blob.BlobServiceClient.from_connection_string(self._connection_string())
         return self._service
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect_jupyter.engine.result.base import Result, render_location
-from prefect_jupyter.engine.results._cloud import cloud_module
+from prefect_jupyter.utilities.extras import require
 
 __all__ = ["GCSResult"]
 
@@ -30,7 +30,7 @@ class GCSResult(Result):
     def gcs_bucket(self) -> Any:
         """The ``google.cloud.storage`` bucket (made on first use)."""
         if getattr(self, "_gcs_bucket", None) is None:
-            storage = cloud_module("google.cloud.storage", "GCSResult", "gcp")
+            storage = require("google.cloud.storage", feature="GCSResult", extra="gcp")
             self._gcs_bucket = storage.Client().bucket(self.bucket)
         return self._gcs_bucket
 

@@ -5,7 +5,7 @@ Authentication: the ``AWS_CREDENTIALS`` secret (``{"ACCESS_KEY": ..., "SECRET_AC
 ``boto_kwargs={"endpoint_url": ...}`` to talk to an S3-compatible server (MinIO, moto, ...).
 """
 
-from prefect_jupyter.tasks._extras import require
+from prefect_jupyter.utilities.extras import require
 
 require("boto3", feature="prefect_jupyter.tasks.aws", extra="aws")
 

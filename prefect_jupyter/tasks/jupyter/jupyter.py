@@ -27,7 +27,7 @@ from typing import Any
 
 from prefect_jupyter.core.task import Task
 from prefect_jupyter.engine import signals
-from prefect_jupyter.tasks._extras import require
+from prefect_jupyter.utilities.extras import require
 from prefect_jupyter.utilities.tasks import defaults_from_attrs
 
 _FEATURE = "prefect_jupyter.tasks.jupyter"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect_jupyter.core.task import Task
-from prefect_jupyter.tasks._extras import missing_extra_message
+from prefect_jupyter.utilities.extras import missing_extra_message
 from prefect_jupyter.utilities.tasks import defaults_from_attrs
 
 __all__ = ["SlackTask", "post_json"]

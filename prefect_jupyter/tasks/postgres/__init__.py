@@ -1,6 +1,6 @@
 """PostgreSQL tasks on psycopg 3 (Prefect 1's ``prefect.tasks.postgres``; extra ``sql``)."""
 
-from prefect_jupyter.tasks._extras import require
+from prefect_jupyter.utilities.extras import require
 
 require("psycopg", feature="prefect_jupyter.tasks.postgres", extra="sql")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from prefect_jupyter.core.task import Task
-from prefect_jupyter.tasks._extras import require
 from prefect_jupyter.tasks.templates.strings import template_values
+from prefect_jupyter.utilities.extras import require
 from prefect_jupyter.utilities.tasks import defaults_from_attrs
 
 jinja2 = require("jinja2", feature="prefect_jupyter.tasks.templates.jinja2", extra="templates")
