@@ -131,22 +131,20 @@ class Flow:
         return iter(self.sorted_tasks())
 
     def __enter__(self) -> Flow:
-        self._previous_flow = context.get("flow", _NOTHING)
-        self._previous_tracker = context.get("_unused_task_tracker", _NOTHING)
-        context["flow"] = self
-        context["_unused_task_tracker"] = set()
+        # the block is a context overlay (as Prefect 1's): what the block sets in `context` is
+        # undone when it ends, and nested flows nest
+        overlay = context(flow=self, _unused_task_tracker=set())
+        overlay.__enter__()
+        self.__dict__.setdefault("_context_overlays", []).append(overlay)
         return self
 
     def __exit__(self, *exc: object) -> None:
         unused = context.get("_unused_task_tracker") or set()
-        for key, previous in (
-            ("flow", self.__dict__.pop("_previous_flow", _NOTHING)),
-            ("_unused_task_tracker", self.__dict__.pop("_previous_tracker", _NOTHING)),
-        ):
-            if previous is _NOTHING:
-                context.pop(key, None)
-            else:
-                context[key] = previous
+        overlays = self.__dict__.get("_context_overlays") or []
+        if overlays:
+            overlays.pop().__exit__(*exc)
+        if not overlays:
+            self.__dict__.pop("_context_overlays", None)
         unused = {t for t in unused if t not in self.tasks}
         if unused and not exc[0]:
             import warnings
@@ -439,7 +437,7 @@ class Flow:
     def copy(self) -> Flow:
         """A copy with its own task, edge and constant collections (the tasks are shared)."""
         new = _copy.copy(self)
-        new.__dict__.pop("_previous_flow", None)  # the copy is not inside a ``with`` block
+        new.__dict__.pop("_context_overlays", None)  # the copy is not inside a ``with`` block
         new.tasks = set(self.tasks)
         new.edges = set(self.edges)
         new.constants = collections.defaultdict(dict, {t: dict(c) for t, c in self.constants.items()})
@@ -544,7 +542,7 @@ class Flow:
         """
         from prefect_jupyter.engine.flow_run import run_flow
 
-        if "_previous_flow" in self.__dict__:  # inside this flow's own ``with`` block
+        if self.__dict__.get("_context_overlays"):  # inside this flow's own ``with`` block
             raise RuntimeError(
                 "Don't call `flow.run()` from within a `Flow` context manager: the flow is "
                 "still being built. Leave the `with Flow(...) as flow:` block first, then call "
@@ -579,7 +577,7 @@ class Flow:
         storage options — as described (once) in
         :func:`prefect_jupyter.client.register.register_flow`.
         """
-        if "_previous_flow" in self.__dict__:  # inside this flow's own ``with`` block
+        if self.__dict__.get("_context_overlays"):  # inside this flow's own ``with`` block
             raise ValueError(
                 "Don't call `flow.register()` from within a `Flow` context manager: leave the "
                 "`with Flow(...) as flow:` block first, then call `flow.register(...)`."
