@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from traitlets import Bool, CaselessStrEnum, Unicode, observe
+from traitlets import Bool, CaselessStrEnum, Unicode, default, observe
 from traitlets.config import Configurable
 
 __all__ = ["PrefectJupyter", "load_ipython_extension", "unload_ipython_extension"]
@@ -30,11 +30,20 @@ class PrefectJupyter(Configurable):
     ).tag(config=True)
     log_level = CaselessStrEnum(
         ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
-        "INFO",
         help="The level of prefect_jupyter's log records (the `prefect_jupyter` logger's level). "
         "While a widget shows a run, its records at this level and above go to the widget (per "
         "task and for the run) and only warnings and errors to stderr.",
     ).tag(config=True)
+
+    @default("log_level")
+    def _current_log_level(self) -> str:
+        # what the logger has now (config.logging.level), so that setting any other level applies
+        import logging
+
+        from prefect_jupyter.utilities.logging import get_logger
+
+        name = logging.getLevelName(get_logger().getEffectiveLevel())
+        return name if name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "INFO"
 
     @observe("log_level")
     def _set_log_level(self, change: dict) -> None:

@@ -276,7 +276,7 @@ class TestFrontEndFiles:
             assert re.search(rf"^export function {name}\(", source, re.M), name
         # anywidget finds render through the default export (a named one is deprecated there)
         assert re.search(r"^function render\(", source, re.M)
-        assert "export default { render }" in source
+        assert "export default { initialize: ({ model }) => keep(model), render }" in source
         assert (STATIC / "flow_widget.d.ts").exists()
         widget = FlowWidget(mapped_flow())
         loaded = widget.get_state(["_esm"])["_esm"]  # what the browser loads: one module

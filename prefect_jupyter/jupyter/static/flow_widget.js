@@ -296,6 +296,34 @@ function zoomButtons(header, scroll, svg, model) {
   return () => { scale = 1; };
 }
 
+// What the kernel sends during a run, kept per widget model from the moment the model exists
+// (anywidget's initialize), not per view: a view made after the run started (the output area
+// renders it a little later, or a second view) still has every node's details and log line.
+// Keyed by the model's graph object, the one value that is the same for every model proxy.
+const STORES = new WeakMap();
+function storeOf(model) {
+  const key = model.get("graph") || {};
+  let store = STORES.get(key);
+  if (!store) STORES.set(key, (store = { pushed: {}, lines: [] }));
+  return store;
+}
+
+function keep(model) {
+  const pushed = () => Object.assign(storeOf(model).pushed, model.get("node_details") || {});
+  const lines = () => {
+    const store = storeOf(model);
+    const got = model.get("log_lines") || {};
+    if (!got.lines || got.start === store.start) return;
+    if (got.start === 0) store.lines = []; // a new run
+    store.start = got.start;
+    store.lines = store.lines.concat(got.lines).slice(-1000);
+  };
+  model.on("change:node_details", pushed);
+  model.on("change:log_lines", lines);
+  pushed(); lines();
+  return () => { model.off("change:node_details", pushed); model.off("change:log_lines", lines); };
+}
+
 /** anywidget entry point. */
 // anywidget's entry point goes through the default export only (a named `render` export is
 // deprecated there); the UI and the labextension reuse drawGraph/applyStates.
@@ -311,8 +339,8 @@ function render({ model, el: root }) {
   // changed by the latest update) on top
   const merged = () => ({ ...(model.get("states") || {}), ...(model.get("changes") || {}) });
   let live = merged();
-  const pushed = {}; // node details sent during the run (the kernel answers no click then)
-  let lines = []; // the run's log
+  const store = storeOf(model); // node details and log lines sent during the run (see keep)
+  const pushed = store.pushed;
   const view = { level: "INFO", search: "", logOpen: false, refresh: () => { details(); logs(); } };
   const unzoom = zoomButtons(header, scroll, svg, model);
   const draw = () => { unzoom(); drawGraph(svg, model.get("graph") || {}); applyStates(svg, live); mark(); };
@@ -329,7 +357,7 @@ function render({ model, el: root }) {
     const sel = model.get("selected");
     renderDetails(panel, model, sel ? detailsOf(model, sel, live, pushed) : {}, view);
   };
-  const logs = () => renderRunLog(runLog, lines, view);
+  const logs = () => renderRunLog(runLog, store.lines, view);
   svg.addEventListener("click", (ev) => {
     const g = ev.target.closest(".pj-node");
     if (!g || g.dataset.kind === "constant") return;
@@ -346,19 +374,12 @@ function render({ model, el: root }) {
       applyStates(svg, now);
     });
   };
-  const onPushed = () => {
+  const onPushed = () => { // after keep()'s handler, registered first
     const got = model.get("node_details") || {};
-    Object.assign(pushed, got);
     const sel = model.get("selected") || "";
     if (sel && got[sel.replace(/\[\d+\]$/, "")] && (model.get("details") || {}).id !== sel) details();
   };
-  const onLines = () => {
-    const got = model.get("log_lines") || {};
-    if (!got.lines) return;
-    if (got.start === 0) lines = []; // a new run
-    lines = lines.concat(got.lines).slice(-1000);
-    logs();
-  };
+  const onLines = logs;
   const on = {
     "change:graph": draw,
     "change:states": () => { live = merged(); applyLater(live); },
@@ -384,4 +405,4 @@ function render({ model, el: root }) {
   };
 }
 
-export default { render };
+export default { initialize: ({ model }) => keep(model), render };
