@@ -155,7 +155,7 @@ class FlowRunner(Runner):
         state_handlers: Iterable[Callable] | None = None,
         observers: Any = None,
     ) -> None:
-        super().__init__(state_handlers=state_handlers, observers=observers, logger_name="FlowRunner")
+        super().__init__(state_handlers=state_handlers, observers=observers)
         self.flow = flow
         if task_runner_cls is None:
             from prefect_jupyter.engine import get_default_task_runner_class

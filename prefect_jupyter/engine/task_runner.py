@@ -40,6 +40,7 @@ from prefect_jupyter.engine.state import (
     Success,
     TimedOut,
     TriggerFailed,
+    _result_class,
 )
 from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
 from prefect_jupyter.utilities.logging import log_line
@@ -67,8 +68,7 @@ def _all_upstream(upstream_states: dict) -> Iterable[State]:
 
 def _input_values(inputs: dict[str, Any]) -> dict[str, Any]:
     """Inputs as plain values (Prefect 1 passed ``Result`` objects here; both are accepted)."""
-    from prefect_jupyter.engine.result.base import Result
-
+    Result = _result_class()  # noqa: N806  (a class)
     if any(isinstance(v, Result) for v in inputs.values()):
         return {k: v.value if isinstance(v, Result) else v for k, v in inputs.items()}
     return inputs
@@ -98,9 +98,8 @@ class TaskRunner(Runner):
         flow_result: Any = None,
         observers: Any = None,
     ) -> None:
-        from prefect_jupyter.engine.result.base import Result
-
-        super().__init__(state_handlers=state_handlers, observers=observers, logger_name="TaskRunner")
+        Result = _result_class()  # noqa: N806  (a class; imported on first use)
+        super().__init__(state_handlers=state_handlers, observers=observers)
         self.task = task
         self.result = task.result if task.result is not None else (flow_result or Result())
         if task.target:
