@@ -35,8 +35,9 @@ labextension all draw this one model. Its shape::
   :mod:`prefect_jupyter.viz.layout`; with ``layout=False`` they are left out and ``layout`` is
   ``None``.
 
-Nodes are sorted by id and edges by (source, target, key), so the model of a flow is the same on
-every call and can be compared or diffed.
+Nodes are sorted by id in natural order (``inc-2`` before ``inc-10``: numbers in ids compare as
+numbers, so a layout's columns come out in that order) and edges by (source, target, key), so the
+model of a flow is the same on every call and can be compared or diffed.
 
 Example:
     >>> from prefect_jupyter.viz import graph_model, state_update
@@ -48,6 +49,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,6 +59,8 @@ from prefect_jupyter.core.task import Task
 from prefect_jupyter.engine.state import Mapped, Running, State
 
 __all__ = ["graph_model", "state_update", "node_state", "state_colors", "task_states"]
+
+_DIGITS = re.compile(r"(\d+)")
 
 #: how many characters of a constant's ``repr`` a node shows
 CONSTANT_REPR_CHARS = 20
@@ -109,7 +113,7 @@ def graph_model(flow: Flow, flow_state: Any = None, layout: bool | str = True) -
             }
         )
     _add_constants(flow, nodes, edges)
-    nodes.sort(key=lambda n: n["id"])
+    nodes.sort(key=lambda n: natural_key(n["id"]))
     edges.sort(key=_edge_sort_key)
     model: dict[str, Any] = {"flow": flow.name, "nodes": nodes, "edges": edges, "layout": None}
     if layout:
@@ -221,6 +225,11 @@ def short_repr(value: Any, limit: int = CONSTANT_REPR_CHARS) -> str:
     except Exception as exc:  # a broken __repr__ must not break drawing the flow
         text = f"<{type(value).__name__}: repr failed: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def natural_key(text: str) -> tuple:
+    """A sort key comparing the numbers in ``text`` as numbers: ``"t-2" < "t-10"``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(text))
 
 
 def _kind(task: Task, mapped: bool) -> str:

@@ -21,6 +21,7 @@ from prefect_jupyter.engine.state import (
     TriggerFailed,
 )
 from prefect_jupyter.viz import graph_model, node_state, state_colors, state_update
+from prefect_jupyter.viz.model import natural_key
 
 
 @task
@@ -278,9 +279,19 @@ class TestDeterminism:
                 inc(numbers(n), y=i)
         model = graph_model(flow, layout=False)
         ids = [n["id"] for n in model["nodes"]]
-        assert ids == sorted(ids)
+        assert ids == sorted(ids, key=natural_key)
         pairs = [(e["source"], e["target"], e["key"] or "") for e in model["edges"]]
         assert pairs == sorted(pairs)
+
+    def test_numbered_tasks_come_in_number_order_and_so_do_their_columns(self) -> None:
+        with Flow("columns") as flow:
+            for i in range(30):
+                inc(numbers(3), y=i)
+        model = graph_model(flow, layout="layered")
+        incs = [n for n in model["nodes"] if n["name"] == "inc"]
+        assert [n["id"] for n in incs] == [f"inc-{i}" for i in range(1, 31)]
+        xs = [n["x"] for n in incs]
+        assert xs == sorted(xs)  # left to right: inc-1, inc-2, ..., inc-30 (not 1, 10, 11, ...)
 
 
 class TestStateUpdate:
