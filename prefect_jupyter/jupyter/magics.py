@@ -45,9 +45,21 @@ def _rerun_args(line: str) -> None:
 @ma.argument("--project", "-p", help="The server project (create it with `prefect-jupyter create project P`).")
 @ma.argument("--labels", "-l", help="Agent labels, comma-separated: only agents with all of them run it.")
 @ma.argument("--no-schedule", action="store_true", help="Register with the flow's schedule turned off.")
+@ma.argument("--run", action="store_true", help="Create a flow run of it for an agent to execute.")
+@ma.argument("--watch", action="store_true", help="With --run: show the run live here.")
 def _register_args(line: str) -> None:
     """Register a flow with the server (config `cloud.graphql`), its code included, so an agent can
-    run it after this kernel is gone. An unchanged flow keeps its version."""
+    run it after this kernel is gone. An unchanged flow keeps its version. With --run, also create
+    a flow run for an agent; with --watch, show that run live here."""
+
+
+@ma.magic_arguments(name="flow watch")
+@ma.argument("run_id", help="The flow run's id (from `%%flow register NAME --run`, the web UI or the CLI).")
+@ma.argument("--flow", "-f", dest="flow_name",
+             help="The notebook's flow the run is of (default: the registered flow, from the server).")
+def _watch_args(line: str) -> None:
+    """Show a flow run of the server (an agent's run) live in the widget, fed from the server's
+    API: states, mapped counts and log lines. The cell is free while it runs."""
 
 
 @ma.magic_arguments(name="%flow")
@@ -60,7 +72,7 @@ def _flow_cell_args(line: str) -> None:
 
 
 _NAME_ONLY = ("show", "params", "use", "runs")
-SUBCOMMANDS = ("run", "rerun", "show", "params", "list", "use", "runs", "register")
+SUBCOMMANDS = ("run", "rerun", "show", "params", "list", "use", "runs", "register", "watch")
 
 
 def _parse_with_assignments(func: Any, line: str) -> tuple[Any, dict[str, Any]]:
@@ -237,7 +249,8 @@ class PrefectMagics(Magics):
         * ``%flow list`` — the flows the notebook knows
         * ``%flow use NAME`` — the flow ``%%task NAME`` cells join
         * ``%flow runs NAME`` — the run history as a pandas DataFrame
-        * ``%flow register NAME --project P`` — register it with the server
+        * ``%flow register NAME --project P [--run [--watch]]`` — register it with the server
+        * ``%flow watch RUN_ID [--flow NAME]`` — show a server run (an agent's) live
         """
         try:
             if cell is not None:
@@ -286,6 +299,10 @@ class PrefectMagics(Magics):
             )
         if command == "register":
             return self._register(ma.parse_argstring(_register_args, rest))
+        if command == "watch":
+            args = ma.parse_argstring(_watch_args, rest)
+            flow = nb.find_flow(args.flow_name, ns) if args.flow_name else None
+            return self._watch(args.run_id, flow)
         raise UsageError(
             f"Unknown %flow subcommand {command!r}. Use one of: {', '.join(SUBCOMMANDS)} "
             "(see %flow?)." if command else f"Usage: %flow SUBCOMMAND ... with one of: {', '.join(SUBCOMMANDS)}."
@@ -300,15 +317,48 @@ class PrefectMagics(Magics):
                 f"Which project? Use %flow register {args.name} --project P "
                 "(create one with `prefect-jupyter create project P`)."
             )
+        if args.watch and not args.run:
+            raise UsageError(f"--watch watches the run --run creates: %flow register {args.name} --run --watch")
         flow = self.notebook.find_flow(args.name, self.shell.user_ns)
         labels = [label.strip() for label in (args.labels or "").split(",") if label.strip()]
         try:
-            return flow.register(
+            flow_id = flow.register(
                 project_name=args.project, labels=labels or None,
                 set_schedule_active=not args.no_schedule,
             )
         except (ClientError, FlowSerializationError, ValueError) as exc:
             raise UsageError(f"Could not register flow {flow.name!r}: {exc}") from None
+        if not args.run:
+            return flow_id
+        from prefect_jupyter.client import Client
+
+        try:
+            with Client() as client:
+                run_id = client.create_flow_run(flow_id)
+        except ClientError as exc:
+            raise UsageError(f"Could not create a run of flow {flow.name!r}: {exc}") from None
+        print(f"Flow run {run_id} created; an agent with the flow's labels will run it.")
+        if args.watch:
+            self._watch(run_id, flow)
+        return run_id
+
+    def _watch(self, run_id: str, flow: Any = None) -> Any:
+        """Show run ``run_id`` of the server live (in a terminal: follow it, print its state)."""
+        from prefect_jupyter.client import ClientError
+        from prefect_jupyter.jupyter import server_watch
+
+        try:
+            flow = flow if flow is not None else server_watch.registered_flow(run_id)
+            widget = self._widget(flow)
+            if widget is None:
+                state = server_watch.follow(flow, run_id)
+                print(f"Flow run {run_id} ({flow.name!r}): {type(state).__name__}"
+                      + (f" ({state.message})" if state.message else ""))
+                return state
+        except (ClientError, ValueError) as exc:
+            raise UsageError(f"Could not watch flow run {run_id}: {exc}") from None
+        widget.display().watch_server_run(run_id)
+        return None
 
     def _flow_cell(self, line: str, cell: str) -> None:
         from prefect_jupyter.core.flow import Flow
@@ -395,7 +445,7 @@ def can_show_widgets(shell: Any) -> bool:
 
 def _help() -> str:
     parts = [PrefectMagics.flow.__doc__ or ""]
-    for func in (_flow_cell_args, _run_args, _rerun_args, _register_args):
+    for func in (_flow_cell_args, _run_args, _rerun_args, _register_args, _watch_args):
         parts.append(func.__doc__ or "")
     return "\n\n".join(parts)
 

@@ -152,6 +152,19 @@ class FlowWidget(anywidget.AnyWidget):
         """
         return LiveRun(self._tracker, self._push)
 
+    def watch_server_run(self, flow_run_id: str, client: Any = None, start: bool = True) -> Any:
+        """Show flow run ``flow_run_id`` of the server (an agent's run) live in this widget: a
+        thread polls the server's GraphQL API until the run finishes. Returns the
+        :class:`~prefect_jupyter.jupyter.server_watch.ServerWatch` (``.wait()`` blocks)."""
+        from prefect_jupyter.jupyter.server_watch import ServerWatch
+
+        tracker = self._tracker
+        watch = ServerWatch(
+            self.flow, flow_run_id, self.observe_run(),
+            lambda line: tracker.add_log(None, None, line), client=client,
+        )
+        return watch.start() if start else watch
+
     def apply_state(self, flow_state: Any) -> None:
         """Colour the graph from a finished run: ``flow.run()``'s state (or a dict of tasks to
         states). Times and log lines seen while observing the run are kept for the details."""
