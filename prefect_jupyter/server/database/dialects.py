@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -300,7 +301,7 @@ def stop_statements_at(
         return lambda: None
     connection = session.connection()
     if connection.dialect.name == POSTGRESQL:
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(left * 1000))}")
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, math.ceil(left * 1000))}")
         return lambda: None
     raw = connection.connection.driver_connection
 

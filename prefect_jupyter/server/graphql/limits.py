@@ -29,6 +29,8 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from sqlalchemy.exc import DBAPIError
 
+from prefect_jupyter.server.database import dialects
+
 SETTINGS = "server.graphql"
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 TIMEOUT = "QUERY_TIMEOUT"
@@ -220,7 +222,8 @@ def within_budget(resolve: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return resolve(obj, info, **args)
         except DBAPIError as exc:
-            if budget.out_of_time():
+            # the database's own clock may stop the statement a hair before ours runs out
+            if budget.out_of_time() or dialects.is_stopped_statement(exc):
                 raise budget.timeout() from exc
             raise
 

@@ -76,6 +76,15 @@ def test_a_client_document_is_within_the_default_limits(text):
     assert_within_defaults(text)
 
 
+def test_the_introspection_query_of_graphiql_and_other_tools_is_answered(api):
+    from graphql import get_introspection_query
+
+    text = get_introspection_query(descriptions=True, specified_by_url=True,
+                                   directive_is_repeatable=True, input_value_deprecation=True)
+    assert_within_defaults(text)
+    assert api.query(text)["__schema"]["queryType"]["name"] == "Query"
+
+
 class Recorder:
     """A client that keeps the documents it is asked to send."""
 
