@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine.state import Pending
@@ -64,13 +64,7 @@ def get_or_create_task_run_info(
     found = _find(session, flow_run_id, task_id, map_index)
     if found is not None:
         return _info(found)
-    flow_run = get_or_404(session, FlowRun, flow_run_id)
-    task = get_or_404(session, Task, task_id)
-    if task.flow_id != flow_run.flow_id:
-        raise InvalidInput(
-            f"Task {task_id} ({task.slug!r}) belongs to flow {task.flow_id}, but flow run "
-            f"{flow_run_id} runs flow {flow_run.flow_id}: use the ids of that flow's tasks."
-        )
+    task = _task_of_flow_run(session, flow_run_id, task_id)
     state = Pending("Task run created")
     serialized = state_to_dict(state)
     now = utcnow()
@@ -93,6 +87,85 @@ def get_or_create_task_run_info(
     found = _find(session, flow_run_id, task_id, map_index)
     assert found is not None
     return _info(found)
+
+
+def create_mapped_task_runs(
+    session: Session, flow_run_id: str, task_id: str, map_indices: list[int]
+) -> list[dict[str, Any]]:
+    """The task runs of a mapped task's children at ``map_indices``, the missing ones created.
+
+    The bulk form of :func:`get_or_create_task_run_info` for mapped children: one statement
+    finds the existing rows, one inserts the missing ones (each ``Pending``, version 1), one
+    writes their first history rows, one reads all of them back. Indices already there are
+    left as they are, so asking twice (or two runners at once) gives the same rows.
+
+    Returns:
+        ``{"map_index", "id", "version"}`` for each index, in the order asked.
+
+    Raises:
+        NotFound: unknown flow run or task.
+        InvalidInput: no indices, an index below 0, or a task of another flow.
+    """
+    if not map_indices:
+        raise InvalidInput("map_indices is empty: name at least one mapped child (0, 1, ...).")
+    if min(map_indices) < 0:
+        raise InvalidInput(
+            f"map_indices must all be 0 or more (mapped children), not {min(map_indices)}; "
+            "use get_or_create_task_run_info for the task's own run (map index -1)."
+        )
+    task = _task_of_flow_run(session, flow_run_id, task_id)
+    wanted = set(map_indices)
+    found = _children(session, flow_run_id, task_id, wanted)
+    missing = sorted(wanted - found.keys())
+    if missing:
+        state = Pending("Task run created")
+        serialized = state_to_dict(state)
+        now = utcnow()
+        insert_runs = dialects.insert_ignoring_conflicts(TaskRun, session.get_bind().dialect.name)
+        rows = [
+            {"id": new_id(), "flow_run_id": flow_run_id, "task_id": task_id, "map_index": index,
+             "cache_key": task.cache_key, "version": 1, "state": "Pending",
+             "state_message": state.message, "serialized_state": serialized,
+             "state_timestamp": now, "created": now, "updated": now}
+            for index in missing
+        ]
+        # RETURNING names only the rows this statement inserted (not ones a racing writer did)
+        created = session.execute(insert_runs.returning(TaskRun.id), rows).scalars().all()
+        if created:
+            session.execute(insert(TaskRunState), [
+                {"id": new_id(), "task_run_id": run_id, "state": "Pending",
+                 "message": state.message, "serialized_state": serialized, "timestamp": now,
+                 "version": 1}
+                for run_id in created
+            ])
+        found = _children(session, flow_run_id, task_id, wanted)
+    return [{"map_index": index, **found[index]} for index in map_indices]
+
+
+def _task_of_flow_run(session: Session, flow_run_id: str, task_id: str) -> Task:
+    flow_run = get_or_404(session, FlowRun, flow_run_id)
+    task = get_or_404(session, Task, task_id)
+    if task.flow_id != flow_run.flow_id:
+        raise InvalidInput(
+            f"Task {task_id} ({task.slug!r}) belongs to flow {task.flow_id}, but flow run "
+            f"{flow_run_id} runs flow {flow_run.flow_id}: use the ids of that flow's tasks."
+        )
+    return task
+
+
+def _children(
+    session: Session, flow_run_id: str, task_id: str, indices: set[int]
+) -> dict[int, dict[str, Any]]:
+    """``{map_index: {"id", "version"}}`` of the existing children among ``indices``."""
+    # a range rather than IN: ten thousand bound parameters would pass SQLite's limit
+    rows = session.execute(
+        select(TaskRun.map_index, TaskRun.id, TaskRun.version).where(
+            TaskRun.flow_run_id == flow_run_id,
+            TaskRun.task_id == task_id,
+            TaskRun.map_index.between(min(indices), max(indices)),
+        )
+    ).all()
+    return {row[0]: {"id": row[1], "version": row[2]} for row in rows if row[0] in indices}
 
 
 def mapped_children(session: Session, task_run_id: str) -> dict[str, Any]:

@@ -120,6 +120,25 @@ def resolve_get_or_create_task_run_info(
     )
 
 
+@mutation.field("create_mapped_task_runs")
+def resolve_create_mapped_task_runs(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    indices, count = input.get("map_indices"), input.get("count")
+    if (indices is None) == (count is None):
+        raise InvalidInput("Give either map_indices (a list of map indices) or count, not "
+                           f"{'both' if indices is not None else 'neither'}.")
+    if count is not None:
+        if count < 1:
+            raise InvalidInput(f"count must be 1 or more (children 0 to count - 1), not {count}.")
+        indices = list(range(count))
+    # each child is a row written and answered: counted like a list of that many rows
+    info.context.budget.count_list("create_mapped_task_runs", len(indices))
+    runs = task_runs.create_mapped_task_runs(
+        _session(info), input["flow_run_id"], input["task_id"], indices
+    )
+    info.context.budget.count_returned(len(runs))
+    return {"task_runs": runs}
+
+
 @mutation.field("update_flow_run_heartbeat")
 def resolve_update_flow_run_heartbeat(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
     heartbeats.update_flow_run_heartbeat(_session(info), input["flow_run_id"])
