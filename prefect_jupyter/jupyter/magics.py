@@ -57,6 +57,7 @@ def _register_args(line: str) -> None:
 @ma.argument("run_id", help="The flow run's id (from `%%flow register NAME --run`, the web UI or the CLI).")
 @ma.argument("--flow", "-f", dest="flow_name",
              help="The notebook's flow the run is of (default: the registered flow, from the server).")
+@ma.argument("--wait", action="store_true", help="Keep the cell busy until the run ends; return its final state.")
 def _watch_args(line: str) -> None:
     """Show a flow run of the server (an agent's run) live in the widget, fed from the server's
     API: states, mapped counts and log lines. The cell is free while it runs."""
@@ -302,7 +303,7 @@ class PrefectMagics(Magics):
         if command == "watch":
             args = ma.parse_argstring(_watch_args, rest)
             flow = nb.find_flow(args.flow_name, ns) if args.flow_name else None
-            return self._watch(args.run_id, flow)
+            return self._watch(args.run_id, flow, wait=args.wait)
         raise UsageError(
             f"Unknown %flow subcommand {command!r}. Use one of: {', '.join(SUBCOMMANDS)} "
             "(see %flow?)." if command else f"Usage: %flow SUBCOMMAND ... with one of: {', '.join(SUBCOMMANDS)}."
@@ -342,8 +343,9 @@ class PrefectMagics(Magics):
             self._watch(run_id, flow)
         return run_id
 
-    def _watch(self, run_id: str, flow: Any = None) -> Any:
-        """Show run ``run_id`` of the server live (in a terminal: follow it, print its state)."""
+    def _watch(self, run_id: str, flow: Any = None, wait: bool = False) -> Any:
+        """Show run ``run_id`` of the server live (in a terminal: follow it, print its state).
+        With ``wait``, return once the run has ended, with its final state."""
         from prefect_jupyter.client import ClientError
         from prefect_jupyter.jupyter import server_watch
 
@@ -357,8 +359,11 @@ class PrefectMagics(Magics):
                 return state
         except (ClientError, ValueError) as exc:
             raise UsageError(f"Could not watch flow run {run_id}: {exc}") from None
-        widget.display().watch_server_run(run_id)
-        return None
+        watch = widget.display().watch_server_run(run_id)
+        if not wait:
+            return None
+        watch.wait()
+        return watch.state
 
     def _flow_cell(self, line: str, cell: str) -> None:
         from prefect_jupyter.core.flow import Flow

@@ -78,6 +78,7 @@ class ServerWatch:
         self.flow_seen: tuple | None = None
         self.started = False
         self.logs_seen = 0
+        self.state: State | None = None  # the flow run's state, final once `finished` is set
         self.finished = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -93,7 +94,7 @@ class ServerWatch:
                 f"There is no flow run {self.flow_run_id} on the server. Copy the id from "
                 "`prefect-jupyter get flow-runs` or the web UI."
             )
-        flow_state = _state(run.serialized_state, run.state)
+        flow_state = self.state = _state(run.serialized_state, run.state)
         if not self.started:  # a run's first event starts the widget's run, as a local run's does
             self.started = True
             self._emit(None, None, Running("Watching the run on the server."), time.time())
@@ -192,13 +193,8 @@ def registered_flow(flow_run_id: str, client: Any = None) -> Any:
 def follow(flow: Any, flow_run_id: str, client: Any = None, poll: float = POLL_INTERVAL) -> State:
     """Poll run ``flow_run_id`` here until it finishes (no widget: terminal IPython); returns
     its final state."""
-    final: list[State] = []
-
-    def observe(event: StateEvent) -> None:
-        if event.task is None:
-            final.append(event.new_state)
-
-    watch = ServerWatch(flow, flow_run_id, observe, client=client, poll=poll)
+    watch = ServerWatch(flow, flow_run_id, lambda event: None, client=client, poll=poll)
     while not watch.poll_once():
         time.sleep(poll)
-    return final[-1]
+    assert watch.state is not None
+    return watch.state

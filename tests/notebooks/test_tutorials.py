@@ -278,7 +278,10 @@ def test_04_registers_runs_through_the_agent_and_schedules(
     assert "Server: http://127.0.0.1:" in stream(cell(nb, "import pathlib"))
     registered = stream(cell(nb, "from prefect_jupyter import Client"))
     assert "Flow URL:" in registered and "unchanged flow keeps its id: True" in registered
-    assert stream(cell(nb, "run_id = ")).strip() == "Success - All reference tasks succeeded."
+    watched = cell(nb, "run_id = ")
+    assert stream(watched).strip() == "Success - All reference tasks succeeded."
+    assert data(watched, WIDGET), "the run is watched in the widget"
+    assert any("sum of squares: 30" in line for line in widget_log(nb))  # the agent's log, via the server
     assert stream(cell(nb, "logs = ")).strip() == "sum of squares: 30"
     assert stream(cell(nb, "UPCOMING")).startswith("10 scheduled runs, the first at ")
 
