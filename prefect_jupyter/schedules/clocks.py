@@ -387,11 +387,14 @@ class DatesClock(Clock):
             )
         super().__init__(min(aware, key=as_utc), max(aware, key=as_utc), parameter_defaults, labels)
         self.dates = aware
+        # a zoned date given as a pendulum DateTime comes back as that very object, as in Prefect 1
+        self._given = [d if d.tzinfo is not None else a for d, a in zip(dates, aware, strict=True)]
 
     def events(self, after: datetime | None = None) -> Iterator[ClockEvent]:
         """Yield the dates after ``after`` (default: now), earliest first."""
         after_utc = datetime.now(UTC) if after is None else as_utc(after)
-        for when in sorted(self.dates, key=as_utc):
+        given = self.__dict__.get("_given") or self.dates
+        for when in sorted(given, key=as_utc):
             if as_utc(when) > after_utc:
                 yield self._event(when)
 
