@@ -58,6 +58,7 @@ logger = get_logger("server")
 @lru_cache(maxsize=1)
 def build_schema() -> GraphQLSchema:
     """The executable schema: the packaged SDL files bound to the resolvers."""
+    QueryLimits.from_config()  # a bad server.graphql setting fails the server's start
     schema_dir = resources.files("prefect_jupyter.server.graphql") / "schema"
     with resources.as_file(schema_dir) as path:
         type_defs = load_schema_from_path(path) + "\n" + aggregates.sdl()

@@ -269,3 +269,11 @@ def test_a_statement_stopped_mid_request_answers_query_timeout(api, app, run, cl
     finally:
         event.remove(app.state.database.engine, "before_cursor_execute", start_the_clock)
     only_error(response, "QUERY_TIMEOUT", "time_budget")
+
+
+@pytest.mark.parametrize("value", ["ten", -1, True])
+def test_a_bad_setting_names_itself(value):
+    with set_temporary_config({"server.graphql.max_depth": value}), \
+            pytest.raises(ValueError, match=r"server\.graphql\.max_depth = .* is not a number of "
+                                            r"0 or more; fix it in the config file"):
+        limits.QueryLimits.from_config()
