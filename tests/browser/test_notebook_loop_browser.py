@@ -253,3 +253,77 @@ def test_a_reopened_notebook_shows_the_final_states_without_a_kernel(
     assert node.locator(".pj-counts").text_content() == "20/20"
     assert node.get_attribute("data-state") == "Mapped"
     assert static.locator('.pj-node[data-id="numbers-1"]').get_attribute("data-state") == "Success"
+
+
+# -- an agent's run, watched live in the notebook --------------------------------------------------
+@pytest.fixture(scope="module")
+def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real server (SQLite) with a project, and a local agent process for one label."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from prefect_jupyter.client import Client
+    from prefect_jupyter.server.process import ServerProcess
+
+    database = tmp_path_factory.mktemp("watch-server") / "server.db"
+    label = f"lab-watch-{uuid.uuid4().hex[:8]}"
+    with ServerProcess(database_url=f"sqlite:///{database}") as server:
+        with Client(api_server=server.graphql_url) as client:
+            client.create_project("nb")
+        agent = subprocess.Popen(
+            [sys.executable, "-c", "from prefect_jupyter.cli import main; main()", "agent", "local",
+             "start", "--api", server.url, "--label", label, "--poll-interval", "0.2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            env=os.environ.copy(),
+        )  # fmt: skip
+        try:
+            yield server, label
+        finally:
+            agent.terminate()
+            agent.wait(timeout=30)
+
+
+def test_an_agent_s_run_is_watched_live_in_the_notebook(
+    lab: Any, page: Any, console: Any, artifacts: Any, open_notebook: Any, run_all_cells: Any,
+    agent_server: Any,
+) -> None:
+    server, label = agent_server
+    gate = lab.root / "agent-gate.txt"
+    gate.unlink(missing_ok=True)
+    cells = [
+        f"%load_ext prefect_jupyter\nimport prefect_jupyter\n"
+        f"prefect_jupyter.config.cloud.graphql = {server.graphql_url!r}",
+        f"GATE = {str(gate)!r}",
+        "%%task\ndef numbers():\n    return [1, 2, 3]\n",
+        "%%task\ndef hold(x):\n    import pathlib, time\n"
+        "    while not pathlib.Path(GATE).exists():\n        time.sleep(0.05)\n    return x * 10\n",
+        "%%flow agent_demo\nhold.map(numbers())\n",
+        f"run_id = %flow register agent_demo --project nb --labels {label} --run --watch",
+    ]
+    open_notebook("agent.ipynb", cells)
+    run_all_cells(timeout=90, shot="agent")  # --watch leaves the cell free: the graph updates on
+    widget = cell_widget(page, 5)
+    try:
+        # the agent's run, seen live: the map reads Running with its 3 children (none done)
+        page.wait_for_function(
+            """(root) => {
+              const g = root.querySelector('.pj-node[data-kind="mapped"]');
+              return g && g.dataset.state === 'Running' && g.querySelector('.pj-counts').textContent === '0/3';
+            }""",
+            arg=widget.element_handle(),
+            timeout=90_000,
+        )
+        assert widget.locator(".pj-header .pj-badge").inner_text() == "Running"
+        widget.screenshot(path=artifacts / "agent-run-mid.png")
+    finally:
+        gate.write_text("open")
+    page.wait_for_function(
+        "(root) => root.querySelector('.pj-header .pj-badge')?.textContent === 'Success'",
+        arg=widget.element_handle(),
+        timeout=90_000,
+    )
+    widget.screenshot(path=artifacts / "agent-run-final.png")
+    assert widget.locator('.pj-node[data-kind="mapped"] .pj-counts').text_content() == "3/3"
+    assert widget.locator(".pj-header .pj-progress").inner_text() == "2/2 tasks done"
