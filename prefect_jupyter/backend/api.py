@@ -82,9 +82,41 @@ class BackendAPI:
 
     # -- task runs -----------------------------------------------------------------------------
     def task_runs(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
-        """Find or create many task runs in one request (one aliased mutation each)."""
+        """Find or create many task runs in one request.
+
+        Mapped children go in one ``create_mapped_task_runs`` per task (one transaction on the
+        server for all of them); a server without it gets one aliased
+        ``get_or_create_task_run_info`` per key.
+        """
         if not keys:
             return []
+        if not self.supports("create_mapped_task_runs"):
+            return self._task_runs_one_by_one(flow_run_id, keys)
+        children: dict[str, list[int]] = {}
+        singles = []
+        for task_id, map_index in keys:
+            if map_index is not None and map_index >= 0:
+                children.setdefault(task_id, []).append(map_index)
+            else:
+                singles.append((task_id, map_index))
+        variables: dict[str, Any] = {
+            f"m{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_indices": indices}
+            for i, (task_id, indices) in enumerate(children.items())
+        }
+        variables.update({
+            f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
+            for i, (task_id, map_index) in enumerate(singles)
+        })
+        data = self.graphql(queries.mapped_task_runs(len(children), len(singles)), variables)
+        found: dict[tuple[str, int], TaskRunRef] = {}
+        for i, task_id in enumerate(children):
+            for run in data[f"m{i}"]["task_runs"]:
+                found[(task_id, run["map_index"])] = TaskRunRef(run["id"], run["version"])
+        for i, key in enumerate(singles):
+            found[key] = TaskRunRef(data[f"t{i}"]["id"], data[f"t{i}"]["version"])
+        return [found[key] for key in keys]
+
+    def _task_runs_one_by_one(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
         variables = {
             f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
             for i, (task_id, map_index) in enumerate(keys)

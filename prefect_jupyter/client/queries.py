@@ -8,7 +8,7 @@ sent them, so that the server can be checked against Prefect 1's own client too.
 
 from __future__ import annotations
 
-__all__ = ["mutation", "task_run_infos"]
+__all__ = ["mapped_task_runs", "mutation", "task_run_infos"]
 
 
 def mutation(name: str, fields: str) -> str:
@@ -55,6 +55,23 @@ def task_run_infos(count: int) -> str:
         f"t{i}: get_or_create_task_run_info(input: $i{i}) {{ id version }}" for i in range(count)
     )
     return f"mutation({params}) {{ {fields} }}"
+
+
+def mapped_task_runs(task_count: int, single_count: int) -> str:
+    """One request finding or creating the mapped children of ``task_count`` tasks (``m0 ...``,
+    each from an input ``$m<i>`` of ``create_mapped_task_runs``) and ``single_count`` other task
+    runs (``t0 ...``, as :func:`task_run_infos`)."""
+    params = [f"$m{i}: create_mapped_task_runs_input!" for i in range(task_count)]
+    params += [f"$i{i}: get_or_create_task_run_info_input!" for i in range(single_count)]
+    fields = [
+        f"m{i}: create_mapped_task_runs(input: $m{i}) {{ task_runs {{ map_index id version }} }}"
+        for i in range(task_count)
+    ]
+    fields += [
+        f"t{i}: get_or_create_task_run_info(input: $i{i}) {{ id version }}"
+        for i in range(single_count)
+    ]
+    return f"mutation({', '.join(params)}) {{ {' '.join(fields)} }}"
 
 
 # -- running flows for the server (backend/, agent/) --------------------------------------------

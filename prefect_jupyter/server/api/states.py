@@ -42,7 +42,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine import state as state_module
@@ -208,12 +208,31 @@ def lock_run(session: Session, table: str, run_id: str) -> FlowRun | TaskRun:
     return run
 
 
+def lock_runs(session: Session, table: str, run_ids: set[str]) -> dict[str, FlowRun | TaskRun]:
+    """:func:`lock_run` for many runs in one statement, locked in id order (no deadlocks).
+
+    Raises:
+        NotFound: for the first unknown id.
+    """
+    model = _RUN_MODELS[table]
+    stmt = dialects.for_update(
+        select(model).where(model.id.in_(run_ids)).order_by(model.id),
+        session.get_bind().dialect.name,
+    )
+    runs = {run.id: run for run in session.execute(stmt).scalars()}
+    for run_id in sorted(run_ids - runs.keys()):
+        lock_run(session, table, run_id)  # raises its NotFound
+    return runs
+
+
 def set_run_state(
     session: Session,
     run: FlowRun | TaskRun,
     state: state_module.State,
     serialized: dict[str, Any],
     version: int | None = None,
+    flow_run_states: dict[str, str] | None = None,
+    history: list[dict[str, Any]] | None = None,
 ) -> None:
     """Move ``run`` to ``state`` (see the module docstring for every check).
 
@@ -221,6 +240,10 @@ def set_run_state(
         run: a row loaded with :func:`lock_run`.
         state: the parsed new state; ``serialized`` is what is stored for it.
         version: the version the writer last saw; ``None`` skips the stale-writer check.
+        flow_run_states: the state of each task run's flow run, when the caller read them
+            already (a batch of task-run states reads them once).
+        history: where to put the history row for the caller to insert (with others, in one
+            statement) instead of adding it to the session.
     """
     label = f"{'Flow run' if isinstance(run, FlowRun) else 'Task run'} {run.id}"
     if version is not None and version != run.version:
@@ -231,14 +254,19 @@ def set_run_state(
         )
     check_transition(label, run.state, state)
     if isinstance(run, TaskRun) and kind_of(state) is Kind.RUNNING:
-        _check_flow_run_running(session, run)
-    _write(session, run, state, serialized)
+        _check_flow_run_running(session, run, flow_run_states)
+    _write(session, run, state, serialized, history)
 
 
-def _check_flow_run_running(session: Session, task_run: TaskRun) -> None:
-    flow_run_state = session.execute(
-        select(FlowRun.state).where(FlowRun.id == task_run.flow_run_id)
-    ).scalar_one()
+def _check_flow_run_running(
+    session: Session, task_run: TaskRun, flow_run_states: dict[str, str] | None
+) -> None:
+    if flow_run_states is not None and task_run.flow_run_id in flow_run_states:
+        flow_run_state = flow_run_states[task_run.flow_run_id]
+    else:
+        flow_run_state = session.execute(
+            select(FlowRun.state).where(FlowRun.id == task_run.flow_run_id)
+        ).scalar_one()
     if flow_run_state != "Running":
         raise InvalidTransition(
             f"Task run {task_run.id} cannot start running: its flow run "
@@ -252,8 +280,14 @@ def _message_text(state: state_module.State) -> str | None:
     return message if message is None or isinstance(message, str) else repr(message)
 
 
+#: the run columns a state write sets (:func:`_write`)
+_STATE_COLUMNS = ("version", "state", "state_message", "serialized_state", "state_timestamp",
+                  "state_start_time", "start_time", "heartbeat", "end_time")
+
+
 def _write(
-    session: Session, run: FlowRun | TaskRun, state: state_module.State, serialized: dict
+    session: Session, run: FlowRun | TaskRun, state: state_module.State, serialized: dict,
+    history: list[dict[str, Any]] | None = None,
 ) -> None:
     now = utcnow()
     kind = kind_of(state)
@@ -274,17 +308,15 @@ def _write(
     history_model, fk = (
         (FlowRunState, "flow_run_id") if isinstance(run, FlowRun) else (TaskRunState, "task_run_id")
     )
-    session.add(
-        history_model(
-            **{fk: run.id},
-            state=run.state,
-            message=run.state_message,
-            serialized_state=serialized,
-            start_time=run.state_start_time,
-            timestamp=now,
-            version=run.version,
-        )
-    )
+    row = {
+        fk: run.id, "state": run.state, "message": run.state_message,
+        "serialized_state": serialized, "start_time": run.state_start_time, "timestamp": now,
+        "version": run.version,
+    }
+    if history is None:
+        session.add(history_model(**row))
+    else:
+        history.append({"id": new_id(), **row})
 
 
 def start_new_run(session: Session, run: FlowRun | TaskRun, state: state_module.State) -> None:
@@ -306,18 +338,44 @@ def set_states(
         one ``{"id", "status": "SUCCESS", "message": None}`` per item.
     """
     id_key = f"{table}_id"
-    runs = {run_id: lock_run(session, table, run_id) for run_id in sorted({i[id_key] for i in items})}
+    runs = lock_runs(session, table, {i[id_key] for i in items})
+    flow_run_states = None
+    if table == "task_run":
+        # read once for the batch: a task-run batch never changes a flow run's state
+        flow_run_ids = {run.flow_run_id for run in runs.values()}
+        flow_run_states = dict(session.execute(
+            select(FlowRun.id, FlowRun.state).where(FlowRun.id.in_(flow_run_ids))).all())
+    history: list[dict[str, Any]] | None = [] if table == "task_run" else None
     results = []
     for item in items:
         run = runs[item[id_key]]
         serialized = item["state"]
         state = parse_state(serialized)
-        set_run_state(session, run, state, serialized, item.get("version"))
+        set_run_state(session, run, state, serialized, item.get("version"), flow_run_states,
+                      history)
         if table == "flow_run" and kind_of(state) is Kind.CANCELLED:
             cancel_unfinished_task_runs(session, run.id)
         results.append({"id": run.id, "status": "SUCCESS", "message": None})
-    session.flush()
+    if history is None:
+        session.flush()
+    else:
+        _store_task_runs(session, list(runs.values()), history)
     return results
+
+
+def _store_task_runs(session: Session, runs: list[TaskRun], history: list[dict[str, Any]]) -> None:
+    """Write a batch's task runs and history rows in two statements (each an executemany).
+
+    The unit of work would issue the same rows one object at a time, which costs more than
+    the database does for a batch of hundreds of states.
+    """
+    now = utcnow()
+    rows = [{"id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
+            for run in runs]
+    for run in runs:
+        session.expunge(run)  # written below: the unit of work must not write them again
+    session.execute(update(TaskRun), rows)
+    session.execute(insert(TaskRunState), history)
 
 
 def cancel_unfinished_task_runs(session: Session, flow_run_id: str) -> None:
