@@ -164,6 +164,8 @@ def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, An
     open_session = database.write_session if writes else database.read_session
     try:
         with open_session() as session:
+            if limits.time_budget:  # the clock starts once a connection (and lock) is held
+                session.connection()
             budget = RequestBudget(limits)
             stop_statements = dialects.stop_statements_at(session, budget.seconds_left)
             try:
