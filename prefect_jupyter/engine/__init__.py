@@ -40,10 +40,12 @@ def _configured_class(section: str, default: Any) -> Any:
             return import_object(path)
         except ImportError:
             continue
+    name = getattr(default, "__qualname__", repr(default))
     warnings.warn(
         f"Could not import {value!r}, set as config.engine.{section}.default_class; using "
-        f"{default.__module__}.{default.__qualname__} instead. Fix the dotted path (e.g. "
+        f"{name} instead. Fix the dotted path (e.g. "
         f"PREFECT_JUPYTER__ENGINE__{section.upper()}__DEFAULT_CLASS).",
+        UserWarning,
         stacklevel=3,
     )
     return default
@@ -58,9 +60,13 @@ def get_default_executor_class() -> type:
 
 def get_default_flow_runner_class() -> type:
     """The flow runner class of ``config.engine.flow_runner.default_class``."""
-    return _configured_class("flow_runner", FlowRunner)
+    from prefect_jupyter.engine import flow_runner
+
+    return _configured_class("flow_runner", flow_runner.FlowRunner)
 
 
 def get_default_task_runner_class() -> type:
     """The task runner class of ``config.engine.task_runner.default_class``."""
-    return _configured_class("task_runner", TaskRunner)
+    from prefect_jupyter.engine import task_runner
+
+    return _configured_class("task_runner", task_runner.TaskRunner)
