@@ -137,3 +137,23 @@ def test_a_failed_cell_task_s_details_start_at_the_cell(shell: InteractiveShell)
     tb = widget.details["traceback"]
     assert "line 3, in <module>" in tb and "z = raw[5]" in tb
     assert "cell_runner.py" not in tb and "task_runner.py" not in tb
+
+
+def test_a_rerun_marks_the_tasks_whose_results_it_reuses(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect_jupyter.jupyter import magics
+    from prefect_jupyter.jupyter.widget import FlowWidget
+
+    shown: list[FlowWidget] = []
+    monkeypatch.setattr(magics, "can_show_widgets", lambda _shell: True)  # as in a kernel
+    monkeypatch.setattr(FlowWidget, "display", lambda self: shown.append(self) or self)
+    run(shell, "%config PrefectJupyter.live = True")
+    run(shell, "%%task --no-run load\nraw = [1, 2]\n")
+    run(shell, "%%task --no-run double\nout = [2 * x for x in raw]\n")
+    run(shell, "%flow run notebook")
+    assert shown[-1].reused == []
+    run(shell, "%%task --no-run double\nout = [3 * x for x in raw]\n")
+    run(shell, "%flow rerun notebook --changed")
+    assert shown[-1].reused == ["load"]  # drawn faded: its last result was kept
+    assert shell.user_ns["out"] == [3, 6]
