@@ -22,6 +22,10 @@ from prefect_jupyter.client.errors import ObjectNotFoundError, ServerUnavailable
 
 __all__ = ["BackendAPI"]
 
+#: aliased mutations in one request to a server without ``create_mapped_task_runs`` (well
+#: under its ``server.graphql.max_aliases``)
+ALIASES_PER_REQUEST = 500
+
 
 class BackendAPI:
     """The calls of the reporter (``ReportAPI``), the flow-run executor and the agent.
@@ -117,12 +121,17 @@ class BackendAPI:
         return [found[key] for key in keys]
 
     def _task_runs_one_by_one(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
-        variables = {
-            f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
-            for i, (task_id, map_index) in enumerate(keys)
-        }
-        data = self.graphql(queries.task_run_infos(len(keys)), variables)
-        return [TaskRunRef(data[f"t{i}"]["id"], data[f"t{i}"]["version"]) for i in range(len(keys))]
+        refs = []
+        for start in range(0, len(keys), ALIASES_PER_REQUEST):
+            chunk = keys[start:start + ALIASES_PER_REQUEST]
+            variables = {
+                f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
+                for i, (task_id, map_index) in enumerate(chunk)
+            }
+            data = self.graphql(queries.task_run_infos(len(chunk)), variables)
+            refs += [TaskRunRef(data[f"t{i}"]["id"], data[f"t{i}"]["version"])
+                     for i in range(len(chunk))]
+        return refs
 
     def task_run_versions(self, task_run_ids: list[str]) -> dict[str, int]:
         rows = self.graphql(queries.TASK_RUN_VERSIONS, {"ids": list(task_run_ids)})["task_run"]

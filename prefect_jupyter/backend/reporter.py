@@ -6,7 +6,8 @@ server. Observers are called on the engine's threads, so :meth:`RunReporter.__ca
 to a queue; one background thread sends what has queued up every ``flush_interval`` seconds:
 
 1. task-run states, in the order they happened, in one ``set_task_run_states`` request (mapped
-   children's task runs are found or created first, in one request for all new ones);
+   children's task runs are found or created first: all children of a task at once, as soon as
+   its ``Mapped`` state says how many there are, with ``create_mapped_task_runs``);
 2. log records, in one ``write_run_logs`` request;
 3. flow-run states — each only once every task state and log record queued before it has been
    acknowledged, and a *finished* flow state only when the run is over (:meth:`close`) and
@@ -61,6 +62,10 @@ _logger = logging.getLogger("prefect_jupyter.cloud.reporter")
 #: queues ~30,000 states in a second, and one request with all of them would outlast the
 #: client's timeout and be retried forever
 MAX_BATCH = 500
+
+#: the most mapped children found or created in one request (the server counts each as a row
+#: of its answer: see ``server.graphql.max_list_rows``)
+MAX_CHILDREN = 5_000
 
 
 @dataclasses.dataclass
@@ -178,6 +183,7 @@ class RunReporter:
         self._logs: collections.deque[LogWrite] = collections.deque()
         self._flow_states: collections.deque[StateWrite] = collections.deque()
         self._running: set[TaskKey] = set()  # task runs to send heartbeats for
+        self._announced: dict[str, int] = {}  # mapped tasks' child counts, not created yet
         self._wake = threading.Event()
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -204,6 +210,8 @@ class RunReporter:
         if slug is None:
             return  # not one of the flow's tasks (e.g. a folded constant)
         write.key = (slug, -1 if event.map_index is None else event.map_index)
+        if event.map_index is None and getattr(event.new_state, "n_map_states", None):
+            self._announced[slug] = event.new_state.n_map_states  # its children come next
         self._task_states.append(write)
 
     def add_log(self, key: TaskKey | None, record: dict[str, Any]) -> None:
@@ -375,12 +383,25 @@ class RunReporter:
         return due
 
     def _resolve(self, keys: Iterable[TaskKey | None]) -> None:
-        """Find or create the task runs of keys not seen yet (one request for all of them)."""
-        missing = []
+        """Find or create the task runs of keys not seen yet, and all children of mapped tasks
+        announced since (a request per :data:`MAX_CHILDREN` of them)."""
+        missing: dict[TaskKey, None] = {}
         for key in keys:
-            if key is not None and key not in self.task_runs and key not in missing:
-                if key[0] in self.task_ids:
-                    missing.append(key)
+            if key is not None and key not in self.task_runs and key[0] in self.task_ids:
+                missing[key] = None
+        announced = dict(self._announced)
+        for slug, count in announced.items():
+            if slug in self.task_ids:
+                missing.update(dict.fromkeys(
+                    k for k in ((slug, i) for i in range(count)) if k not in self.task_runs))
+        keys_left = list(missing)
+        for start in range(0, len(keys_left), MAX_CHILDREN):
+            self._resolve_chunk(keys_left[start:start + MAX_CHILDREN])
+        for slug in announced:
+            self._announced.pop(slug, None)
+
+    def _resolve_chunk(self, missing: list[TaskKey]) -> None:
+        missing = [key for key in missing if key[0] in self.task_ids]  # some may be refused now
         if not missing:
             return
         try:
