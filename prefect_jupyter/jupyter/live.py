@@ -3,16 +3,21 @@
 Two parts:
 
 * :class:`RunTracker` — what is known about one flow run, by graph node: the latest state of each
-  task run and of each mapped child, when each started and ended, and the last log lines. It
-  turns that into the widget's ``states`` fields (``viz.node_state`` plus live counts for mapped
-  nodes), the header, and a selected node's details. Every method is thread-safe.
+  task run and of each mapped child, when each started and ended, and the log lines (per node,
+  per mapped child and for the run). It turns that into the widget's ``states`` fields
+  (``viz.node_state`` plus live counts for mapped nodes), the header, and node details
+  (:mod:`~prefect_jupyter.jupyter.details`): a selected node's, and — since a kernel busy running
+  the flow answers no click — those of every node whose details changed, sent with each update.
+  Every method is thread-safe.
 * :class:`LiveRun` — the observer for the engine's state-event stream
   (``flow.run(observers=[live])`` or ``with events.observe(live):``). Events arrive on executor
   worker threads and on Dask's client loop thread; each one is recorded at once and marks its
   node changed, and a timer thread pushes the changes to the widget at most every
   ``interval`` seconds (≈ 10 messages a second however many events happen), each carrying only
-  the nodes that changed. When the flow run finishes, the last changes are pushed at once. While a run is on, a ``logging.Handler`` on the
-  ``prefect_jupyter`` logger keeps each task's last log lines; it is removed when the run ends.
+  the nodes that changed. When the flow run finishes, the last changes are pushed at once. From
+  its creation until the run ends, a :class:`~prefect_jupyter.jupyter.run_logs.RunLogHandler`
+  on the ``prefect_jupyter`` logger keeps the run's log lines, and stderr shows only warnings
+  and errors (:func:`~prefect_jupyter.jupyter.run_logs.quiet_stderr`).
 
 A mapped task is one node: its own state comes from events with ``map_index=None``, its
 ``counts`` from its children's events (latest state of each child, counted by state name), and
