@@ -53,8 +53,9 @@ LOOP_CELLS = [
     "%%task\ndef dbl(x):\n    return 2 * x\n",
     "%%flow pf\ndbl.map([1, 2])\n",
     "%flow run pf",
+    "%flow rerun loop_demo --changed",
 ]
-LOOP_RUN, PF_RUN = 2, 5
+LOOP_RUN, PF_RUN, RERUN = 2, 5, 6
 
 READ_PANEL = """(root) => {
   const panel = root.querySelector('.pj-details');
@@ -143,6 +144,15 @@ def test_details_mid_run_quiet_stderr_run_log_and_literal_map(
     pf = cell_widget(page, PF_RUN)
     assert pf.locator(".pj-header .pj-progress").inner_text() == "1/1 tasks done"
     assert pf.locator('.pj-node[data-kind="mapped"] .pj-counts').text_content() == "2/2"
+
+    # a rerun with nothing changed reuses both results: the graph draws them as reused
+    rerun = cell_widget(page, RERUN)
+    assert sorted(rerun.evaluate(
+        "(root) => [...root.querySelectorAll('.pj-node.pj-reused')].map((g) => g.dataset.id)"
+    )) == ["first-1", "gate-1"]
+    out = page.locator(".jp-Notebook .jp-Cell").nth(RERUN).locator(".jp-OutputArea").inner_text()
+    assert "Rerunning nothing; reusing the rest." in out
+    rerun.screenshot(path=artifacts / "loop-rerun-reused.png")
     assert not [line for line in console.lines if line.startswith("[error]")], console.lines
 
 
