@@ -163,6 +163,9 @@ class ServerWatch:
                 time.sleep(self.poll)
         except Exception:
             get_logger("notebook").exception("Watching flow run %s stopped.", self.flow_run_id)
+            close = getattr(self.observer, "close", None)
+            if close is not None:
+                close()  # a widget's observer: push what it has, stop keeping log lines
         finally:
             self.finished.set()
 
