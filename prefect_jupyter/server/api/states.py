@@ -42,7 +42,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine import state as state_module
@@ -370,12 +370,14 @@ def _store_task_runs(session: Session, runs: list[TaskRun], history: list[dict[s
     the database does for a batch of hundreds of states.
     """
     now = utcnow()
-    rows = [{"id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
+    rows = [{"run_id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
             for run in runs]
     for run in runs:
         session.expunge(run)  # written below: the unit of work must not write them again
-    session.execute(update(TaskRun), rows)
-    session.execute(insert(TaskRunState), history)
+    # Core statements on the tables: the ORM's bulk forms redo per-row work we need not
+    table = TaskRun.__table__
+    session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
+    session.execute(insert(TaskRunState.__table__), history)
 
 
 def cancel_unfinished_task_runs(session: Session, flow_run_id: str) -> None:

@@ -121,7 +121,8 @@ def create_mapped_task_runs(
         state = Pending("Task run created")
         serialized = state_to_dict(state)
         now = utcnow()
-        insert_runs = dialects.insert_ignoring_conflicts(TaskRun, session.get_bind().dialect.name)
+        insert_runs = dialects.insert_ignoring_conflicts(
+            TaskRun.__table__, session.get_bind().dialect.name)
         rows = [
             {"id": new_id(), "flow_run_id": flow_run_id, "task_id": task_id, "map_index": index,
              "cache_key": task.cache_key, "version": 1, "state": "Pending",
@@ -130,9 +131,10 @@ def create_mapped_task_runs(
             for index in missing
         ]
         # RETURNING names only the rows this statement inserted (not ones a racing writer did)
-        created = session.execute(insert_runs.returning(TaskRun.id), rows).scalars().all()
+        created = session.execute(
+            insert_runs.returning(TaskRun.__table__.c.id), rows).scalars().all()
         if created:
-            session.execute(insert(TaskRunState), [
+            session.execute(insert(TaskRunState.__table__), [
                 {"id": new_id(), "task_run_id": run_id, "state": "Pending",
                  "message": state.message, "serialized_state": serialized, "timestamp": now,
                  "version": 1}
