@@ -235,4 +235,14 @@ def test_widget_keeps_up_with_a_1000_task_flow(
     )
     assert len(final) == CHAINS * LENGTH and set(final) == {"Success"}
     assert widget.locator(".pj-header .pj-progress").inner_text() == "1000/1000 tasks done"
+    # Fit scales the whole drawing into the visible box; + zooms back in
+    size = "(root) => { const s = root.querySelector('svg.pj-graph'); const b = root.querySelector('.pj-scroll');" \
+        " return [Number(s.getAttribute('width')), Number(s.getAttribute('height')), b.clientWidth]; }"
+    width, height, box = widget.evaluate(size)
+    assert width > box  # 25 chains side by side: wider than the output area
+    widget.locator(".pj-zoom button[title='Fit the whole graph']").click()
+    fit_w, fit_h, box = widget.evaluate(size)
+    assert fit_w <= box and fit_h <= 560 and fit_w / fit_h == pytest.approx(width / height, rel=0.01)
+    widget.locator(".pj-zoom button[title='Zoom in']").click()
+    assert widget.evaluate(size)[0] == pytest.approx(fit_w * 1.25, rel=0.01)
     assert not [line for line in console.lines if line.startswith("[error]")], console.lines
