@@ -44,12 +44,15 @@ def create_flow_run(
     scheduled_start_time: datetime.datetime | None = None,
     idempotency_key: str | None = None,
     flow_run_name: str | None = None,
+    run_config: dict[str, Any] | None = None,
 ) -> str:
     """Schedule a run of a flow (or of a version group's current version) and return its id.
 
     The run starts ``Scheduled`` at ``scheduled_start_time`` (default: now), with one
     ``Pending`` task run per task. A second call with the same ``idempotency_key`` for the same
-    flow returns the first run's id and creates nothing.
+    flow returns the first run's id and creates nothing. Its labels, unless given: those of
+    ``run_config`` (Prefect 1's) when given, else the flow group's or flow's
+    (:func:`~prefect_jupyter.server.api.flow_groups.run_labels`), as Prefect Server 1 chose.
 
     Raises:
         InvalidInput: neither id given, an archived flow, unknown or missing parameters.
@@ -70,7 +73,9 @@ def create_flow_run(
         name=flow_run_name or run_name(),
         parameters=parameters,
         context=context or {},
-        labels=sorted(set(labels)) if labels is not None else flow_groups.run_labels(session, flow),
+        labels=_run_labels(session, flow, labels, run_config),
+        run_config=run_config if run_config is not None
+        else (flow.serialized_flow or {}).get("run_config"),
         scheduled_start_time=start,
         idempotency_key=idempotency_key,
     )
@@ -84,6 +89,16 @@ def create_flow_run(
         states.start_new_run(session, task_run, Pending("Task run created"))
     session.flush()
     return run.id
+
+
+def _run_labels(
+    session: Session, flow: Flow, labels: list[str] | None, run_config: Any
+) -> list[str]:
+    if run_config is not None and not isinstance(run_config, dict):
+        raise InvalidInput(f"run_config must be a JSON object (RunConfig.serialize()), not {run_config!r}.")
+    if labels is None and run_config is not None and run_config.get("labels") is not None:
+        labels = run_config["labels"]
+    return sorted(set(labels)) if labels is not None else flow_groups.run_labels(session, flow)
 
 
 def _run_with_key(

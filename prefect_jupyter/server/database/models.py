@@ -263,6 +263,8 @@ class FlowRun(_RunStateColumns, Base):
     parameters: Mapped[dict[str, Any] | None]
     context: Mapped[dict[str, Any] | None]
     labels: Mapped[list[Any] | None]
+    # Prefect 1's run config for this run: the one it was created with, else its flow's
+    run_config: Mapped[dict[str, Any] | None]
     scheduled_start_time: Mapped[datetime.datetime]
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     auto_scheduled: Mapped[bool] = mapped_column(default=False)

@@ -107,6 +107,7 @@ def resolve_create_flow_run(_obj: Any, info: GraphQLResolveInfo, input: dict) ->
         scheduled_start_time=input.get("scheduled_start_time"),
         idempotency_key=input.get("idempotency_key"),
         flow_run_name=input.get("flow_run_name"),
+        run_config=input.get("run_config"),
     )
     return {"id": run_id}
 

@@ -10,11 +10,10 @@ from ariadne import ObjectType
 from graphql import GraphQLResolveInfo
 
 from prefect_jupyter.server.api import flow_groups, flows
-from prefect_jupyter.server.database.models import Flow, FlowRun
+from prefect_jupyter.server.database.models import Flow
 
 mutation = ObjectType("Mutation")
 flow = ObjectType("flow")
-flow_run = ObjectType("flow_run")
 
 SUCCESS = {"success": True, "error": None}
 
@@ -64,11 +63,5 @@ def resolve_settings(row: Flow, info: GraphQLResolveInfo) -> dict:
     return flow_groups.flow_settings(info.context.session, row)
 
 
-@flow_run.field("run_config")
-def resolve_run_config(run: FlowRun, info: GraphQLResolveInfo) -> Any:
-    registered = info.context.session.get(Flow, run.flow_id)
-    return (registered.serialized_flow or {}).get("run_config") if registered else None
-
-
 #: what ``execute.build_schema`` binds besides the core resolvers
-bindables = [mutation, flow, flow_run]
+bindables = [mutation, flow]

@@ -138,6 +138,9 @@ def test_a_failed_batched_registration_never_archives_the_live_version(api):
     run_id = api.create_flow_run(good)  # the good version still runs
     run = api.flow_run(run_id, "state labels run_config")
     assert (run["state"], run["labels"], run["run_config"]["labels"]) == ("Scheduled", ["p1"], ["p1"])
+    given = api.create_flow_run(good, run_config={"type": "LocalRun", "labels": ["other"]})
+    run = api.flow_run(given, "labels run_config")
+    assert (run["labels"], run["run_config"]["labels"]) == (["other"], ["other"])
     refused = api.post_graphql(
         "mutation($input: create_flow_run_input!) { create_flow_run(input: $input) { id } }",
         {"input": {"flow_id": pending}},
