@@ -37,6 +37,28 @@ def graphql(query: str, variables: dict[str, Any] | None = None) -> dict[str, An
     return result["data"]
 
 
+#: rows read per request when a command reads a long list (well under the server's
+#: ``server.graphql.max_list_rows``)
+PAGE_SIZE = 5_000
+
+
+def graphql_pages(
+    query: str, variables: dict[str, Any], field: str, start: int = 0
+) -> Iterator[dict[str, Any]]:
+    """Yield the rows of list ``field`` from ``start`` on, one page per request.
+
+    ``query`` takes ``$limit: Int`` and ``$offset: Int`` and passes them to ``field``, whose
+    ``order_by`` must be total (e.g. timestamp, then id) so that pages neither skip nor repeat.
+    """
+    offset = start
+    while True:
+        rows = graphql(query, {**variables, "limit": PAGE_SIZE, "offset": offset})[field]
+        yield from rows
+        if len(rows) < PAGE_SIZE:
+            return
+        offset += len(rows)
+
+
 def parse_params(pairs: Sequence[str], params_json: str | None = None) -> dict[str, Any]:
     """Parse ``--param key=value`` options (values read as JSON when they are, else as text).
 

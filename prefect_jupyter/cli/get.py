@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from prefect_jupyter.cli.common import age, duration, graphql, print_table
+from prefect_jupyter.cli.common import age, duration, graphql, graphql_pages, print_table
 
 
 def _where(**conditions: Any) -> dict[str, Any]:
@@ -158,13 +158,17 @@ def logs(name: str | None, run_id: str | None, info: bool) -> None:
     if not name and not run_id:
         raise click.UsageError("Give the flow run's --name or --id.")
     where = _where(flow_run__name=name, flow_run_id=run_id)
-    data = graphql(
-        """query($where: log_bool_exp) {
-             log(where: $where, order_by: {timestamp: asc}) { timestamp level name message info } }""",
+    records = graphql_pages(
+        """query($where: log_bool_exp, $limit: Int, $offset: Int) {
+             log(where: $where, order_by: [{timestamp: asc}, {id: asc}],
+                 limit: $limit, offset: $offset) { timestamp level name message info } }""",
         {"where": where},
+        "log",
     )
-    if not data["log"]:
-        raise click.ClickException(f"No logs found for flow run {name or run_id!r}.")
-    for record in data["log"]:
+    found = False
+    for record in records:
+        found = True
         line = f"{record['timestamp']} {record['level']:<8} {record['name']} | {record['message']}"
         click.echo(line + (f"  {record['info']}" if info and record["info"] else ""))
+    if not found:
+        raise click.ClickException(f"No logs found for flow run {name or run_id!r}.")

@@ -6,14 +6,18 @@ import time
 
 import click
 
-from prefect_jupyter.cli.common import graphql
+from prefect_jupyter.cli.common import graphql, graphql_pages
 from prefect_jupyter.engine.state_sets import FINISHED, SUCCESSFUL
 
-_RUN_AND_LOGS = """query($id: uuid!) {
+_RUN = """query($id: uuid!) {
   flow_run_by_pk(id: $id) { state state_message
-    states(order_by: {timestamp: asc}) { id state message timestamp } }
-  log(where: {flow_run_id: {_eq: $id}}, order_by: {timestamp: asc}) {
-    timestamp level message } }"""
+    states(order_by: {timestamp: asc}) { id state message timestamp } } }"""
+
+# read from the first record not yet printed on, a page at a time (a big map logs far more
+# lines than one answer may hold)
+_LOGS = """query($id: uuid!, $limit: Int, $offset: Int) {
+  log(where: {flow_run_id: {_eq: $id}}, order_by: {timestamp: asc},
+      limit: $limit, offset: $offset) { timestamp level message } }"""
 
 
 def watch_run(run_id: str, poll: float = 0.5) -> str:
@@ -23,17 +27,16 @@ def watch_run(run_id: str, poll: float = 0.5) -> str:
     hinted = False
     began = time.monotonic()
     while True:
-        data = graphql(_RUN_AND_LOGS, {"id": run_id})
-        run = data["flow_run_by_pk"]
+        run = graphql(_RUN, {"id": run_id})["flow_run_by_pk"]
         for change in run["states"]:
             if change["id"] not in seen_states:
                 seen_states.add(change["id"])
                 click.echo(
                     f"└── {change['timestamp']} | {change['state']} | {change['message'] or ''}"
                 )
-        for record in data["log"][seen_logs:]:
+        for record in graphql_pages(_LOGS, {"id": run_id}, "log", start=seen_logs):
             click.echo(f"└── {record['timestamp']} | {record['level']} | {record['message']}")
-        seen_logs = len(data["log"])
+            seen_logs += 1
         if run["state"] in FINISHED:
             return run["state"]
         if not hinted and run["state"] == "Scheduled" and time.monotonic() - began > 10:
