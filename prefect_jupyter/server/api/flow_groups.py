@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api.common import get_or_404, not_found
@@ -38,6 +39,20 @@ def update_settings(session: Session, flow_id: str, **changes: Any) -> None:
     if group is None:
         raise not_found(FlowGroup, flow.flow_group_id)
     group.settings = {**(group.settings or {}), **changes}
+
+
+def group_ids(session: Session, *where: Any) -> list[str]:
+    """The flow groups of the flows matching ``where``."""
+    return list(session.execute(
+        select(Flow.flow_group_id).where(*where, Flow.flow_group_id.is_not(None)).distinct()
+    ).scalars())
+
+
+def delete_empty_groups(session: Session, ids: list[str]) -> None:
+    """Delete those of the flow groups ``ids`` that no flow belongs to any more."""
+    if ids:
+        still_used = select(Flow.id).where(Flow.flow_group_id == FlowGroup.id).exists()
+        session.execute(delete(FlowGroup).where(FlowGroup.id.in_(ids), ~still_used))
 
 
 def run_labels(session: Session, flow: Flow) -> list[str]:

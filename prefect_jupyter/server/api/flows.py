@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from prefect_jupyter.server.api import flow_groups
 from prefect_jupyter.server.api.common import get_or_404
 from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs
 from prefect_jupyter.server.database import dialects
@@ -319,8 +320,11 @@ def archive_flow(session: Session, flow_id: str) -> None:
 
 def delete_flow(session: Session, flow_id: str) -> None:
     """Delete a flow version with its tasks, edges, runs and logs."""
-    get_or_404(session, Flow, flow_id)
+    flow = get_or_404(session, Flow, flow_id)
+    group = flow.flow_group_id
     session.execute(delete(Flow).where(Flow.id == flow_id))
+    if group is not None:
+        flow_groups.delete_empty_groups(session, [group])
 
 
 class NoSchedule(InvalidInput):

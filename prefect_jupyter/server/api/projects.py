@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from prefect_jupyter.server.api import flow_groups
 from prefect_jupyter.server.api.common import get_or_404, require_str
 from prefect_jupyter.server.database import dialects
-from prefect_jupyter.server.database.models import Project
+from prefect_jupyter.server.database.models import Flow, Project
 from prefect_jupyter.server.errors import Conflict
 
 
@@ -35,4 +36,6 @@ def create_project(session: Session, name: str, description: str | None = None) 
 def delete_project(session: Session, project_id: str) -> None:
     """Delete a project with its flows and all their runs."""
     get_or_404(session, Project, project_id)
+    groups = flow_groups.group_ids(session, Flow.project_id == project_id)
     session.execute(delete(Project).where(Project.id == project_id))
+    flow_groups.delete_empty_groups(session, groups)

@@ -195,6 +195,18 @@ def test_heartbeat_settings_of_the_flow_group_steer_the_zombie_killer(api, app):
     assert api.task_runs(run_id)[0]["state"] == "Retrying"  # double-1 has retries left
 
 
+def test_flow_groups_go_with_their_last_flow(api):
+    project_id = api.create_project()
+    first = api.register(p1_flow(f"gone-{uuid.uuid4().hex[:6]}"), project_id)
+    second = api.register(p1_flow(f"kept-{uuid.uuid4().hex[:6]}"), project_id)
+    groups = [api.by_pk("flow", f, "flow_group_id")["flow_group_id"] for f in (first, second)]
+    api.mutate("delete_flow", {"flow_id": first})
+    assert api.by_pk("flow_group", groups[0]) is None
+    assert api.by_pk("flow_group", groups[1]) is not None
+    api.mutate("delete_project", {"project_id": project_id})
+    assert api.by_pk("flow_group", groups[1]) is None
+
+
 @pytest.mark.parametrize("bad", [[{"upstream_task": {"slug": "x"}}], "not a list"])
 def test_register_edges_refuses_bad_input_by_name(api, bad):
     flow_id = api.register(p1_flow(f"bad-{uuid.uuid4().hex[:6]}"))
