@@ -120,12 +120,16 @@ class Client:
 
     def graphql(
         self,
-        query: str,
+        query: str | Mapping[str, Any],
         variables: Mapping[str, Any] | None = None,
         retry_on_api_error: bool = True,
         raise_on_error: bool = True,
     ) -> GraphQLResult:
         """Send a GraphQL query or mutation; returns the response (``{"data": ...}``).
+
+        ``query`` is GraphQL text or, as Prefect 1's client allowed, nested dicts that
+        :func:`~prefect_jupyter.utilities.graphql.parse_graphql` turns into text
+        (``{"query": {"flow": {"id", "name"}}}``).
 
         Raises:
             WriteRejected: with the server's messages when it refused the request (and
@@ -133,9 +137,14 @@ class Client:
             ServerUnavailable: when the server can't take it now (``ServerConnectionError``
                 when it can't be reached).
         """
+        if isinstance(query, Mapping):
+            from prefect_jupyter.utilities.graphql import parse_graphql
+
+            query = parse_graphql(query)
         if not isinstance(query, str):
             raise TypeError(
-                f"Client.graphql takes the query as a GraphQL string, got {type(query).__name__}."
+                "Client.graphql takes the query as GraphQL text or as nested dicts (Prefect 1's "
+                f"form), got {type(query).__name__}."
             )
         payload = {"query": query, "variables": dict(variables or {})}
         response = self._post(payload, retry_on_api_error)

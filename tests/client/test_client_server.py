@@ -49,6 +49,12 @@ class TestProjects:
         ).data.project
         assert [(p.id, p.description) for p in found] == [(first, "the first")]
 
+    def test_a_query_given_as_nested_dicts_like_prefect_1(self, client, project):
+        from prefect_jupyter.utilities.graphql import with_args
+
+        query = {"query": {with_args("project", {"where": {"name": {"_eq": project}}}): {"name"}}}
+        assert [p.name for p in client.graphql(query).data.project] == [project]
+
     def test_delete_project(self, client, project):
         assert client.delete_project(project) is True
         with pytest.raises(ValueError, match=f"Project {project} not found."):

@@ -214,9 +214,9 @@ class TestResponses:
             assert client._http is first
         assert client._http is None
 
-    def test_a_query_must_be_a_string(self):
-        with pytest.raises(TypeError, match="GraphQL string"):
-            Client(api_server="http://x").graphql({"query": {"flow": {"id"}}})  # type: ignore[arg-type]
+    def test_a_query_must_be_text_or_nested_dicts(self):
+        with pytest.raises(TypeError, match="GraphQL text or as nested dicts"):
+            Client(api_server="http://x").graphql(42)  # type: ignore[arg-type]
 
 
 @task
