@@ -409,7 +409,12 @@ class RunReporter:
                 self.flow_run_id, [(self.task_ids[slug], index) for slug, index in missing]
             )
         except WriteRejected:
-            refs = [self._resolve_one(key) for key in missing]  # find the one that fails
+            refs = []
+            for key in missing:  # find the one that fails; a task refused once is not asked again
+                ref = self._resolve_one(key) if key[0] in self.task_ids else None
+                if ref is None:
+                    self.task_ids.pop(key[0], None)
+                refs.append(ref)
         self.sent["requests"] += 1
         for key, ref in zip(missing, refs, strict=True):
             if ref is not None:

@@ -240,6 +240,29 @@ def test_mapped_children_get_their_task_runs_in_one_request():
     assert created == [3]
 
 
+@task
+def many(n):
+    return list(range(n))
+
+
+def test_all_children_of_a_mapped_task_are_created_once_its_mapped_state_says_how_many(
+    monkeypatch,
+):
+    from prefect_jupyter.backend import reporter as reporter_module
+
+    monkeypatch.setattr(reporter_module, "MAX_CHILDREN", 500)
+    with Flow("big map") as flow:
+        double.map(many(1_200))
+    server = FakeServer()
+    # one round for the whole run: the children's states span three batches of states
+    state = run(flow, make_reporter(server, flow, flush_interval=30))
+    assert state.is_successful()
+    slug = flow.slugs[flow.get_tasks(name="double")[0]]
+    assert all(server.states_of(slug, i) == ["Running", "Success"] for i in (0, 599, 1_199))
+    created = [n for method, n in server.requests if method == "task_runs"]
+    assert created == [500, 500, 200]
+
+
 def test_logs_are_shipped_with_their_task_run():
     with Flow("maps") as flow:
         double.map(numbers())
