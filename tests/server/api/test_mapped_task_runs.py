@@ -121,3 +121,47 @@ def test_concurrent_bulk_creations_of_overlapping_children_make_each_child_once(
             TaskRun, TaskRun.id == TaskRunState.task_run_id).where(
             TaskRun.flow_run_id == run_id, TaskRun.map_index >= 0)).scalar_one()
     assert runs == 350 and history == 350
+
+
+def test_a_batch_of_states_for_many_children_is_written_in_order_with_its_history(api, make_flow):
+    run_id, task_id = _run_and_task(api, make_flow)
+    api.set_flow_run_state(run_id, {"type": "Running"})
+    runs = _create(api, flow_run_id=run_id, task_id=task_id, count=200)
+    states = []
+    for run in runs:
+        states.append({"task_run_id": run["id"], "version": 1, "state": {"type": "Running"}})
+        states.append({"task_run_id": run["id"], "version": 2,
+                       "state": {"type": "Success", "message": f"child {run['map_index']}"}})
+    body = api.post_graphql(
+        """mutation($input: set_task_run_states_input!) {
+             set_task_run_states(input: $input) { states { id status } } }""",
+        {"input": {"states": states}},
+    ).json()
+    assert "errors" not in body, body
+    assert len(body["data"]["set_task_run_states"]["states"]) == 400
+    stored = api.rows("task_run", {"flow_run_id": {"_eq": run_id}, "map_index": {"_gte": 0}},
+                      "map_index state state_message version start_time end_time "
+                      "states(order_by: {version: asc}) { state version }",
+                      order_by={"map_index": "asc"})
+    assert all(s["state"] == "Success" and s["version"] == 3 for s in stored)
+    assert [s["state_message"] for s in stored] == [f"child {i}" for i in range(200)]
+    assert all(s["start_time"] and s["end_time"] for s in stored)
+    assert all([(h["state"], h["version"]) for h in s["states"]]
+               == [("Pending", 1), ("Running", 2), ("Success", 3)] for s in stored)
+
+
+def test_a_stale_state_in_a_batch_writes_nothing_of_the_batch(api, make_flow):
+    run_id, task_id = _run_and_task(api, make_flow)
+    api.set_flow_run_state(run_id, {"type": "Running"})
+    first, second = _create(api, flow_run_id=run_id, task_id=task_id, count=2)
+    errors = api.errors(
+        """mutation($input: set_task_run_states_input!) {
+             set_task_run_states(input: $input) { states { id status } } }""",
+        {"input": {"states": [
+            {"task_run_id": first["id"], "version": 1, "state": {"type": "Running"}},
+            {"task_run_id": second["id"], "version": 5, "state": {"type": "Running"}},
+        ]}},
+    )
+    assert "version" in errors[0]["message"]
+    assert {r["version"] for r in api.rows(
+        "task_run", {"flow_run_id": {"_eq": run_id}, "map_index": {"_gte": 0}}, "version")} == {1}
