@@ -40,6 +40,7 @@ this is how a cancelled flow run stops its tasks from starting.
 from __future__ import annotations
 
 import enum
+import functools
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -141,6 +142,12 @@ def kind_of(state: state_module.State | str | None) -> Kind | None:
     cls = getattr(state_module, state, None) if isinstance(state, str) else type(state)
     if not isinstance(cls, type):
         return None
+    return _kind_of_class(cls)
+
+
+@functools.cache
+def _kind_of_class(cls: type) -> Kind | None:
+    # cached: a batch of hundreds of states asks this several times per state
     for base, kind in _KIND_OF_CLASS:
         if issubclass(cls, base):
             return kind
