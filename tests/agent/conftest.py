@@ -15,13 +15,20 @@ from prefect_jupyter.client import Client
 from prefect_jupyter.server.process import ServerProcess
 
 
-@pytest.fixture(scope="session", autouse=True)
-def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Agents and run processes of these tests spool to a directory of their own, never ~."""
-    path = str(tmp_path_factory.mktemp("spool"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PREFECT_JUPYTER__CLOUD__AGENT__SPOOL_DIR", path)
-        yield path
+@pytest.fixture(scope="session")
+def spool_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("spool"))
+
+
+@pytest.fixture(autouse=True)
+def spool_dir(spool_path: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Agents and run processes of these tests spool to a directory of their own, never ~.
+
+    Set per test, not for the session: a variable left behind would reach processes that
+    later tests start (Dask workers), whose configuration would then differ from the driver's.
+    """
+    monkeypatch.setenv("PREFECT_JUPYTER__CLOUD__AGENT__SPOOL_DIR", spool_path)
+    return spool_path
 
 
 @pytest.fixture(scope="session")
