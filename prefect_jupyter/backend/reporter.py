@@ -215,7 +215,7 @@ class RunReporter:
         self._task_states.append(write)
 
     def add_log(self, key: TaskKey | None, record: dict[str, Any]) -> None:
-        """Queue one log record (see :class:`~prefect_jupyter.backend.logs.RunLogHandler`)."""
+        """Queue one log record (see :class:`~prefect_jupyter.utilities.logging.CloudHandler`)."""
         self._logs.append(LogWrite(key, record))
 
     def task_contexts(self) -> dict[Any, dict[str, Any]]:

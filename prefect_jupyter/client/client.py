@@ -426,6 +426,10 @@ class Client:
         """Cancel a run that has not finished; returns its new state's name."""
         return self._mutate("cancel_flow_run", "state", flow_run_id=flow_run_id).state
 
+    def set_flow_run_name(self, flow_run_id: str, name: str) -> bool:
+        """Rename a flow run; returns True once the server has it."""
+        return bool(self._mutate("set_flow_run_name", "success", flow_run_id=flow_run_id, name=name).success)
+
     def delete_flow_run(self, flow_run_id: str) -> bool:
         """Delete a flow run, its task runs and logs."""
         return bool(self._mutate("delete_flow_run", "success", flow_run_id=flow_run_id).success)

@@ -147,3 +147,20 @@ def test_a_registered_parent_run_by_the_agent_runs_its_child_there_too(backend):
             "query { flow_run(where: {name: {_like: \"%-child-a\"}}) { name state } }"
         ).data.flow_run
     assert f"{parent.name}-child-a" in {r.name for r in runs if r.state == "Success"}
+
+
+def test_rename_flow_run_renames_a_run_on_the_server(backend):
+    from prefect_jupyter.tasks.prefect import RenameFlowRun
+
+    in_a_day = __import__("datetime").timedelta(days=1)
+    run_id = create_flow_run.run(flow_name="child-a", project_name="fof", run_name="before",
+                                 scheduled_start_time=in_a_day)
+    assert FlowRunView.from_flow_run_id(run_id).name == "before"
+    with Client(api_server=backend["server"].graphql_url) as client:
+        with Flow("renamer") as renamer:
+            RenameFlowRun(flow_run_id=run_id, flow_run_name="after")()
+        state = renamer.run()
+        assert state.is_successful()
+        assert FlowRunView.from_flow_run_id(run_id).name == "after"
+        with pytest.raises(Exception, match="can't be empty"):
+            client.set_flow_run_name(run_id, "  ")

@@ -184,6 +184,21 @@ def cancel_flow_run(session: Session, flow_run_id: str) -> str:
     return run.state or ""
 
 
+def set_flow_run_name(session: Session, flow_run_id: str, name: str) -> None:
+    """Rename a flow run.
+
+    Raises:
+        InvalidInput: for an empty name or one longer than the column holds.
+    """
+    if not name.strip():
+        raise InvalidInput("A flow run's name can't be empty: pass the new name.")
+    if len(name) > 255:
+        raise InvalidInput(f"A flow run's name has at most 255 characters; this one has {len(name)}.")
+    run = get_or_404(session, FlowRun, flow_run_id)
+    run.name = name
+    session.flush()
+
+
 def delete_flow_run(session: Session, flow_run_id: str) -> None:
     """Delete a flow run with its task runs, states and logs."""
     get_or_404(session, FlowRun, flow_run_id)

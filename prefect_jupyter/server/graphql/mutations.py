@@ -181,6 +181,12 @@ def resolve_cancel_flow_run(_obj: Any, info: GraphQLResolveInfo, input: dict) ->
     return {"state": flow_runs.cancel_flow_run(_session(info), input["flow_run_id"])}
 
 
+@mutation.field("set_flow_run_name")
+def resolve_set_flow_run_name(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_runs.set_flow_run_name(_session(info), input["flow_run_id"], input["name"])
+    return SUCCESS
+
+
 @mutation.field("write_run_logs")
 def resolve_write_run_logs(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
     logs.write_run_logs(_session(info), input["logs"])

@@ -34,18 +34,10 @@ class RenameFlowRun(Task):
 
         Raises:
             ValueError: no flow run id (given or in context) or no new name.
-            NotImplementedError: the client/server has no way to rename runs.
         """
         flow_run_id = flow_run_id or context.get("flow_run_id")
         if not flow_run_id:
             raise ValueError("`flow_run_id` must be explicitly provided or available in the context")
         if flow_run_name is None:
             raise ValueError("Must provide a flow name.")
-        client = Client()
-        rename = getattr(client, "set_flow_run_name", None)
-        if rename is None:
-            raise NotImplementedError(
-                "This prefect_jupyter server has no set_flow_run_name mutation yet, so flow runs "
-                "can't be renamed; name the run when creating it (create_flow_run(run_name=...))."
-            )
-        return bool(rename(flow_run_id, flow_run_name))
+        return Client().set_flow_run_name(flow_run_id, flow_run_name)
