@@ -46,11 +46,15 @@ pytestmark = [
 ]
 
 
+#: the web UI's address, set when the server starts
+UI: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``prefect-jupyter server start`` on a free port; its URL."""
+    """``prefect-jupyter server start`` on a free port (its web UI on another); its URL."""
     home = tmp_path_factory.mktemp("server")
-    port = free_port()
+    port, ui_port = free_port(), free_port()
     env = {
         **os.environ,
         "HOME": str(home),
@@ -59,11 +63,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PREFECT_JUPYTER__SERVER__SERVICES__LAZARUS__LOOP_SECONDS": "1",
     }
     command = [str(Path(sys.executable).parent / "prefect-jupyter"), "server", "start",
-               "--port", str(port), "--ui-port", "0",
+               "--port", str(port), "--ui-port", str(ui_port),
                "--database-url", f"sqlite:///{home / 'server.db'}"]
     with open(home / "server.log", "wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    UI["url"] = f"http://127.0.0.1:{ui_port}"
     try:
         _wait_healthy(url, process, home / "server.log")
         yield url
@@ -138,7 +143,8 @@ def agent(prefect1_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     process.wait(timeout=60)
 
 
-def test_prefect1_registers_runs_and_reads_back_through_our_server(server, prefect1_env, agent):
+@pytest.mark.browser
+def test_prefect1_registers_runs_and_reads_back_through_our_server(server, prefect1_env, agent, page):
     env = prefect1_env
     assert "demo created" in prefect1(env, "create", "project", "demo")
     local = prefect1(env, "register", "-p", "local_flow.py", "--project", "demo")
@@ -188,3 +194,16 @@ def test_prefect1_registers_runs_and_reads_back_through_our_server(server, prefe
     assert ["total-1", -1, "Success"] in seen["task_runs"] and len(seen["task_runs"]) == 8
     assert "total is 6" in seen["log_messages"]
     assert (seen["flow_name"], seen["storage"], seen["projects"]) == ("p1-mapped", "Local", "demo")
+
+    # and our web UI shows the run Prefect 1's agent executed: its state, tasks and logs
+    page.goto(f"{UI['url']}/#/flow-run/{run['id']}")
+    page.wait_for_function(
+        "() => document.querySelector('.task-runs .pager-info')?.textContent.endsWith('of 8 task runs')",
+        timeout=60_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.logs')?.textContent.includes('total is 6')", timeout=60_000
+    )
+    table = page.locator(".task-runs").inner_text()
+    assert "total" in table and "Success" in table
+    assert "Success" in page.locator("main").inner_text()
