@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from prefect_jupyter.context import context
@@ -129,6 +130,22 @@ def _within_bounds(
 # The trigger is made inside its factory and closes over the factory's arguments only, so that
 # serialization (StatefulFunctionReference) writes it as {"fn": "...some_failed", "kwargs":
 # {"at_least": ..., "at_most": ...}} as Prefect 1 does, and rebuilds it from that.
+def _used_uncalled(kind: str, at_least: Any) -> bool:
+    """Whether ``some_<kind>`` was given as a trigger without being called (``trigger=some_failed``).
+
+    The runner then calls it with the upstream states. Prefect 1 handed back the inner trigger
+    there, which is truthy, so the task always ran; that stays so, with a warning naming the fix.
+    """
+    if not isinstance(at_least, Mapping):
+        return False
+    warnings.warn(
+        f"triggers.some_{kind} was used without calling it, so it passes whatever the upstream "
+        f"states (as in Prefect 1); call it with bounds, e.g. trigger=some_{kind}(at_least=1).",
+        stacklevel=3,
+    )
+    return True
+
+
 def some_failed(at_least: float | None = None, at_most: float | None = None) -> Trigger:
     """A trigger that runs when the number of failed upstream tasks is within bounds.
 
@@ -136,6 +153,8 @@ def some_failed(at_least: float | None = None, at_most: float | None = None) -> 
         at_least: the fewest failures (a count, or a fraction of upstream tasks when below 1).
         at_most: the most failures (likewise).
     """
+    if _used_uncalled("failed", at_least):
+        return True  # type: ignore[return-value]
     _check_bounds("failed", at_least, at_most)
 
     def trigger(upstream_states: dict) -> bool:
@@ -152,6 +171,8 @@ def some_successful(at_least: float | None = None, at_most: float | None = None)
         at_least: the fewest successes (a count, or a fraction of upstream tasks when below 1).
         at_most: the most successes (likewise).
     """
+    if _used_uncalled("successful", at_least):
+        return True  # type: ignore[return-value]
     _check_bounds("successful", at_least, at_most)
 
     def trigger(upstream_states: dict) -> bool:

@@ -325,3 +325,20 @@ class TestInFlows:
         state = flow.run()
         assert state.result[some].result == "ran"
         assert type(state.result[none]) is Skipped
+
+
+@pytest.mark.parametrize("trigger", [triggers.some_failed, triggers.some_successful])
+def test_some_x_given_uncalled_passes_with_a_warning_like_prefect_1(trigger):
+    @task
+    def up():
+        return 1
+
+    @task(trigger=trigger)
+    def down(x):
+        return x + 1
+
+    with Flow("uncalled trigger") as flow:
+        result = down(up())
+    with pytest.warns(UserWarning, match=rf"{trigger.__name__} was used without calling it"):
+        state = flow.run()
+    assert state.result[result].is_successful() and state.result[result].result == 2
