@@ -8,14 +8,17 @@ the executor resolves before calling ``fn``. ``wait(futures)`` returns the same 
 
 from __future__ import annotations
 
-import abc
 import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 
-class Executor(abc.ABC):
-    """Where task runs execute."""
+class Executor:
+    """Where task runs execute.
+
+    The base class runs nothing: ``start`` does nothing and ``submit``/``wait`` raise
+    ``NotImplementedError``; subclasses provide both.
+    """
 
     def __repr__(self) -> str:
         return f"<Executor: {type(self).__name__}>"
@@ -34,10 +37,10 @@ class Executor(abc.ABC):
         """
         yield stream
 
-    @abc.abstractmethod
     def submit(self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any) -> Any:
         """Run ``fn(*args, **kwargs)`` (eventually) and return a future for its value."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement submit().")
 
-    @abc.abstractmethod
     def wait(self, futures: Any) -> Any:
         """Resolve every future in ``futures`` (a future or a dict/list/tuple of them)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement wait().")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import pickle
 import threading
 import types
@@ -43,7 +44,13 @@ class DaskExecutor(Executor):
         cluster_kwargs: arguments for ``cluster_class``.
         adapt_kwargs: if given, ``cluster.adapt(**adapt_kwargs)`` is called.
         client_kwargs: arguments for ``distributed.Client``.
-        debug: show the cluster's logs (default: ``config.debug``).
+        debug: show a temporary ``LocalCluster``'s logs (default: ``config.debug``); stored as
+            ``cluster_kwargs["silence_logs"]``.
+        performance_report_path: write Dask's HTML performance report of the run there.
+        disable_cancellation_event: accepted for Prefect 1 compatibility; queued task runs are
+            cancelled when the run stops early either way.
+        watch_worker_status: log workers joining and leaving at DEBUG level (default: on unless
+            ``adapt_kwargs`` is given).
 
     Example:
         >>> flow.run(executor=DaskExecutor(address="tcp://10.0.0.5:8786"))
@@ -58,6 +65,9 @@ class DaskExecutor(Executor):
         adapt_kwargs: dict | None = None,
         client_kwargs: dict | None = None,
         debug: bool | None = None,
+        performance_report_path: str | None = None,
+        disable_cancellation_event: bool = False,
+        watch_worker_status: bool | None = None,
     ) -> None:
         from prefect_jupyter.configuration import config
 
@@ -71,15 +81,55 @@ class DaskExecutor(Executor):
         if address is not None and not isinstance(address, str):
             raise TypeError(f"address must be a string like 'tcp://host:8786', got {address!r}.")
         self.address = address
-        self.cluster_class = cluster_class or settings.get("cluster_class") or "distributed.LocalCluster"
-        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.cluster_class: Callable | None = None
+        self.cluster_kwargs: dict | None = None
+        if address is None:
+            self.cluster_class = _resolve_cluster_class(
+                cluster_class or settings.get("cluster_class") or "distributed.LocalCluster"
+            )
+            self.cluster_kwargs = dict(cluster_kwargs or {})
+            if _is_local_cluster(self.cluster_class):
+                debug = bool(config.debug) if debug is None else debug
+                self.cluster_kwargs.setdefault("silence_logs", logging.WARNING if debug else logging.CRITICAL)
         self.adapt_kwargs = adapt_kwargs
         self.client_kwargs = dict(client_kwargs or {})
         self.client_kwargs.setdefault("set_as_default", False)
-        self.debug = bool(config.debug) if debug is None else debug
+        self.performance_report_path = performance_report_path
+        # kept for Prefect 1 compatibility: submitted task runs are cancelled on early exit
+        # whatever this says (see ``start``), so there is no per-task event to switch off
+        self.disable_cancellation_event = disable_cancellation_event
+        self.watch_worker_status = watch_worker_status
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        """The attributes that live only inside ``start`` (never pickled)."""
         self.client: Any = None
         self._names: dict[str, str] = {}
         self._packer: _Packer | None = None
+        self._futures: Any = None
+        self._should_run_event: Any = None
+        self._watch_dask_events_task: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in ("client", "_names", "_packer", "_futures", "_should_run_event", "_watch_dask_events_task"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    @property
+    def performance_report(self) -> str:
+        """The Dask performance report written at ``performance_report_path`` ("" if none)."""
+        if not self.performance_report_path:
+            return ""
+        try:
+            with open(self.performance_report_path, encoding="utf-8") as fp:
+                return fp.read()
+        except OSError:
+            return ""
 
     def __repr__(self) -> str:
         where = self.address or "a temporary local cluster"
@@ -90,14 +140,22 @@ class DaskExecutor(Executor):
     def start(self) -> Iterator[None]:
         from distributed import Client
 
+        if self.performance_report_path:
+            _require_bokeh()  # before any cluster starts
         with contextlib.ExitStack() as stack:
             if self.address is None:
                 cluster = stack.enter_context(self._temporary_cluster())
                 self.client = stack.enter_context(Client(cluster, **self.client_kwargs))
             else:
+                _logger().info("Connecting to an existing Dask cluster at %s", self.address)
                 self.client = stack.enter_context(self._connect())
+            if self.performance_report_path:
+                from distributed import performance_report
+
+                stack.enter_context(performance_report(self.performance_report_path))
             self._names = {}
             self._packer = _Packer(self.client)
+            self._watch_worker_events()
             try:
                 yield
             except BaseException:
@@ -107,22 +165,41 @@ class DaskExecutor(Executor):
                     self.client.cancel(futures, force=True)
                 raise
             finally:
-                self.client = None
-                self._packer = None
+                if self._watch_dask_events_task is not None:
+                    with contextlib.suppress(Exception):
+                        self.client.unsubscribe_topic(self._watch_dask_events_task)
+                self._init_runtime()
+
+    def _watch_worker_events(self) -> None:
+        """Log workers joining and leaving (the scheduler's ``all`` event topic) if asked to."""
+        watch = self.watch_worker_status
+        if watch is False or (watch is None and self.adapt_kwargs):
+            return
+        logger = _logger()
+
+        def on_event(event: tuple) -> None:
+            message = event[1] if isinstance(event[1], dict) else {}
+            if message.get("action") == "add-worker":
+                logger.debug("Worker %s added", message.get("worker"))
+            elif message.get("action") == "remove-worker":
+                logger.debug("Worker %s removed", message.get("worker"))
+
+        self.client.subscribe_topic("all", on_event)
+        self._watch_dask_events_task = "all"
 
     @contextlib.contextmanager
     def _temporary_cluster(self) -> Iterator[Any]:
-        import logging
-
-        from prefect_jupyter.utilities.imports import import_object
-
-        cls = import_object(self.cluster_class) if isinstance(self.cluster_class, str) else self.cluster_class
-        kwargs = dict(self.cluster_kwargs)
-        if getattr(cls, "__name__", "") == "LocalCluster":
-            kwargs.setdefault("host", "127.0.0.1")
+        cls, kwargs = self.cluster_class, dict(self.cluster_kwargs or {})
+        if _is_local_cluster(cls):
+            # processes=False without a protocol runs in-process ("inproc://"): no host to bind
+            if kwargs.get("processes", True) or kwargs.get("protocol"):
+                kwargs.setdefault("host", "127.0.0.1")
             kwargs.setdefault("dashboard_address", None)
-            kwargs.setdefault("silence_logs", logging.WARNING if self.debug else logging.CRITICAL)
+        name = getattr(cls, "__qualname__", repr(cls))
+        _logger().info("Creating a new Dask cluster with `%s.%s`...", getattr(cls, "__module__", ""), name)
         with cls(**kwargs) as cluster:
+            if getattr(cluster, "dashboard_link", None):
+                _logger().info("The Dask dashboard is available at %s", cluster.dashboard_link)
             if self.adapt_kwargs is not None:
                 cluster.adapt(**self.adapt_kwargs)
             yield cluster
@@ -162,17 +239,15 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any) -> Any:
         if self.client is None:
             raise RuntimeError("DaskExecutor.submit called outside `with executor.start():`.")
-        name = (extra_context or {}).get("task_name") or getattr(fn, "__name__", "task")
-        index = (extra_context or {}).get("map_index")
-        # the scheduler groups tasks by key prefix (the part before "-<hex>"): keep the map index
-        # after the hex, or each mapped child becomes a group of its own and the scheduler, which
-        # walks every group on each submission, slows down quadratically
-        key = f"{name}-{new_hex()}{'' if index is None else f'-{index}'}"
+        context = dict(extra_context or {})
+        context.setdefault("task_name", getattr(fn, "__name__", "task"))
+        options = self._prep_dask_kwargs(context)
+        key, name = options.pop("key"), context["task_name"]
         self._names[key] = name
         try:
             if self._packer is not None and _is_run_task(fn):
-                return self._packer.submit(key, name, fn, args, kwargs)
-            return self.client.submit(fn, *args, key=key, pure=False, **kwargs)
+                return self._packer.submit(key, name, fn, args, kwargs, options)
+            return self.client.submit(fn, *args, key=key, pure=False, **options, **kwargs)
         except Exception as exc:
             problem = _pickling_problem(exc)
             if problem:
@@ -181,6 +256,35 @@ class DaskExecutor(Executor):
                     f"pickled ({problem}). Pass picklable values, or use LocalExecutor()."
                 ) from exc
             raise
+
+    @staticmethod
+    def _prep_dask_kwargs(extra_context: dict) -> dict[str, Any]:
+        """Dask ``submit`` options for a task run: its ``key`` and, from ``dask-resource:NAME=N``
+        task tags, the worker ``resources`` it needs.
+
+        The key starts with the task's name. Prefect 1's ``task_index`` goes before the random
+        part (``name-index-hex``); the flow runner's ``map_index`` goes after it, so a map's
+        children share one key prefix and the scheduler keeps them in one task group (with one
+        group per child, the scheduler's work per submission grows with the map's size).
+        """
+        name = extra_context.get("task_name") or "task"
+        index, map_index = extra_context.get("task_index"), extra_context.get("map_index")
+        key = f"{name}-{'' if index is None else f'{index}-'}{new_hex()}"
+        options: dict[str, Any] = {"key": key if map_index is None else f"{key}-{map_index}"}
+        resources = {}
+        for tag in extra_context.get("task_tags") or ():
+            if tag.lower().startswith("dask-resource:"):
+                resource, _, amount = tag[len("dask-resource:") :].partition("=")
+                try:
+                    resources[resource] = float(amount)
+                except ValueError:
+                    raise ValueError(
+                        f"Task tag {tag!r} is not of the form 'dask-resource:NAME=AMOUNT' "
+                        "(e.g. 'dask-resource:GPU=1')."
+                    ) from None
+        if resources:
+            options["resources"] = resources
+        return options
 
     def wait(self, futures: Any) -> Any:
         try:
@@ -193,6 +297,39 @@ class DaskExecutor(Executor):
                     "picklable values, or LocalExecutor()."
                 ) from exc
             raise
+
+
+def _logger() -> logging.Logger:
+    return logging.getLogger("prefect_jupyter.DaskExecutor")
+
+
+def _resolve_cluster_class(cluster_class: str | Callable) -> Callable:
+    """``cluster_class`` itself, or the object its dotted import path names."""
+    if not isinstance(cluster_class, str):
+        return cluster_class
+    from prefect_jupyter.utilities.imports import import_object
+
+    try:
+        return import_object(cluster_class)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(
+            f"cluster_class {cluster_class!r} can't be imported ({exc}). Give a dotted path such "
+            "as 'distributed.LocalCluster', or the class itself."
+        ) from exc
+
+
+def _require_bokeh() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("bokeh") is None:
+        raise ImportError(
+            "performance_report_path needs bokeh to write Dask's performance report: "
+            "`pip install bokeh`, or leave out performance_report_path."
+        )
+
+
+def _is_local_cluster(cls: Any) -> bool:
+    return getattr(cls, "__name__", "") == "LocalCluster"
 
 
 def _pickling_problem(exc: BaseException) -> str | None:
@@ -302,7 +439,7 @@ class _Packer:
             self.kinds[cls] = kind
         return kind
 
-    def submit(self, key: str, name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
+    def submit(self, key: str, name: str, fn: Callable, args: tuple, kwargs: dict, options: dict) -> Any:
         constants = None
         if kwargs.get("map_index") is not None:
             constants = self.task_constants(name, kwargs)
@@ -319,6 +456,7 @@ class _Packer:
             key=key,
             pure=False,
             priority=priority,
+            **options,
         )
 
     def task_constants(self, name: str, kwargs: dict) -> _TaskConstants:

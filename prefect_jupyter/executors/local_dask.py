@@ -42,17 +42,39 @@ class LocalDaskExecutor(Executor):
     """
 
     def __init__(self, scheduler: str = "threads", **kwargs: Any) -> None:
-        if scheduler not in _SCHEDULERS:
-            raise ValueError(
-                f"Unknown scheduler {scheduler!r}: use 'threads', 'processes' or 'synchronous'."
-            )
-        self.scheduler = _SCHEDULERS[scheduler]
+        self.scheduler = self._normalize_scheduler(scheduler)
         self.dask_config = kwargs
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        """The attributes that live only inside ``start`` (never pickled)."""
         self._pool: Any = None
         self._results: dict[str, Any] = {}
         self._names: dict[str, str] = {}
         self._graph: dict[str, tuple] = {}  # submitted task runs not computed yet
         self._upstream: dict[str, list[str]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"scheduler": self.scheduler, "dask_config": self.dask_config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    @staticmethod
+    def _normalize_scheduler(scheduler: str) -> str:
+        """The canonical name (``threads``, ``processes``, ``synchronous``) of a Dask scheduler
+        name or alias, in any case.
+
+        Raises:
+            ValueError: for a name Dask's local schedulers don't know.
+        """
+        name = _SCHEDULERS.get(str(scheduler).lower())
+        if name is None:
+            raise ValueError(
+                f"Unknown scheduler {scheduler!r}: use 'threads', 'processes' or 'synchronous'."
+            )
+        return name
 
     def __repr__(self) -> str:
         return f"<Executor: LocalDaskExecutor(scheduler={self.scheduler!r})>"
@@ -145,7 +167,9 @@ class LocalDaskExecutor(Executor):
     def submit(self, fn: Callable, *args: Any, extra_context: dict | None = None, **kwargs: Any) -> Any:
         name = (extra_context or {}).get("task_name") or getattr(fn, "__name__", "task")
         index = (extra_context or {}).get("map_index")
-        key = f"{name}{'' if index is None else f'[{index}]'}-{new_hex()}"
+        # Prefect 1's ``task_index`` goes into the key as ``name-index-hex``
+        prefix = name if (task_index := (extra_context or {}).get("task_index")) is None else f"{name}-{task_index}"
+        key = f"{prefix}{'' if index is None else f'[{index}]'}-{new_hex()}"
         self._names[key] = name
         # the graph is a plain dict of (function, *upstream keys): dask.delayed would walk and
         # re-optimise every upstream graph on each call, which costs O(upstream) per task run
@@ -153,7 +177,7 @@ class LocalDaskExecutor(Executor):
         call = _Call(fn, self._with_slots(args, upstream), self._with_slots(kwargs, upstream))
         self._graph[key] = (_run_call, call, *upstream)
         self._upstream[key] = upstream
-        return _Future(key)
+        return _Future(key, self)
 
     def _with_slots(self, obj: Any, upstream: list[str]) -> Any:
         """``obj`` with each future replaced by its value if computed, else by a ``_Slot``
@@ -236,10 +260,19 @@ class LocalDaskExecutor(Executor):
 class _Future:
     """A submitted task run: the key of its node in the executor's graph."""
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "_executor")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, executor: LocalDaskExecutor) -> None:
         self.key = key
+        self._executor = executor
+
+    def compute(self, **_: Any) -> Any:
+        """This task run's value (computed with the executor's scheduler, like ``wait``).
+
+        Keyword arguments such as ``scheduler=`` are accepted for Prefect 1 compatibility and
+        ignored: the value is computed once and kept, whichever scheduler is asked for.
+        """
+        return self._executor.wait(self)
 
     def __repr__(self) -> str:
         return f"<LocalDaskExecutor future {self.key}>"
