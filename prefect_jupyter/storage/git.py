@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from prefect_jupyter.storage.base import Storage, name_conflict, not_contained
+from prefect_jupyter.storage.base import Storage, not_contained
 
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
@@ -113,11 +113,7 @@ class Git(Storage):
         Raises:
             ValueError: for a second flow of the same name.
         """
-        if flow.name in self:
-            raise name_conflict(flow.name)
-        self.flows[flow.name] = self.flow_path
-        self._flows[flow.name] = flow
-        return self.flow_path
+        return self._record(flow, self.flow_path)
 
     def get_flow(self, flow_name: str) -> Flow:
         """Clone the repository into a temporary directory and load the flow from its file.

@@ -87,9 +87,7 @@ class Local(Storage):
             os.makedirs(os.path.dirname(location) or ".", exist_ok=True)
             with open(location, "wb") as f:
                 f.write(flow_to_bytes_pickle(flow))
-        self.flows[flow.name] = location
-        self._flows[flow.name] = flow
-        return location
+        return self._record(flow, location)
 
     def get_flow(self, flow_name: str) -> Flow:
         """The flow ``flow_name``, from its pickle, its script, or its module.

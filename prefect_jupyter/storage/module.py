@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from prefect_jupyter.storage.base import Storage, name_conflict, not_contained
+from prefect_jupyter.storage.base import Storage, not_contained
 
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
@@ -50,11 +50,7 @@ class Module(Storage):
         Raises:
             ValueError: for a second flow of the same name.
         """
-        if flow.name in self:
-            raise name_conflict(flow.name)
-        self.flows[flow.name] = self.module_str
-        self._flows[flow.name] = flow
-        return self.module_str
+        return self._record(flow, self.module_str)
 
     def get_flow(self, flow_name: str) -> Flow:
         """Import the module and return the flow ``flow_name`` from it.

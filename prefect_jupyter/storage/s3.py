@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from prefect_jupyter.storage.base import Storage, default_key, name_conflict, not_contained
+from prefect_jupyter.storage.base import Storage, default_key, not_contained
 
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
@@ -64,12 +64,7 @@ class S3(Storage):
         Raises:
             ValueError: for a second flow of the same name.
         """
-        if flow.name in self:
-            raise name_conflict(flow.name)
-        key = self.key or default_key(flow.name)
-        self.flows[flow.name] = key
-        self._flows[flow.name] = flow
-        return key
+        return self._record(flow, self.key or default_key(flow.name))
 
     def build(self) -> S3:
         """Upload the flows added (pickled) or the script; returns the storage.
