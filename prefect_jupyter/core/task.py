@@ -262,6 +262,15 @@ class Task:
     def run(self) -> Any:
         """The work this task does. Subclasses implement it; arguments arrive by keyword."""
 
+    def state_for_flow_run(self, state: Any) -> Any:
+        """The state a flow run starts this task from, given the one an earlier pass left.
+
+        The flow runner asks before it submits the task (``state`` is ``None`` when there is
+        none). Tasks with their own rules override it: a ``Constant`` succeeds with its value
+        without running; a resource task runs again on a rerun.
+        """
+        return state
+
     @_instance_property
     def __signature__(self) -> inspect.Signature:
         """``run``'s signature plus the keyword-only call options, for ``help`` and IDEs."""
@@ -374,20 +383,8 @@ class Task:
         Wrap an argument in ``unmapped(...)`` to pass it whole to every child, and in
         ``flatten(...)`` to map over the concatenation of a list of lists.
 
-        Raises:
-            TypeError: when an argument is not a task and cannot be indexed.
+        A constant that cannot be indexed (``add.map(x=5)``) is refused when the flow runs.
         """
-        from prefect_jupyter.utilities.edges import EdgeAnnotation
-
-        for name, value in [(None, a) for a in args] + list(kwargs.items()):
-            if isinstance(value, (Task, EdgeAnnotation)) or hasattr(value, "__getitem__"):
-                continue
-            where = f"argument {name!r}" if name else "a positional argument"
-            raise TypeError(
-                f"Cannot map {self.name!r} over {where}: an object of type "
-                f"{type(value).__name__} ({repr(value)[:30]}) is not subscriptable. Pass a "
-                "list (or a task returning one), or wrap it in unmapped(...) to pass it whole."
-            )
         task_args = dict(task_args or {})
         task_args.setdefault("nout", None)
         new = self.copy(**task_args)

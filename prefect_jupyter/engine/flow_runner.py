@@ -400,18 +400,11 @@ class FlowRunner(Runner):
         handlers: Iterable[Callable] | None,
         task_contexts: dict,
     ) -> None:
-        constant_cls, resource_classes = _special_task_classes()
-        task_state = run.task_states.get(task)
-        if task_state is None and isinstance(task, constant_cls):
-            run.task_states[task] = task_state = Success(result=task.value)
-        if (
-            isinstance(task, resource_classes)
-            and isinstance(task_state, State)
-            and task_state.is_finished()
-            and not task_state.is_cached()
-        ):
-            # a resource must be set up (and cleaned up) again on a rerun
-            task_state = Pending()
+        known = run.task_states.get(task)
+        # the task's own rules first: a Constant succeeds without running, a resource runs again
+        task_state = task.state_for_flow_run(known)
+        if known is None and task_state is not None:
+            run.task_states[task] = task_state
         if (
             isinstance(task_state, State)
             and task_state.is_finished()
@@ -476,27 +469,10 @@ def _constant_edge(flow: Any, task: Any, key: str, value: Any) -> Edge:
     known = cache.get((task, key))
     if known is not None and known[0] is value:
         return known[1]
-    constant_cls, _ = _special_task_classes()
-    edge = Edge(constant_cls(value), task, key=key)
+    # an edge from a plain value: Edge makes it the Constant task it was folded from
+    edge = Edge(value, task, key=key)
     cache[(task, key)] = (value, edge)
     return edge
-
-
-_SPECIAL: tuple | None = None
-
-
-def _special_task_classes() -> tuple:
-    """(Constant, (ResourceSetupTask, ResourceCleanupTask)), imported once on first use."""
-    global _SPECIAL
-    if _SPECIAL is None:
-        from prefect_jupyter.tasks.core.constants import Constant
-        from prefect_jupyter.tasks.core.resource_manager import (
-            ResourceCleanupTask,
-            ResourceSetupTask,
-        )
-
-        _SPECIAL = (Constant, (ResourceSetupTask, ResourceCleanupTask))
-    return _SPECIAL
 
 
 class _Submitter:

@@ -36,8 +36,20 @@ class ResourceInitTask(Task):
         super().__init__(**kwargs)
 
 
+def _set_up_again(state: Any) -> Any:
+    """A resource is set up (and cleaned up) again on a rerun: a finished, uncached state is
+    forgotten."""
+    if state is not None and state.is_finished() and not state.is_cached():
+        from prefect_jupyter.engine.state import Pending
+
+        return Pending()
+    return state
+
+
 class ResourceSetupTask(Task):
     """Calls ``mgr.setup()``; its result is the resource."""
+
+    state_for_flow_run = staticmethod(_set_up_again)  # type: ignore[assignment]
 
     def run(self, mgr: Any) -> Any:  # type: ignore[override]
         return mgr.setup()
@@ -45,6 +57,8 @@ class ResourceSetupTask(Task):
 
 class ResourceCleanupTask(Task):
     """Calls ``mgr.cleanup(resource)``."""
+
+    state_for_flow_run = staticmethod(_set_up_again)  # type: ignore[assignment]
 
     def run(self, mgr: Any, resource: Any = None) -> None:  # type: ignore[override]
         mgr.cleanup(resource)
