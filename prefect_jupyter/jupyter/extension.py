@@ -120,6 +120,7 @@ def _live_hook(ip: Any, settings: PrefectJupyter) -> Any:
 
         from prefect_jupyter.jupyter.widget import FlowWidget
 
-        return FlowWidget(flow).display().observe_run()
+        # a flow's own executor is known here; one given to flow.run(executor=...) is not
+        return FlowWidget(flow).display().observe_run(flow.executor)
 
     return show_live

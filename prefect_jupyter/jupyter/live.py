@@ -54,7 +54,7 @@ from prefect_jupyter.viz.model import (
     task_states,
 )
 
-__all__ = ["RunTracker", "LiveRun", "Update"]
+__all__ = ["RunTracker", "LiveRun", "Update", "dashboard_link"]
 
 #: seconds between two pushes to the widget while a flow runs
 FLUSH_INTERVAL = 0.1
@@ -64,6 +64,8 @@ BIG_MAP = 50
 LOG_LINES = 50
 #: log lines of the whole run kept (and shown in the widget's run log)
 RUN_LOG_LINES = 1_000
+#: seconds to wait for the Dask dashboard to answer before the header leaves its link out
+DASHBOARD_TIMEOUT = 30.0
 #: seconds between two sends of a mapped node's details (with one row per child) during a run
 MAPPED_DETAILS_INTERVAL = 1.0
 
@@ -140,6 +142,7 @@ class RunTracker:
             self.dirty: set[str] = set(self.ids.values())
             self.details_dirty: set[str] = set()
             self.details_sent: dict[str, float] = {}
+            self.dashboard = ""  # the Dask dashboard's URL while the run's executor has one
 
     @property
     def active(self) -> bool:
@@ -305,7 +308,8 @@ class RunTracker:
         not tasks to do), ``failed`` and ``ended`` (finished neither successful nor failed, by
         state name, e.g. ``{"Cancelled": 2}``), ``elapsed`` seconds, ``running``; for maps of
         :data:`BIG_MAP` children or more, ``children`` (finished, all), ``rate`` (children per
-        second) and ``eta`` (seconds left at that rate) while the run is on."""
+        second) and ``eta`` (seconds left at that rate) while the run is on; ``dashboard``, the
+        Dask dashboard's URL, when the run's executor has one."""
         with self.lock:
             elapsed = None
             if self.started is not None:
@@ -324,6 +328,8 @@ class RunTracker:
                 "elapsed": elapsed,
                 "running": self.active,
             }
+            if self.dashboard:
+                header["dashboard"] = self.dashboard
             finished = sum(f for f, _ in self.child_progress.values())
             children = sum(n for _, n in self.child_progress.values())
             if children >= BIG_MAP:
@@ -392,14 +398,19 @@ class LiveRun:
         push: called with each :class:`Update` (on the timer thread, or the thread that ended the
             run); pushes never overlap.
         interval: seconds between pushes while a run is on.
+        executor: the executor the run is given, if known; while it runs on a Dask cluster
+            with a dashboard, the header links to it (see :func:`dashboard_link`).
     """
 
     def __init__(
-        self, tracker: RunTracker, push: Callable[[Update], Any], interval: float = FLUSH_INTERVAL
+        self, tracker: RunTracker, push: Callable[[Update], Any], interval: float = FLUSH_INTERVAL,
+        executor: Any = None,
     ) -> None:
         self.tracker = tracker
         self.push = push
         self.interval = interval
+        self.executor = executor
+        self._dashboard_known = False  # looked up for the current run (found, or none to find)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -413,6 +424,7 @@ class LiveRun:
             return  # observing every run (events.observe): another flow's run
         kind = self.tracker.record(event)
         if kind == "start":
+            self._dashboard_known = False
             self._attach_log_handler()
         if kind == "end":
             self.close()
@@ -444,9 +456,30 @@ class LiveRun:
     def flush(self, full: bool = True) -> None:
         """Push the changes recorded so far now (with ``full``, asking for every node's state)."""
         with self._flush_lock:
+            self._find_dashboard()
             update = self.tracker.take_update()
             update.full = full
             self.push(update)
+
+    def _find_dashboard(self) -> None:
+        """Once the run's executor has started its Dask client, look up (on a thread of its
+        own: it asks the cluster) the dashboard's URL, for the header."""
+        if self._dashboard_known or self.executor is None or not self.tracker.active:
+            return
+        client = getattr(self.executor, "client", None)
+        if client is None and hasattr(self.executor, "client"):
+            return  # not started yet: look again at the next push
+        self._dashboard_known = True
+        run_id = self.tracker.flow_run_id
+        threading.Thread(
+            target=self._look_up_dashboard, args=(run_id,), name="prefect-jupyter-dashboard", daemon=True
+        ).start()
+
+    def _look_up_dashboard(self, run_id: str | None) -> None:
+        link = dashboard_link(self.executor)
+        if link and self.tracker.flow_run_id == run_id and self.tracker.active:
+            self.tracker.dashboard = link
+            self._schedule()
 
     def close(self) -> None:
         """Stop the timer, push what is left and stop collecting log lines (called when the
@@ -456,6 +489,8 @@ class LiveRun:
             self._last_flush = time.monotonic()
         if timer is not None:
             timer.cancel()
+        if getattr(self.executor, "address", None) is None:
+            self.tracker.dashboard = ""  # a temporary cluster's dashboard closed with it
         self._detach_log_handler()
         self.flush()
 
@@ -477,6 +512,39 @@ class LiveRun:
             handler, self._handler = self._handler, None
         if handler is not None:
             _detach(handler)
+
+
+def dashboard_link(executor: Any, timeout: float = DASHBOARD_TIMEOUT) -> str | None:
+    """The dashboard URL of the Dask cluster ``executor`` runs on, as ``distributed`` reports
+    it; ``""`` when there is none to open (a ``LocalDaskExecutor`` or ``LocalExecutor``, or a
+    cluster without the dashboard); ``None`` while its client has not started yet.
+
+    ``distributed`` reports a link whenever its scheduler serves HTTP — also without the
+    dashboard (``dashboard_address=None``, or bokeh missing), when that address serves only
+    ``/health`` and ``/metrics`` — so the link counts only when it answers (within ``timeout``).
+    """
+    if not hasattr(executor, "client"):
+        return ""  # executors without a Dask client (LocalExecutor, LocalDaskExecutor)
+    client = executor.client
+    if client is None:
+        return None
+    try:
+        link = client.dashboard_link or ""
+    except (KeyError, AttributeError, OSError):
+        return ""  # a scheduler serving no HTTP at all
+    return link if link and _answers(link, timeout) else ""
+
+
+def _answers(url: str, timeout: float) -> bool:
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the cluster, directly
+    try:
+        with opener.open(url, timeout=timeout) as answer:
+            return answer.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _detach(handler: RunLogHandler) -> None:

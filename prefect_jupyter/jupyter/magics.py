@@ -428,7 +428,7 @@ class PrefectMagics(Magics):
         live = None
         if widget is not None:
             widget.reused = sorted(reused or [])
-            live = widget.display().observe_run()
+            live = widget.display().observe_run(executor or flow.executor)
         try:
             state = start(executor=executor, observers=[live] if live else None)
         except KeyboardInterrupt:

@@ -145,12 +145,14 @@ class FlowWidget(anywidget.AnyWidget):
     def _on_selected(self, change: dict) -> None:
         self.details = self._tracker.details(change["new"])
 
-    def observe_run(self) -> LiveRun:
+    def observe_run(self, executor: Any = None) -> LiveRun:
         """An observer for the engine's state events that updates this widget live.
 
         Pass it to ``flow.run(observers=[...])`` or ``prefect_jupyter.engine.events.observe``.
+        Given the run's ``executor``, the header links to the Dask dashboard while a
+        ``DaskExecutor`` runs on a cluster that has one.
         """
-        return LiveRun(self._tracker, self._push)
+        return LiveRun(self._tracker, self._push, executor=executor)
 
     def watch_server_run(self, flow_run_id: str, client: Any = None, start: bool = True) -> Any:
         """Show flow run ``flow_run_id`` of the server (an agent's run) live in this widget: a
@@ -176,7 +178,8 @@ class FlowWidget(anywidget.AnyWidget):
 
     def run(self, **kwargs: Any) -> Any:
         """Run the flow (``flow.run(**kwargs)``) with this widget observing it; returns the state."""
-        observers = [*kwargs.pop("observers", ()), self.observe_run()]
+        executor = kwargs.get("executor") or self.flow.executor
+        observers = [*kwargs.pop("observers", ()), self.observe_run(executor)]
         state = self.flow.run(observers=observers, **kwargs)
         self.apply_state(state)
         return state

@@ -337,3 +337,74 @@ def test_an_agent_s_run_is_watched_live_in_the_notebook(
     widget.screenshot(path=artifacts / "agent-run-final.png")
     assert widget.locator('.pj-node[data-kind="mapped"] .pj-counts').text_content() == "3/3"
     assert widget.locator(".pj-header .pj-progress").inner_text() == "2/2 tasks done"
+
+
+# -- the Dask dashboard, linked from the header while a Dask executor runs -------------------------
+DASK_FLOW = """\
+import pathlib
+import time
+
+from prefect_jupyter import Flow, task
+from prefect_jupyter.executors import DaskExecutor
+
+GATE, LINK = pathlib.Path("dask-gate.txt"), pathlib.Path("dask-link.txt")
+
+
+@task
+def on_dask():
+    from distributed import get_client
+
+    LINK.write_text(get_client().dashboard_link)  # the URL distributed reports
+    deadline = time.monotonic() + 60
+    while not GATE.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return "done"
+
+
+with Flow("dashboard_demo") as dashboard_demo:
+    on_dask()
+dashboard_demo.executor = DaskExecutor(cluster_kwargs={
+    "n_workers": 1, "processes": False, "protocol": "tcp", "host": "127.0.0.1",
+    "dashboard_address": "127.0.0.1:0",
+})
+"""
+
+
+def test_the_header_links_to_the_dask_dashboard_while_a_dask_executor_runs(
+    lab: Any, page: Any, artifacts: Any, open_notebook: Any, run_all_cells: Any
+) -> None:
+    pytest.importorskip("bokeh")
+    import urllib.request
+
+    gate, link_file = lab.root / "dask-gate.txt", lab.root / "dask-link.txt"
+    gate.unlink(missing_ok=True)
+    link_file.unlink(missing_ok=True)
+    open_notebook("dashboard.ipynb", ["%load_ext prefect_jupyter", DASK_FLOW, "%flow run dashboard_demo"])
+    seen: dict[str, Any] = {}
+
+    def while_busy() -> None:
+        if "href" in seen:
+            return
+        link = cell_widget(page, 2).locator(".pj-header a.pj-dashboard")
+        if not link.count() or not link.is_visible():
+            return
+        try:
+            seen["href"], seen["text"] = link.get_attribute("href"), link.inner_text()
+            seen["busy"] = page.evaluate(BUSY, 2)
+            with urllib.request.urlopen(seen["href"], timeout=20) as answer:  # it opens
+                seen["status"], seen["page"] = answer.status, answer.read(4000).decode(errors="replace")
+            cell_widget(page, 2).screenshot(path=artifacts / "dask-dashboard-link.png")
+        finally:
+            gate.write_text("open")  # never leave the kernel waiting
+
+    run_all_cells(timeout=120, while_busy=while_busy, shot="dask-dashboard")
+    assert seen.get("busy") is True, seen  # shown while the run went on
+    assert seen["href"] == link_file.read_text() and seen["href"].startswith("http://127.0.0.1:")
+    assert seen["text"] == "Dask dashboard" and seen["status"] == 200 and "Dask" in seen["page"]
+    widget = cell_widget(page, 2)
+    page.wait_for_function(
+        "(root) => root.querySelector('.pj-header .pj-badge')?.textContent === 'Success'",
+        arg=widget.element_handle(), timeout=30_000,
+    )
+    # the executor's cluster closed with the run: no link to a dashboard that is gone
+    assert not widget.locator(".pj-header a.pj-dashboard").is_visible()

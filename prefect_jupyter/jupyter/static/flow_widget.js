@@ -163,8 +163,9 @@ function renderHeader(box, h, since) {
   if (badge.dataset.state !== (h.state || "None")) badge.dataset.state = h.state || "None";
   let link = box.querySelector("a.pj-dashboard");
   if (h.dashboard && !link) {
-    link = el("a", { class: "pj-dashboard", target: "_blank", rel: "noopener" }, box, null);
+    link = el("a", { class: "pj-dashboard", target: "_blank", rel: "noopener" }, null, null);
     link.textContent = "Dask dashboard";
+    box.insertBefore(link, box.querySelector(".pj-zoom")); // before the buttons, as the texts
   }
   if (link) { link.hidden = !h.dashboard; if (h.dashboard) link.href = h.dashboard; }
 }
