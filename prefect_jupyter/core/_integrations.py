@@ -1,7 +1,7 @@
 """The one door from ``Flow`` to the layers above the graph.
 
 Prefect 1's ``Flow`` has methods that draw, serialize, register and serve it (``visualize``,
-``serialize``, ``register``, ``run_agent``, ...). Their logic lives where it belongs — ``viz``,
+``serialize``, ``save``, ``register``, ``run_agent``, ...). Their logic lives where it belongs — ``viz``,
 ``serialization``, ``client``, ``agent`` — and ``Flow`` reaches it only through these functions,
 each importing its layer on first call. So ``core`` imports none of those layers at module level
 (``import prefect_jupyter`` stays light), and the import-linter contracts in ``pyproject.toml``
@@ -32,6 +32,20 @@ def structure_hash(flow: Any) -> str:
     from prefect_jupyter.serialization.flow import structure_hash
 
     return structure_hash(flow)
+
+
+def flow_to_bytes(flow: Any) -> bytes:
+    """:func:`prefect_jupyter.utilities.storage.flow_to_bytes_pickle`."""
+    from prefect_jupyter.utilities.storage import flow_to_bytes_pickle
+
+    return flow_to_bytes_pickle(flow)
+
+
+def flow_from_bytes(data: bytes) -> Any:
+    """:func:`prefect_jupyter.utilities.storage.flow_from_bytes_pickle`."""
+    from prefect_jupyter.utilities.storage import flow_from_bytes_pickle
+
+    return flow_from_bytes_pickle(data)
 
 
 def register_flow(flow: Any, *args: Any, **kwargs: Any) -> str | None:

@@ -1,10 +1,14 @@
 """The ``Flow``: a graph of tasks and the edges between them.
 
-``Flow`` only keeps the graph. Running it lives in :mod:`prefect_jupyter.engine.flow_runner`
-(``flow.run`` is a thin entry point), drawing in :mod:`prefect_jupyter.viz`.
+``Flow`` only keeps the graph. Running it lives in :mod:`prefect_jupyter.engine.flow_runner`,
+drawing in :mod:`prefect_jupyter.viz`; Prefect 1's methods that hand over to them (``run``,
+``visualize``, ``save``, ``register``, ...) are mixed in from :mod:`.flow_surface`.
 
 The graph keeps per-task adjacency (upstream and downstream edges) up to date on every change, so
 that building a flow of 100,000 tasks stays linear and ``edges_to``/``edges_from`` are lookups.
+Whole-graph answers (sorted, root, terminal and reference tasks, all edges) are memoized in
+``flow._cache`` (keyed as Prefect 1 keys it: ``(method name, ((argument, value), ...))``) until
+the graph changes.
 
 Example:
     >>> from prefect_jupyter import Flow, Parameter, task
@@ -21,19 +25,47 @@ from __future__ import annotations
 
 import collections
 import copy as _copy
+import functools
 import itertools
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
-from prefect_jupyter.core import _integrations, ordering
+from prefect_jupyter.core import ordering
 from prefect_jupyter.core.edge import Edge
+from prefect_jupyter.core.flow_surface import FlowSurface
 from prefect_jupyter.core.parameter import Parameter
 from prefect_jupyter.core.task import Task
 
 
-class Flow:
+def _memoized(method: Callable) -> Callable:
+    """Keep ``method``'s answer in ``flow._cache`` until the graph changes (see the module doc).
+
+    Callers get a copy of a cached set or dict, so changing what they were given never changes
+    the cache.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Flow, **kwargs: Any) -> Any:
+        key = (method.__name__, tuple(kwargs.items()))
+        if key not in self._cache:
+            self._cache[key] = method(self, **kwargs)
+        return _fresh(self._cache[key])
+
+    return wrapper
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, set):
+        return set(value)
+    if isinstance(value, dict):
+        return {k: set(v) if isinstance(v, set) else v for k, v in value.items()}
+    return value
+
+
+class Flow(FlowSurface):
     """A named graph of tasks.
 
     Args:
@@ -97,7 +129,7 @@ class Flow:
         self._slug_counters: collections.defaultdict[str, Iterator[int]] = collections.defaultdict(
             lambda: itertools.count(1)
         )
-        self._sorted: tuple[Task, ...] | None = None
+        self._cache: dict[Any, Any] = {}
         self._reference_tasks: set[Task] = set()
 
         for t in tasks or []:
@@ -157,8 +189,15 @@ class Flow:
                 stacklevel=2,
             )
 
+    @property
+    def logger(self) -> logging.Logger:
+        """The flow's logger, ``get_logger(flow.name)``."""
+        from prefect_jupyter.utilities.logging import get_logger
+
+        return get_logger(self.name)
+
     def _changed(self) -> None:
-        self._sorted = None
+        self._cache.clear()
 
     # -- tasks -----------------------------------------------------------------------------------
     def add_task(self, task: Task) -> Task:
@@ -179,7 +218,8 @@ class Flow:
             clash = next((p for p in self.parameters() if p.name == task.name), None)
             if clash is not None:
                 raise ValueError(
-                    f'Flow "{self.name}" already has a parameter named "{task.name}"; parameter '
+                    f'A task with the slug "{task.name}" already exists in this flow: flow '
+                    f'"{self.name}" already has a parameter named "{task.name}", and parameter '
                     "names must be unique within a flow. Rename one of them, or reuse the "
                     "existing Parameter object."
                 )
@@ -234,10 +274,12 @@ class Flow:
         """The flow's parameters."""
         return {t for t in self.tasks if isinstance(t, Parameter)}
 
+    @_memoized
     def root_tasks(self) -> set[Task]:
         """Tasks with no upstream edges."""
         return {t for t in self.tasks if not self._upstream[t]}
 
+    @_memoized
     def terminal_tasks(self) -> set[Task]:
         """Tasks with no downstream edges."""
         return {t for t in self.tasks if not self._downstream[t]}
@@ -249,6 +291,10 @@ class Flow:
         """
         if self._reference_tasks:
             return set(self._reference_tasks)
+        return self._default_reference_tasks()
+
+    @_memoized
+    def _default_reference_tasks(self) -> set[Task]:
         from prefect_jupyter.tasks.core.resource_manager import (
             ResourceCleanupTask,
             ResourceInitTask,
@@ -276,6 +322,7 @@ class Flow:
                 "(flow.add_task) or build them inside the flow."
             )
         self._reference_tasks = tasks
+        self._changed()
 
     # -- edges -----------------------------------------------------------------------------------
     def add_edge(
@@ -382,10 +429,12 @@ class Flow:
         """Tasks with an edge from ``task``."""
         return {e.downstream_task for e in self.edges_from(task)}
 
+    @_memoized
     def all_upstream_edges(self) -> dict[Task, set[Edge]]:
         """Every task mapped to the edges ending at it."""
         return {t: set(edges) for t, edges in self._upstream.items()}
 
+    @_memoized
     def all_downstream_edges(self) -> dict[Task, set[Edge]]:
         """Every task mapped to the edges starting at it."""
         return {t: set(edges) for t, edges in self._downstream.items()}
@@ -399,11 +448,13 @@ class Flow:
         Raises:
             ValueError: if the graph has a cycle (naming the tasks on it).
         """
-        roots = tuple(root_tasks or ())
+        return self._sorted_tasks(root_tasks=tuple(root_tasks or ()))
+
+    @_memoized
+    def _sorted_tasks(self, root_tasks: tuple[Task, ...] = ()) -> tuple[Task, ...]:
+        roots = root_tasks
         if not roots:
-            if self._sorted is None:
-                self._sorted = self._toposort(self.tasks)
-            return self._sorted
+            return self._toposort(self.tasks)
         for t in roots:
             if t not in self.tasks:
                 raise ValueError(f"Task {t} was not found in Flow {self}")
@@ -428,7 +479,7 @@ class Flow:
         for e in self.edges:
             if e.upstream_task not in self.tasks or e.downstream_task not in self.tasks:
                 raise ValueError("Some edges refer to tasks not contained in this flow.")
-        self._sorted = None
+        self._changed()
         self.sorted_tasks()
         if any(t not in self.tasks for t in self.reference_tasks()):
             raise ValueError("Some reference tasks are not contained in this flow.")
@@ -447,6 +498,7 @@ class Flow:
         new._downstream = {t: set(es) for t, es in self._downstream.items()}
         new._reference_tasks = set(self._reference_tasks)
         new.state_handlers = list(self.state_handlers)
+        new._cache = {}
         new._slug_counters = collections.defaultdict(lambda: itertools.count(1))
         return new
 
@@ -523,94 +575,6 @@ class Flow:
         if validate:
             self.validate()
 
-    # -- running ---------------------------------------------------------------------------------
-    def run(
-        self,
-        parameters: dict[str, Any] | None = None,
-        run_on_schedule: bool | None = None,
-        runner_cls: type | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Run the flow here and return its final ``State``.
-
-        Keyword arguments named after the flow's parameters are parameter values; the others
-        (``task_states``, ``context``, ``executor``, ``return_tasks``, ...) go to the runner.
-        With a schedule (and ``run_on_schedule``), runs at each scheduled time until stopped.
-
-        Raises:
-            ValueError: before anything runs, for unknown or missing required parameters.
-        """
-        from prefect_jupyter.engine.flow_run import run_flow
-
-        if self.__dict__.get("_context_overlays"):  # inside this flow's own ``with`` block
-            raise RuntimeError(
-                "Don't call `flow.run()` from within a `Flow` context manager: the flow is "
-                "still being built. Leave the `with Flow(...) as flow:` block first, then call "
-                "`flow.run(...)`."
-            )
-        return run_flow(self, parameters, run_on_schedule=run_on_schedule, runner_cls=runner_cls, **kwargs)
-
-    def visualize(
-        self, flow_state: Any = None, filename: str | None = None, format: str | None = None,
-        horizontal: bool = False,
-    ) -> Any:
-        """Draw the flow as a ``graphviz.Digraph`` (coloured by ``flow_state``); with ``filename``,
-        also render it to ``filename.format``. See :func:`prefect_jupyter.viz.visualize`."""
-        return _integrations.visualize(
-            self, flow_state, filename=filename, format=format, horizontal=horizontal
-        )
-
-    # -- registration (the logic lives in prefect_jupyter.serialization and .client) -------------
-    def serialize(self, build: bool = False) -> dict[str, Any]:
-        """The flow as the JSON dict a server stores; with ``build``, its code is pickled in."""
-        return _integrations.serialize_flow(self, build_storage=build)
-
-    def serialized_hash(self, build: bool = False) -> str:
-        """A hash of the flow's structure and task code (the default idempotency key)."""
-        return _integrations.structure_hash(self)
-
-    def register(self, project_name: str | None = None, *args: Any, **kwargs: Any) -> str | None:
-        """Register the flow (and its code) with the server; returns the flow's id.
-
-        Takes Prefect 1's arguments — ``project_name``, ``build``, ``labels``,
-        ``set_schedule_active``, ``version_group_id``, ``no_url``, ``idempotency_key`` and
-        storage options — as described (once) in
-        :func:`prefect_jupyter.client.register.register_flow`.
-        """
-        if self.__dict__.get("_context_overlays"):  # inside this flow's own ``with`` block
-            raise ValueError(
-                "Don't call `flow.register()` from within a `Flow` context manager: leave the "
-                "`with Flow(...) as flow:` block first, then call `flow.register(...)`."
-            )
-        return _integrations.register_flow(self, project_name, *args, **kwargs)
-
-    @classmethod
-    def load_registered(cls, flow_id: str, api_server: str | None = None) -> Flow:
-        """The registered flow ``flow_id``, with its code, loaded from the server."""
-        return _integrations.load_registered(flow_id, api_server)
-
-    def run_agent(
-        self,
-        token: str | None = None,
-        show_flow_logs: bool = False,
-        log_to_cloud: bool | None = None,
-        labels: list[str] | None = None,
-        **agent_kwargs: Any,
-    ) -> None:
-        """Run a local agent for this flow's runs until Ctrl-C (blocks).
-
-        Its labels are the flow's (``run_config.labels``) plus ``labels``; ``log_to_cloud=False``
-        keeps the runs' logs off the server; ``agent_kwargs`` go to
-        :class:`prefect_jupyter.agent.LocalAgent` (``concurrency``, ``api``, ...).
-        """
-        own = list(getattr(self.run_config, "labels", None) or [])
-        _integrations.start_local_agent(
-            labels=sorted({*own, *(labels or [])}), show_flow_logs=show_flow_logs,
-            api_token=token, no_cloud_logs=log_to_cloud is False, **agent_kwargs,
-        )
-
-
-_NOTHING: Any = object()
 
 
 def _is_constant_task(task: Any) -> bool:

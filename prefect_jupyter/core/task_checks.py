@@ -1,7 +1,10 @@
-"""Checks a task makes of its ``run`` method and options when it is created.
+"""Checks a task makes of its ``run`` method and options when it is created, and a flow of its
+graph before it runs.
 
 Prefect 1 rejects ``run`` signatures the engine cannot call by keyword, infers ``nout`` from a
-``tuple[...]`` return annotation, and validates ``retry_on``; these are those rules.
+``tuple[...]`` return annotation, and validates ``retry_on``; these are those rules. A map over a
+constant that is not a sequence is refused when the flow runs (before any task does), not when
+it is built, so that such a flow can still be drawn and edited, as in Prefect 1.
 """
 
 from __future__ import annotations
@@ -96,3 +99,22 @@ def on_failure_handler(on_failure: Callable) -> Callable:
 
     handler.__name__ = getattr(on_failure, "__name__", "on_failure")
     return handler
+
+
+def check_mapped_constants(flow: Any) -> None:
+    """Refuse a flow where a task maps over a constant that cannot be indexed (``add.map(x=5)``).
+
+    Raises:
+        TypeError: naming the task and the argument, and how to pass the value whole.
+    """
+    from prefect_jupyter.tasks.core.constants import Constant
+
+    for edge in sorted(flow.edges, key=lambda e: (e.downstream_task.name, e.key or "")):
+        value = getattr(edge.upstream_task, "value", None)
+        if edge.mapped and isinstance(edge.upstream_task, Constant) and not hasattr(value, "__getitem__"):
+            where = f"argument {edge.key!r}" if edge.key else "an upstream constant"
+            raise TypeError(
+                f"Cannot map {edge.downstream_task.name!r} over {where}: an object of type "
+                f"{type(value).__name__} ({repr(value)[:30]}) is not subscriptable. Pass a "
+                "list (or a task returning one), or wrap it in unmapped(...) to pass it whole."
+            )

@@ -484,16 +484,16 @@ class CompressedSerializer(Serializer):
             module = importlib.import_module(compression_format)
         except ImportError as exc:
             raise ImportError(
-                f"CompressedSerializer: no compression module named {compression_format!r} can "
-                f"be imported. Use one of {', '.join(others)}, or install that module."
+                f"CompressedSerializer: {compression_format!r} is not installed (no module of "
+                f"that name can be imported). Use one of {', '.join(others)}, or install it."
             ) from exc
         compress = getattr(module, "compress", None)
         decompress = getattr(module, "decompress", None)
         if not (callable(compress) and callable(decompress)):
             raise ValueError(
-                f"CompressedSerializer: module {compression_format!r} has no compress() and "
-                f"decompress() functions. Use one of {', '.join(others)}, or pass compress= and "
-                "decompress= callables instead of format=."
+                f"CompressedSerializer: the {compression_format!r} module does not have 'compress' "
+                f"and 'decompress' functions. Use one of {', '.join(others)}, or pass compress= "
+                "and decompress= callables instead of format=."
             )
         return compress, decompress
 

@@ -132,14 +132,17 @@ def apply_map(func: Callable, *args: Any, flow: Any = None, **kwargs: Any) -> An
     mapped_constants: dict[int, tuple[Task, bool]] = {}
 
     def prepare(value: Any) -> Task:
+        # an enclosing ``case``/resource block records the tasks added to ``target`` only:
+        # the scratch flow is not the block's flow
         with context(case=None, resource=None):
             made = as_task(value, flow=scratch)
+            if not isinstance(made, Constant):
+                scratch.add_task(made)
         arg_flags[made] = (not isinstance(value, unmapped), isinstance(value, flatten))
         if isinstance(made, Constant):
             if not isinstance(value, unmapped):
                 mapped_constants[id(made.value)] = (made, isinstance(value, flatten))
         else:
-            scratch.add_task(made)
             target.add_task(made)
         return made
 

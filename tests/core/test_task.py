@@ -364,12 +364,15 @@ class TestMap:
         state = flow.run()
         assert state.result[out].result == [11, 21, 31]
 
-    def test_map_over_a_non_subscriptable_names_the_task(self) -> None:
-        with Flow("f"):
-            with pytest.raises(TypeError, match="Cannot map 'add' over a positional argument.*int"):
-                add.map(5)
-            with pytest.raises(TypeError, match="Cannot map 'add' over argument 'x'"):
-                add.map(x=5)
+    def test_map_over_a_non_subscriptable_is_refused_when_the_flow_runs(self) -> None:
+        # the flow can still be built (and drawn, as in Prefect 1); running it fails before
+        # any task runs, naming the task and the argument
+        for call in (lambda: add.map(5), lambda: add.map(x=5)):
+            with Flow("f") as flow:
+                call()
+            assert len(flow.tasks) == 2
+            with pytest.raises(TypeError, match=r"Cannot map 'add' over argument 'x'.*int \(5\)"):
+                flow.run()
 
     def test_map_resets_nout(self) -> None:
         @task(nout=2)

@@ -144,6 +144,21 @@ class TestApplyMap:
                 out = apply_map(lambda x: inc(x), [1, 2])
         assert isinstance(flow.run().result[out], Skipped)
 
+    def test_an_upstream_task_from_inside_the_case_block(self) -> None:
+        @task
+        def flag(x: bool) -> bool:
+            return x
+
+        states = {}
+        for branch in (True, False):
+            with Flow("f") as flow:
+                with case(flag(branch), True):
+                    ten = inc(9)
+                    out = apply_map(lambda x, a: add(x, a), [1, 2], unmapped(ten))
+            states[branch] = flow.run().result[out]
+        assert states[True].result == [11, 12]
+        assert isinstance(states[False], Skipped)
+
     def test_flow_argument_is_passed_to_the_function(self) -> None:
         flow = Flow("f")
         out = apply_map(lambda x, flow: inc(x, flow=flow), [1, 2], flow=flow)

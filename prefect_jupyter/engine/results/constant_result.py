@@ -26,8 +26,8 @@ class ConstantResult(Result):
     def __init__(self, **kwargs: Any) -> None:
         if "serializer" in kwargs:
             raise ValueError(
-                "ConstantResult never serializes its value, so it takes no serializer; remove "
-                "the serializer= argument."
+                "Can't pass a serializer to a ConstantResult: it never serializes its value. "
+                "Remove the serializer= argument."
             )
         super().__init__(**kwargs)
 

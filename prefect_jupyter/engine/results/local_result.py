@@ -36,6 +36,11 @@ def default_results_dir() -> str:
     return os.path.abspath(os.path.join(os.path.expanduser(os.fspath(home_dir)), "results"))
 
 
+def _is_home_dir(directory: str) -> bool:
+    home = os.path.dirname(default_results_dir())
+    return os.path.abspath(os.path.expanduser(directory)) == os.path.abspath(home)
+
+
 class LocalResult(Result):
     """A result stored as a file in a local directory.
 
@@ -47,7 +52,8 @@ class LocalResult(Result):
     ``/``; the subdirectories are created on write.
 
     Args:
-        dir: directory for the result files; defaults to `default_results_dir()`.
+        dir: directory for the result files; defaults to `default_results_dir()`, which is
+            also used when ``dir`` is the home directory itself (as in Prefect 1).
         validate_dir: when true, ``dir`` is made absolute (``~`` expanded) and created now.
             Pass ``False`` when the directory only exists where the tasks will run.
         **kwargs: `Result` arguments (``value``, ``location``, ``serializer``, ...).
@@ -68,6 +74,9 @@ class LocalResult(Result):
         **kwargs: Any,
     ) -> None:
         directory = default_results_dir() if dir is None else os.fspath(dir)
+        if _is_home_dir(directory):
+            # results never land loose in the home directory beside config and databases
+            directory = default_results_dir()
         if validate_dir:
             directory = os.path.abspath(os.path.expanduser(directory))
             _make_dirs(directory, purpose="its results directory")

@@ -84,8 +84,11 @@ class PrefectResult(Result):
             **kwargs: ignored; accepted so every result type is called the same way.
 
         Returns:
-            ``True`` when ``location`` decodes with this result's serializer.
+            ``True`` when ``location`` is text that decodes with this result's serializer
+            (a value itself, e.g. ``42`` rather than ``"42"``, is not a location).
         """
+        if not isinstance(location, str):
+            return False
         try:
             self.serializer.deserialize(location.encode("utf-8"))
         except ValueError:  # json.JSONDecodeError and bad datetimes are both ValueErrors

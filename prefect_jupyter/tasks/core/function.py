@@ -28,6 +28,7 @@ class FunctionTask(Task):
         validate_run_signature(fn, owner=getattr(fn, "__name__", "task"))
         # The function itself is the run method: no bound-method indirection on the hot path.
         self.run = fn  # type: ignore[method-assign]
+        self.__wrapped__ = fn  # so inspect and decorators see the function, as in Prefect 1
         self.__doc__ = getattr(fn, "__doc__", None)
         super().__init__(name=name or getattr(fn, "__name__", type(self).__name__), **kwargs)
 

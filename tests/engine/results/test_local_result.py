@@ -182,6 +182,14 @@ def test_default_dir_comes_from_configuration_home_dir(tmp_path, monkeypatch):
     assert os.path.isdir(result.dir)
 
 
+def test_home_dir_itself_means_its_results_directory(tmp_path, monkeypatch):
+    fake = types.ModuleType("prefect_jupyter.configuration")
+    fake.config = types.SimpleNamespace(home_dir=str(tmp_path / "home"))
+    monkeypatch.setitem(sys.modules, "prefect_jupyter.configuration", fake)
+    assert LocalResult(dir=tmp_path / "home").dir == str(tmp_path / "home" / "results")
+    assert LocalResult(dir=tmp_path / "home" / "x").dir == str(tmp_path / "home" / "x")
+
+
 def test_default_dir_without_configuration_module(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "prefect_jupyter.configuration", None)
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import pytest
 
@@ -35,6 +36,12 @@ def test_exists_is_true_for_decodable_locations():
     assert PrefectResult().exists('{"a": 1}')
     assert PrefectResult().exists("3")
     assert not PrefectResult().exists("not json")
+
+
+@pytest.mark.parametrize("value", [42, [0, 1], (9, 10), {"x": [55]}])
+def test_exists_is_false_for_a_value_that_is_not_a_location(value):
+    assert PrefectResult().exists(json.dumps(value))
+    assert not PrefectResult().exists(value)
 
 
 def test_datetime_serializer_is_allowed():

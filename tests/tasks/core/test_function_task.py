@@ -18,6 +18,13 @@ def add(x: int, y: int = 2) -> int:
 
 
 class TestConstruction:
+    def test_the_function_is_wrapped_for_inspect(self) -> None:
+        import inspect
+
+        made = FunctionTask(add)
+        assert made.__wrapped__ is add and not hasattr(FunctionTask, "__wrapped__")
+        assert inspect.unwrap(made) is add
+
     def test_name_defaults_to_the_function_name(self) -> None:
         assert FunctionTask(add).name == "add"
 
