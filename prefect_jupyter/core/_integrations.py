@@ -1,16 +1,24 @@
 """The one door from ``Flow`` to the layers above the graph.
 
-Prefect 1's ``Flow`` has methods that draw, serialize, register and serve it (``visualize``,
-``serialize``, ``save``, ``register``, ``run_agent``, ...). Their logic lives where it belongs — ``viz``,
-``serialization``, ``client``, ``agent`` — and ``Flow`` reaches it only through these functions,
-each importing its layer on first call. So ``core`` imports none of those layers at module level
-(``import prefect_jupyter`` stays light), and the import-linter contracts in ``pyproject.toml``
-name this module as the single exception to "core never imports client or agent".
+Prefect 1's ``Flow`` has methods that run, draw, serialize, register and serve it (``run``,
+``visualize``, ``serialize``, ``save``, ``register``, ``run_agent``, ...). Their logic lives where
+it belongs — the engine's runners, ``viz``, ``serialization``, ``client``, ``agent`` — and ``Flow``
+reaches it only through these functions, each importing its layer on first call. So ``core``
+imports none of those layers (``import prefect_jupyter`` stays light, and the graph sits below
+the runners that run it), and the import-linter contracts in ``pyproject.toml`` name this module
+as the single exception to "the graph never imports the runners, client or agent".
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def run_flow(flow: Any, parameters: Any, **kwargs: Any) -> Any:
+    """:func:`prefect_jupyter.engine.flow_run.run_flow` (the runners sit above the graph)."""
+    from prefect_jupyter.engine.flow_run import run_flow
+
+    return run_flow(flow, parameters, **kwargs)
 
 
 def visualize(flow: Any, flow_state: Any, **kwargs: Any) -> Any:

@@ -49,7 +49,6 @@ class FlowSurface:
             RuntimeError: when called inside the flow's own ``with Flow(...)`` block.
         """
         from prefect_jupyter.core.task_checks import check_mapped_constants
-        from prefect_jupyter.engine.flow_run import run_flow
 
         if self.__dict__.get("_context_overlays"):  # inside this flow's own ``with`` block
             raise RuntimeError(
@@ -58,7 +57,9 @@ class FlowSurface:
                 "`flow.run(...)`."
             )
         check_mapped_constants(self)
-        return run_flow(self, parameters, run_on_schedule=run_on_schedule, runner_cls=runner_cls, **kwargs)
+        return _integrations.run_flow(
+            self, parameters, run_on_schedule=run_on_schedule, runner_cls=runner_cls, **kwargs
+        )
 
     def visualize(
         self, flow_state: Any = None, filename: str | None = None, format: str | None = None,

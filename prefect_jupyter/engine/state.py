@@ -7,7 +7,7 @@ States form a small class hierarchy, as in Prefect 1: every ``is_x()`` predicate
 A state carries an optional ``message`` and a ``result``. The result value is stored plainly and
 wrapped in a :class:`~prefect_jupyter.engine.result.Result` only when someone asks for
 ``state._result`` — the engine creates several states per task run, and most never need the
-wrapper.
+wrapper (see :mod:`.state_result`, whose ``ResultCarrier`` is ``State``'s value-carrying half).
 
 Example:
     >>> from prefect_jupyter.engine.state import Success, Retrying
@@ -21,10 +21,17 @@ from __future__ import annotations
 
 import datetime
 import json
-import sys
 from typing import Any
 
 from prefect_jupyter.context import context as _run_context
+
+# ``_result_class`` (the task runner's) and ``_NOTHING`` (named by older pickles) stay importable
+# from this module
+from prefect_jupyter.engine.state_result import (
+    _NOTHING,
+    ResultCarrier,
+    _result_class,  # noqa: F401
+)
 
 __all__ = [
     "State",
@@ -51,37 +58,12 @@ __all__ = [
     "Cancelled",
 ]
 
-class _Nothing:
-    """The marker for "no result"; pickles by reference so it survives a trip to a worker."""
-
-    def __repr__(self) -> str:
-        return "<no result>"
-
-    def __reduce__(self) -> str:
-        return "_NOTHING"
-
-
-_NOTHING: Any = _Nothing()
-
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-_RESULT_CLASS: Any = None
-
-
-def _result_class() -> type:
-    # imported on first use: results import states' neighbours, and states are made very often
-    global _RESULT_CLASS
-    if _RESULT_CLASS is None:
-        from prefect_jupyter.engine.result.base import Result
-
-        _RESULT_CLASS = Result
-    return _RESULT_CLASS
-
-
-class State:
+class State(ResultCarrier):
     """The base state: a message, a result and the context it was created in.
 
     Args:
@@ -113,99 +95,6 @@ class State:
         tags = _run_context.__dict__.get("task_tags")
         if tags is not None:  # a state made in a task run records the task's tags, as in Prefect 1
             self.context.setdefault("tags", list(tags))
-
-    def __getstate__(self) -> dict:
-        # A failed state travels (to and from Dask workers, into caches) even when its exception
-        # cannot be pickled: such an exception is replaced by a description of it.
-        value = self.result
-        if isinstance(value, Exception):  # signals derive from BaseException: never here
-            import cloudpickle
-
-            try:
-                cloudpickle.dumps(value)
-            except Exception as exc:
-                data = dict(self.__dict__)
-                data["_result_obj"] = None
-                data["_result_value"] = (
-                    f"The following exception could not be pickled due to {exc!r}: {value!r}"
-                )
-                return data
-        return self.__dict__
-
-    def __sizeof__(self) -> int:
-        # what Dask counts when it weighs a state: the object and the value it carries
-        return super().__sizeof__() + sys.getsizeof(self.result, 0)
-
-    # -- result ---------------------------------------------------------------------------
-    @property
-    def result(self) -> Any:
-        """The value this state carries (``None`` when it carries nothing)."""
-        if self._result_obj is not None:
-            return self._result_obj.value
-        return None if self._result_value is _NOTHING else self._result_value
-
-    @result.setter
-    def result(self, value: Any) -> None:
-        self._result = value
-
-    @property
-    def _result(self) -> Any:
-        """The ``Result`` object holding this state's value (``NoResult`` when empty)."""
-        from prefect_jupyter.engine.result import NoResult, Result
-
-        if self._result_obj is None:
-            if self._result_value is _NOTHING:
-                return NoResult
-            # the task runner leaves its task's result type here, so that the wrapper has the
-            # type (and serializer) the task asked for, as in Prefect 1
-            template = self.__dict__.get("_result_template")
-            if template is not None:
-                self._result_obj = template.from_value(self._result_value)
-            else:
-                self._result_obj = Result(value=self._result_value)
-        return self._result_obj
-
-    @_result.setter
-    def _result(self, value: Any) -> None:
-        if isinstance(value, _result_class()):
-            self._result_obj = value
-            self._result_value = _NOTHING
-        else:
-            self._result_obj = None
-            self._result_value = value
-
-    @property
-    def has_result(self) -> bool:
-        """Whether a value (or a result object) was attached to this state."""
-        return self._result_obj is not None or self._result_value is not _NOTHING
-
-    def load_result(self, result: Any = None) -> State:
-        """Read this state's value from the location it was written to (a mapped state's
-        children too), through ``result`` if given, else through its own ``Result``.
-
-        Nothing is read when the value is already there or no location is known.
-        """
-        reader = result or self._result_obj
-        location = getattr(self._result_obj, "location", None)
-        if reader is not None and location is not None and self._result_obj.value is None:
-            self._result = reader.read(location)
-        return self
-
-    def load_cached_results(self, results: dict | None = None) -> State:
-        """Read the values of ``cached_inputs`` (name -> Result) from their locations, through
-        the matching entry of ``results`` if given, else through the cached input's own Result.
-        """
-        results = results or {}
-        loaded = {}
-        for name, cached in self.cached_inputs.items():
-            reader = results.get(name, cached)
-            location = getattr(cached, "location", None) or getattr(reader, "location", None)
-            if getattr(cached, "value", None) is None and location is not None:
-                loaded[name] = reader.read(location)
-            else:
-                loaded[name] = cached
-        self.cached_inputs = loaded
-        return self
 
     # -- comparison and display -------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
