@@ -56,6 +56,7 @@ from prefect_jupyter.server.database.models import (
     TaskRun,
     TaskRunState,
     new_id,
+    new_ids,
     utcnow,
 )
 from prefect_jupyter.server.errors import (
@@ -194,6 +195,10 @@ def check_transition(run_label: str, current: str | None, new: state_module.Stat
 
 _RUN_MODELS: dict[str, type[FlowRun] | type[TaskRun]] = {"flow_run": FlowRun, "task_run": TaskRun}
 
+#: the run columns a state write sets (:func:`_write`)
+_STATE_COLUMNS = ("version", "state", "state_message", "serialized_state", "state_timestamp",
+                  "state_start_time", "start_time", "heartbeat", "end_time")
+
 
 def lock_run(session: Session, table: str, run_id: str) -> FlowRun | TaskRun:
     """Load a run for changing it, locking its row until the transaction ends (PostgreSQL).
@@ -232,9 +237,43 @@ def lock_runs(session: Session, table: str, run_ids: set[str]) -> dict[str, Flow
     return runs
 
 
+class TaskRunRow:
+    """The columns of a task run that a state write reads or sets, as a plain object.
+
+    A batch of task-run states works on these instead of ORM objects (:func:`set_states`):
+    loading, tracking and flushing hundreds of mapped instances cost more than the database
+    does. :func:`set_run_state` takes either.
+    """
+
+    __slots__ = ("id", "flow_run_id", *_STATE_COLUMNS)
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+def lock_task_run_rows(session: Session, run_ids: set[str]) -> dict[str, TaskRunRow]:
+    """:func:`lock_runs` for task runs, read as :class:`TaskRunRow` (the columns it needs).
+
+    Raises:
+        NotFound: for the first unknown id.
+    """
+    table = TaskRun.__table__
+    columns = [table.c[name] for name in ("id", "flow_run_id", "version", "state",
+                                          "start_time", "heartbeat", "end_time")]
+    stmt = dialects.for_update(
+        select(*columns).where(table.c.id.in_(run_ids)).order_by(table.c.id),
+        session.get_bind().dialect.name,
+    )
+    rows = {row.id: TaskRunRow(**row._mapping) for row in session.execute(stmt)}
+    for run_id in sorted(run_ids - rows.keys()):
+        lock_run(session, "task_run", run_id)  # raises its NotFound
+    return rows
+
+
 def set_run_state(
     session: Session,
-    run: FlowRun | TaskRun,
+    run: FlowRun | TaskRun | TaskRunRow,
     state: state_module.State,
     serialized: dict[str, Any],
     version: int | None = None,
@@ -244,7 +283,7 @@ def set_run_state(
     """Move ``run`` to ``state`` (see the module docstring for every check).
 
     Args:
-        run: a row loaded with :func:`lock_run`.
+        run: a row loaded with :func:`lock_run` (or :func:`lock_task_run_rows`).
         state: the parsed new state; ``serialized`` is what is stored for it.
         version: the version the writer last saw; ``None`` skips the stale-writer check.
         flow_run_states: the state of each task run's flow run, when the caller read them
@@ -260,13 +299,13 @@ def set_run_state(
             "and decide from its current state."
         )
     check_transition(label, run.state, state)
-    if isinstance(run, TaskRun) and kind_of(state) is Kind.RUNNING:
+    if not isinstance(run, FlowRun) and kind_of(state) is Kind.RUNNING:
         _check_flow_run_running(session, run, flow_run_states)
     _write(session, run, state, serialized, history)
 
 
 def _check_flow_run_running(
-    session: Session, task_run: TaskRun, flow_run_states: dict[str, str] | None
+    session: Session, task_run: TaskRun | TaskRunRow, flow_run_states: dict[str, str] | None
 ) -> None:
     if flow_run_states is not None and task_run.flow_run_id in flow_run_states:
         flow_run_state = flow_run_states[task_run.flow_run_id]
@@ -287,13 +326,8 @@ def _message_text(state: state_module.State) -> str | None:
     return message if message is None or isinstance(message, str) else repr(message)
 
 
-#: the run columns a state write sets (:func:`_write`)
-_STATE_COLUMNS = ("version", "state", "state_message", "serialized_state", "state_timestamp",
-                  "state_start_time", "start_time", "heartbeat", "end_time")
-
-
 def _write(
-    session: Session, run: FlowRun | TaskRun, state: state_module.State, serialized: dict,
+    session: Session, run: FlowRun | TaskRun | TaskRunRow, state: state_module.State, serialized: dict,
     history: list[dict[str, Any]] | None = None,
 ) -> None:
     now = utcnow()
@@ -323,7 +357,7 @@ def _write(
     if history is None:
         session.add(history_model(**row))
     else:
-        history.append({"id": new_id(), **row})
+        history.append(row)  # its id is given when the batch is stored
 
 
 def start_new_run(session: Session, run: FlowRun | TaskRun, state: state_module.State) -> None:
@@ -345,7 +379,10 @@ def set_states(
         one ``{"id", "status": "SUCCESS", "message": None}`` per item.
     """
     id_key = f"{table}_id"
-    runs = lock_runs(session, table, {i[id_key] for i in items})
+    ids = {i[id_key] for i in items}
+    runs: dict[str, Any] = (
+        lock_task_run_rows(session, ids) if table == "task_run" else lock_runs(session, table, ids)
+    )
     flow_run_states = None
     if table == "task_run":
         # read once for the batch: a task-run batch never changes a flow run's state
@@ -370,7 +407,9 @@ def set_states(
     return results
 
 
-def _store_task_runs(session: Session, runs: list[TaskRun], history: list[dict[str, Any]]) -> None:
+def _store_task_runs(
+    session: Session, runs: list[TaskRunRow], history: list[dict[str, Any]]
+) -> None:
     """Write a batch's task runs and history rows in two statements (each an executemany).
 
     The unit of work would issue the same rows one object at a time, which costs more than
@@ -379,8 +418,8 @@ def _store_task_runs(session: Session, runs: list[TaskRun], history: list[dict[s
     now = utcnow()
     rows = [{"run_id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
             for run in runs]
-    for run in runs:
-        session.expunge(run)  # written below: the unit of work must not write them again
+    for row, row_id in zip(history, new_ids(len(history)), strict=True):
+        row["id"] = row_id
     # Core statements on the tables: the ORM's bulk forms redo per-row work we need not
     table = TaskRun.__table__
     session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)

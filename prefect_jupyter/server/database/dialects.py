@@ -73,6 +73,9 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
     def process_bind_param(self, value: Any, dialect: Any) -> datetime.datetime | None:
         if value is None:
             return None
+        if type(value) is datetime.datetime and value.tzinfo is datetime.UTC:
+            # the common case (the server's own clock): nothing to convert
+            return value.replace(tzinfo=None) if dialect.name == SQLITE else value
         if isinstance(value, str):
             value = datetime.datetime.fromisoformat(value)
         if value.tzinfo is None:
@@ -80,6 +83,31 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
         value = value.astimezone(datetime.UTC)
         # SQLite stores text; keep it naive so every stored value sorts the same way
         return value.replace(tzinfo=None) if dialect.name == SQLITE else value
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any] | None:
+        """On SQLite, straight to the stored text (what SQLite's ``DATETIME`` would write).
+
+        A batch of thousands of rows binds tens of thousands of timestamps, most of them the
+        same "now"; SQLAlchemy's two-step conversion cost more than the database's work.
+        """
+        if dialect.name != SQLITE:
+            return super().bind_processor(dialect)
+        # the last value and its text (one "now" per batch), swapped whole: threads share it
+        last: list[tuple[Any, str]] = [(None, "")]
+
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            seen, text = last[0]
+            if value is seen:
+                return text
+            naive = self.process_bind_param(value, dialect)
+            # the text SQLAlchemy's SQLite DATETIME stores (its default storage format)
+            text = naive.isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Any) -> datetime.datetime | None:
         if value is None:
