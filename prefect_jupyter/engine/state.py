@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from typing import Any
 
 from prefect_jupyter.context import context as _run_context
@@ -95,6 +96,10 @@ class State(ResultCarrier):
         tags = _run_context.__dict__.get("task_tags")
         if tags is not None:  # a state made in a task run records the task's tags, as in Prefect 1
             self.context.setdefault("tags", list(tags))
+
+    def __sizeof__(self) -> int:
+        # what Dask counts when it weighs a state: the object and the value it carries
+        return super().__sizeof__() + sys.getsizeof(self.result, 0)
 
     # -- comparison and display -------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

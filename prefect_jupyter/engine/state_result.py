@@ -13,7 +13,6 @@ keeps a failed state picklable when its exception is not.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Self
 
 __all__ = ["ResultCarrier"]
@@ -68,10 +67,6 @@ class ResultCarrier:
                 )
                 return data
         return self.__dict__
-
-    def __sizeof__(self) -> int:
-        # what Dask counts when it weighs a state: the object and the value it carries
-        return super().__sizeof__() + sys.getsizeof(self.result, 0)
 
     # -- result ---------------------------------------------------------------------------
     @property
