@@ -3,7 +3,8 @@
 Importing this package imports neither IPython nor anywidget; the names below load on first use:
 
 * :class:`FlowWidget` and :func:`show` (from :mod:`prefect_jupyter.jupyter.widget`);
-* :class:`LiveRun` and :class:`RunTracker` (from :mod:`prefect_jupyter.jupyter.live`).
+* :class:`LiveRun` and :class:`RunTracker` (from :mod:`prefect_jupyter.jupyter.live`);
+* :func:`watch` (from :mod:`prefect_jupyter.jupyter.server_watch`): a server's flow run, live.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ _LAZY = {
     "show": "prefect_jupyter.jupyter.widget",
     "LiveRun": "prefect_jupyter.jupyter.live",
     "RunTracker": "prefect_jupyter.jupyter.live",
+    "watch": "prefect_jupyter.jupyter.server_watch",
 }
 
 __all__ = list(_LAZY)

@@ -351,19 +351,15 @@ class PrefectMagics(Magics):
 
         try:
             flow = flow if flow is not None else server_watch.registered_flow(run_id)
-            widget = self._widget(flow)
-            if widget is None:
-                state = server_watch.follow(flow, run_id)
-                print(f"Flow run {run_id} ({flow.name!r}): {type(state).__name__}"
-                      + (f" ({state.message})" if state.message else ""))
-                return state
+            found = server_watch.watch(run_id, flow, wait=wait)
         except (ClientError, ValueError) as exc:
             raise UsageError(f"Could not watch flow run {run_id}: {exc}") from None
-        watch = widget.display().watch_server_run(run_id)
-        if not wait:
-            return None
-        watch.wait()
-        return watch.state
+        if isinstance(found, server_watch.ServerWatch):
+            return None  # the widget shows it; the cell is free
+        if not can_show_widgets(self.shell):
+            print(f"Flow run {run_id} ({flow.name!r}): {type(found).__name__}"
+                  + (f" ({found.message})" if found.message else ""))
+        return found
 
     def _flow_cell(self, line: str, cell: str) -> None:
         from prefect_jupyter.core.flow import Flow

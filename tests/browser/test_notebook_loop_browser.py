@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import pytest
+from support import lab_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -73,15 +74,8 @@ BUSY = """(i) => /\\[\\*\\]/.test(document.querySelectorAll('.jp-Notebook .jp-In
 
 @pytest.fixture(autouse=True)
 def one_notebook_at_a_time(lab: Any) -> None:
-    """Each test sees only its own notebook: Lab would reopen the earlier tests' tabs from its
-    saved workspace (their cells would match the locators), and their kernels are shut down."""
-    import pathlib
-
-    for path in pathlib.Path(lab.env["JUPYTERLAB_WORKSPACES_DIR"]).glob("*"):
-        path.unlink()
-    kernels = lab.request("GET", "/api/kernels").body
-    for kernel in kernels if isinstance(kernels, list) else []:
-        lab.request("DELETE", f"/api/kernels/{kernel['id']}")
+    """Each test sees only its own notebook (and earlier tests' kernels are shut down)."""
+    lab_notebook.forget_open_notebooks(lab)
 
 
 def cell_widget(page: Any, index: int) -> Any:
