@@ -30,6 +30,7 @@ import base64
 import datetime
 import inspect
 import json
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -254,7 +255,19 @@ class DateTimeTZ(fields.DateTime):
             return None
         import pendulum
 
-        return pendulum.parse(value["dt"], tz=value["tz"])
+        return pendulum.parse(value["dt"], tz=_zone(value["tz"]))
+
+
+def _zone(name: str) -> Any:
+    """A zone name, or a fixed offset (``"+00:00"``, ``"-05:30"``), which is what pendulum 2
+    names the zone of a standard-library datetime, and which pendulum 2 cannot look up by name."""
+    match = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name or "")
+    if match is None:
+        return name
+    from pendulum.tz import fixed_timezone
+
+    sign = -1 if match[1] == "-" else 1
+    return fixed_timezone(sign * (int(match[2]) * 3600 + int(match[3]) * 60))
 
 
 def _allow_list(valid_functions: list[Callable]) -> dict[str, Callable]:

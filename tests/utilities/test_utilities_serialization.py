@@ -87,6 +87,14 @@ def test_fields_round_trip() -> None:
     assert loaded["fn"] is odd and loaded["rule"](9) and not loaded["rule"](10)
 
 
+@pytest.mark.parametrize(("zone", "offset"), [("+00:00", 0), ("-05:30", -19800), ("+09:00", 32400)])
+def test_a_fixed_offset_zone_loads(zone: str, offset: int) -> None:
+    # what pendulum 2 names the zone of a standard-library datetime (and Prefect 1 writes)
+    loaded = Fields().load({"when": {"dt": "2099-01-01T00:00:00", "tz": zone}})["when"]
+    assert loaded.utcoffset() == datetime.timedelta(seconds=offset)
+    assert loaded == datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(seconds=offset)))
+
+
 def test_stateful_reference_tags_times_and_refuses_unknown_functions() -> None:
     def at(t: datetime.time, d: datetime.timedelta):
         def check() -> bool:
