@@ -181,6 +181,7 @@ def _reporter(api: BackendAPI, run: dict[str, Any], flow: Any, version: int) -> 
 
 def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: RunReporter,
          task_states: dict[Any, State] | None = None) -> State:
+    from prefect_jupyter.engine.flow_run import run_passes
     from prefect_jupyter.engine.flow_runner import FlowRunner
     from prefect_jupyter.executors import default_executor
 
@@ -199,8 +200,10 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
         with reporter, (shipping_logs(reporter) if ship else contextlib.nullcontext()):
             try:
                 with _sigterm_interrupts():
-                    state = runner.run(
-                        state=Pending(), parameters=parameters, context=context,
+                    # pass after pass, so that retries happen in this process (as they do in
+                    # flow.run)
+                    state = run_passes(
+                        runner, Pending(), parameters=parameters, context=context,
                         task_states=task_states,
                         return_tasks=flow.tasks,
                         task_contexts=reporter.task_contexts(),

@@ -131,12 +131,13 @@ def _run_until_finished(
     flow: Any, runner_cls: type, flow_state: State, task_states: dict, parameters: dict,
     run_context: dict, observers: Any, runner_kwargs: dict,
 ) -> State:
-    # a Scheduled state goes to the runner as it is: handlers see Scheduled -> Running
+    # a Scheduled state goes to the runner as it is: handlers see Scheduled -> Running. Each
+    # task run keeps its id over the passes (a retry is the same task run, attempted again)
+    task_contexts = {
+        t: {"task_run_id": new_id(), "task_id": flow.slugs.get(t), "task_slug": flow.slugs.get(t)}
+        for t in flow.tasks
+    }
     while True:
-        task_contexts = {
-            t: {"task_run_id": new_id(), "task_id": flow.slugs.get(t), "task_slug": flow.slugs.get(t)}
-            for t in flow.tasks
-        }
         runner = runner_cls(flow=flow, observers=observers)
         flow_state = runner.run(
             state=flow_state,
@@ -177,18 +178,56 @@ def _ask_to_resume(task_states: dict) -> bool:
             if answer.strip().lower() == "y":
                 task_states[task] = Resume("Approval given to resume.")
                 can_continue = True
-        elif isinstance(state, Scheduled) and not isinstance(state, Paused):
-            can_continue = True
-    return can_continue
+    return can_continue or next_attempt(task_states) is not None
+
+
+def _waiting_runs(task_states: dict) -> list[State]:
+    """Task runs (mapped children included) waiting for a time: ``Scheduled``, ``Retrying``."""
+    found: list[State] = []
+    for state in task_states.values():
+        if not isinstance(state, State):
+            continue
+        for s in (state, *(getattr(state, "map_states", None) or ())):
+            if isinstance(s, Scheduled) and not isinstance(s, Paused) and s.start_time is not None:
+                found.append(s)
+    return found
+
+
+def next_attempt(task_states: dict) -> datetime.datetime | None:
+    """When the next pass of the flow runner has work: the earliest start time of a task run
+    (a mapped child included) that is ``Scheduled`` or ``Retrying``; ``None`` when none waits.
+
+    A pass of ``FlowRunner`` ends with such task runs unfinished (as in Prefect 1);
+    ``flow.run`` and the backend run the flow again from its states at that time.
+    """
+    return min((s.start_time for s in _waiting_runs(task_states)), default=None)
+
+
+def run_passes(runner: Any, state: State, task_states: dict | None = None, **run_kwargs: Any) -> State:
+    """Run the flow with ``runner`` pass after pass until no task run waits for a retry.
+
+    Each pass starts from the states the one before left; between passes this sleeps until
+    :func:`next_attempt`. What ``flow.run`` does for retries, without its prompts for paused
+    tasks (a paused task ends the passes): the backend runs a server's flow run this way.
+
+    Args:
+        runner: a ``FlowRunner``; ``run_kwargs`` go to its ``run`` (``return_tasks`` should
+            name every task that can retry, so that its state is seen).
+        state: the flow run's starting state.
+        task_states: known task states.
+    """
+    while True:
+        state = runner.run(state=state, task_states=task_states, **run_kwargs)
+        waiting = isinstance(state.result, dict) and state.is_running()
+        when = next_attempt(state.result) if waiting else None
+        if when is None:
+            return state
+        _sleep_until(runner.flow, when, "Waiting for next available Task run at %s")
+        task_states = dict(state.result)
 
 
 def _earliest_start(task_states: dict) -> datetime.datetime:
-    starts = [
-        s.start_time
-        for s in task_states.values()
-        if isinstance(s, Scheduled) and not isinstance(s, Paused) and s.start_time is not None
-    ]
-    return min(starts, default=_now())
+    return next_attempt(task_states) or _now()
 
 
 def _keep_fresh_caches(flow: Any, flow_state: State) -> None:

@@ -5,15 +5,15 @@ one (or raising ``ENDRUN`` with the state the run ends in). Each change of state
 :meth:`TaskRunner.handle_state_change`, the one place where state handlers run and observers of
 the state-event stream hear about it.
 
-Retries and loops happen inside one call: a failed task with retries left becomes ``Retrying``,
-waits ``retry_delay`` and runs again; a ``LOOP`` signal runs it again with ``task_loop_count`` and
-``task_loop_result`` in context. Both are loops here, not recursion.
+A failed task with retries left ends the run ``Retrying`` (start time: now + ``retry_delay``); as
+in Prefect 1 the run that comes next (``flow.run``'s next pass, or the backend's) starts from that
+state, with ``task_run_count`` one higher. A ``LOOP`` signal runs the task again inside this call,
+with ``task_loop_count`` and ``task_loop_result`` in context: a loop here, not recursion.
 """
 
 from __future__ import annotations
 
 import datetime
-import time
 from collections.abc import Callable, Iterable, Mapping
 from logging import DEBUG, INFO
 from typing import Any, NamedTuple
@@ -284,7 +284,16 @@ class TaskRunner(Runner):
         return inputs
 
     def check_task_ready_to_map(self, state: State, upstream_states: dict) -> State:
-        """Decide the ``Mapped`` parent state: how many children the upstream results give."""
+        """Decide the ``Mapped`` parent state: how many children the upstream results give.
+
+        A parent that is ``Mapped`` already (a rerun: retries, a restart) keeps its state, and
+        so its children's states; its ``cached_inputs`` are refreshed from upstream.
+        """
+        if state.is_mapped():
+            if not state.map_states and state.n_map_states:
+                state.map_states = [None] * state.n_map_states
+            state.cached_inputs = {e.key: s._result for e, s in upstream_states.items() if e.key}
+            raise signals.ENDRUN(state)
         mapped = [(e, s) for e, s in upstream_states.items() if e.mapped]
         if upstream_states and not any(s.is_successful() for _, s in mapped):
             raise signals.ENDRUN(
@@ -400,7 +409,11 @@ class TaskRunner(Runner):
         return state
 
     def run_until_settled(self, state: State, inputs: dict[str, Any]) -> State:
-        """Run the task, then again for each retry or loop, until it has a final state."""
+        """Run the task, then again for each ``LOOP``, until it has a state to return.
+
+        A ``Retrying`` state is returned as it is (as in Prefect 1): whoever runs the flow runs
+        the task again once its ``start_time`` has come.
+        """
         while True:
             if state.is_cached():
                 return state
@@ -408,18 +421,12 @@ class TaskRunner(Runner):
             state = self.get_task_run_state(state, inputs)
             state = self.cache_result(state, inputs)
             state = self.check_for_retry(state, inputs)
-            if isinstance(state, Retrying):
-                delay = (state.start_time - _now()).total_seconds()
-                if delay > 0:
-                    time.sleep(delay)
-                prefect_context["task_run_count"] = state.run_count + 1
-                continue
             if isinstance(state, Looped):
                 prefect_context["task_loop_result"] = state.result
                 prefect_context["task_loop_count"] = (state.loop_count or 1) + 1
-                state = self.handle_state_change(
-                    state, Pending(message=f"Looping task (on loop index {state.loop_count})")
-                )
+                # the next iteration starts from Pending, as a new run would: handlers see
+                # Looped → Running (as in Prefect 1), not an extra Looped → Pending
+                state = Pending(message=f"Looping task (on loop index {state.loop_count})")
                 continue
             return state
 
