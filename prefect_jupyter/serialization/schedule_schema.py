@@ -7,7 +7,7 @@ in microseconds, rrules as their text plus ``_dtstart``/``_until``, filters and 
 ``"//datetime:..."``, ``"//time:..."``, ``"//timedelta:<seconds>"`` — so a schedule dumped by
 Prefect 1 loads here (``prefect.schedules...`` references included) and the other way round.
 The filter and adjustment functions are the ones
-:mod:`prefect_jupyter.serialization.schedule` can rebuild (its ``_FACTORIES`` table).
+:mod:`prefect_jupyter.serialization.schedule_values` can rebuild (its ``FACTORIES`` table).
 
 As in Prefect 1, an ``IntervalClock`` shorter than one minute is refused both ways.
 """
@@ -20,7 +20,7 @@ from marshmallow import ValidationError, fields, post_dump, post_load
 
 from prefect_jupyter.schedules import clocks
 from prefect_jupyter.schedules.schedules import Schedule
-from prefect_jupyter.serialization import schedule as plain
+from prefect_jupyter.serialization import schedule_values as plain
 from prefect_jupyter.utilities.serialization import (
     DateTimeTZ,
     JSONCompatible,
@@ -46,13 +46,13 @@ class ScheduleFunction(fields.Field):
         if value is None:
             return None
         try:
-            data = plain._function_to_dict(value, self.kind)
+            data = plain.function_to_dict(value, self.kind)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         if "kwargs" not in data:
             return {"fn": data["fn"], "kwargs": {}}
         factory = data["fn"].rpartition(".")[2]
-        arguments = plain._FACTORIES[factory][2](data["kwargs"])  # back to Python values
+        arguments = plain.FACTORIES[factory][2](data["kwargs"])  # back to Python values
         return {"fn": data["fn"], "kwargs": {k: _encode_closure_value(v) for k, v in arguments.items()}}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -62,13 +62,13 @@ class ScheduleFunction(fields.Field):
         # Prefect 1 writes prefect.schedules.filters.<name>; this package its own module
         if not module.endswith((".schedules.filters", ".schedules.adjustments")):
             raise ValidationError(f"Invalid function reference: {value}")
-        ours = f"{plain._FILTER_MODULE if module.endswith('filters') else plain._ADJUSTMENT_MODULE}.{name}"
-        if ours in plain._PLAIN:
-            return plain._PLAIN[ours]
-        if name not in plain._FACTORIES:
+        ours = f"{plain.FILTER_MODULE if module.endswith('filters') else plain.ADJUSTMENT_MODULE}.{name}"
+        if ours in plain.PLAIN:
+            return plain.PLAIN[ours]
+        if name not in plain.FACTORIES:
             raise ValidationError(f"Invalid function reference: {value}")
         arguments = {k: _decode_closure_value(v) for k, v in (value.get("kwargs") or {}).items()}
-        return plain._FACTORIES[name][0](**arguments)
+        return plain.FACTORIES[name][0](**arguments)
 
 
 def _defaults() -> fields.Field:
