@@ -52,6 +52,8 @@ def to_pendulum(value: datetime.datetime) -> Any:
         name = getattr(tz, "key", None) or getattr(tz, "zone", None) or getattr(tz, "name", None)
         if not name and isinstance(tz, Timezone):
             name = tz.name
+        if name and name[0] in "+-":  # a fixed offset's name ("+05:30"): pendulum 2 can't look it up
+            name = None
         if name:
             zone = pendulum.timezone(name)
         elif value.utcoffset() == datetime.timedelta(0):

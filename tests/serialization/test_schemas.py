@@ -194,6 +194,19 @@ def test_zone_names_keep_daylight_saving_rules() -> None:
     assert (loaded + datetime.timedelta(days=2)).utcoffset() == datetime.timedelta(hours=-4)
 
 
+
+@pytest.mark.parametrize("minutes", [0, 330, -60])
+def test_a_fixed_offset_start_date_round_trips_and_runs(minutes: int) -> None:
+    # a standard-library datetime's zone is a fixed offset, which pendulum 2 names "+05:30"
+    zone = datetime.timezone(datetime.timedelta(minutes=minutes))
+    start = datetime.datetime(2099, 1, 3, tzinfo=zone)
+    schedule = Schedule(clocks=[clocks.IntervalClock(datetime.timedelta(hours=12), start_date=start)])
+    loaded = ScheduleSchema().load(ScheduleSchema().dump(schedule))
+    times = loaded.next(2, after=start - datetime.timedelta(days=1))
+    assert times == [start, start + datetime.timedelta(hours=12)]
+    assert all(t.utcoffset() == datetime.timedelta(minutes=minutes) for t in times)
+    assert times[0].add(days=1) == start + datetime.timedelta(days=1)  # pendulum, as in Prefect 1
+
 # -- storage -------------------------------------------------------------------------------------
 def test_module_storage_json_has_prefect_1s_fields_only() -> None:
     storage = Module("pkg.flows", attribute="etl")
