@@ -287,7 +287,8 @@ class Flow(FlowSurface):
     def reference_tasks(self) -> set[Task]:
         """The tasks whose states decide the flow run's state.
 
-        By default the terminal tasks, not counting resource-manager cleanup (and init) tasks.
+        By default the terminal tasks, not counting resource-manager cleanup (and init) tasks
+        (see ``Task.flow_role``).
         """
         if self._reference_tasks:
             return set(self._reference_tasks)
@@ -295,16 +296,11 @@ class Flow(FlowSurface):
 
     @_memoized
     def _default_reference_tasks(self) -> set[Task]:
-        from prefect_jupyter.tasks.core.resource_manager import (
-            ResourceCleanupTask,
-            ResourceInitTask,
-        )
-
         return {
             t
             for t in self.tasks
-            if not isinstance(t, (ResourceInitTask, ResourceCleanupTask))
-            and all(isinstance(d, ResourceCleanupTask) for d in self.downstream_tasks(t))
+            if t.flow_role not in ("resource", "cleanup")
+            and all(d.flow_role == "cleanup" for d in self.downstream_tasks(t))
         }
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
@@ -578,6 +574,4 @@ class Flow(FlowSurface):
 
 
 def _is_constant_task(task: Any) -> bool:
-    from prefect_jupyter.tasks.core.constants import Constant
-
-    return isinstance(task, Constant)
+    return getattr(task, "flow_role", None) == "constant"

@@ -20,7 +20,7 @@ import datetime
 import inspect
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
@@ -262,6 +262,15 @@ class Task:
     def run(self) -> Any:
         """The work this task does. Subclasses implement it; arguments arrive by keyword."""
 
+    #: How a flow treats this kind of task; set by the built-in tasks that need it, so that the
+    #: graph never asks for their classes (as Prefect 1's flow did):
+    #: ``"constant"`` — holds a value known when the flow is built (``Constant``): a flow keeps
+    #: the value with the task using it instead of adding a task, and blocks don't claim it;
+    #: ``"resource"`` — builds a resource manager for other tasks: never decides the flow's state;
+    #: ``"cleanup"`` — cleans up after the tasks it follows, which stay terminal (they decide the
+    #: flow's state) while it does not; ``None`` — an ordinary task.
+    flow_role: ClassVar[str | None] = None
+
     def state_for_flow_run(self, state: Any) -> Any:
         """The state a flow run starts this task from, given the one an earlier pass left.
 
@@ -355,9 +364,9 @@ class Task:
                 callargs.update(callargs.pop(param.name, {}))
         flow = flow or context.get("flow")
         if flow is None:
-            from prefect_jupyter.tasks.core.function import FunctionTask
-
-            shown = self.name if isinstance(self, FunctionTask) else f"{type(self).__name__}(...)"
+            # a task made from a function (``@task``) is called by its name
+            made_from_function = getattr(self, "__wrapped__", None) is not None
+            shown = self.name if made_from_function else f"{type(self).__name__}(...)"
             raise ValueError(
                 f"Could not infer an active Flow context while creating edge to {self}. "
                 "This often means you called a task outside a `with Flow(...)` block. If "
@@ -568,9 +577,7 @@ def _track_new_task(task: Task) -> None:
     """Remember a task made inside ``with Flow(...)`` so the flow can warn if it is never used."""
     tracker = context.get("_unused_task_tracker")
     if tracker is not None and not getattr(task, "auto_generated", False):
-        from prefect_jupyter.tasks.core.constants import Constant
-
-        if not isinstance(task, Constant):
+        if task.flow_role != "constant":
             tracker.add(task)
 
 

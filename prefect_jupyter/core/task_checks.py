@@ -107,11 +107,10 @@ def check_mapped_constants(flow: Any) -> None:
     Raises:
         TypeError: naming the task and the argument, and how to pass the value whole.
     """
-    from prefect_jupyter.tasks.core.constants import Constant
-
     for edge in sorted(flow.edges, key=lambda e: (e.downstream_task.name, e.key or "")):
         value = getattr(edge.upstream_task, "value", None)
-        if edge.mapped and isinstance(edge.upstream_task, Constant) and not hasattr(value, "__getitem__"):
+        constant = edge.upstream_task.flow_role == "constant"
+        if edge.mapped and constant and not hasattr(value, "__getitem__"):
             where = f"argument {edge.key!r}" if edge.key else "an upstream constant"
             raise TypeError(
                 f"Cannot map {edge.downstream_task.name!r} over {where}: an object of type "

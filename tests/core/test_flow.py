@@ -194,6 +194,26 @@ class TestRootTerminalReference:
         flow, a, b, c = self.build()
         assert flow.reference_tasks() == {b, c}
 
+    def test_flow_role_decides_default_reference_tasks_and_constant_folding(self) -> None:
+        class Builds(Task):
+            flow_role = "resource"
+
+        class CleansUp(Task):
+            flow_role = "cleanup"
+
+        class Fixed(Task):
+            flow_role = "constant"
+            value = 3
+
+        flow = Flow("f")
+        builds, work, cleans_up = Builds("builds"), Task("work"), CleansUp("cleans up")
+        flow.chain(builds, work, cleans_up)
+        assert flow.terminal_tasks() == {cleans_up}
+        assert flow.reference_tasks() == {work}
+        flow.add_edge(Fixed(), work, key="x")
+        assert flow.constants[work] == {"x": 3}
+        assert len(flow.tasks) == 3
+
     def test_set_reference_tasks(self) -> None:
         flow, a, b, c = self.build()
         flow.set_reference_tasks([a])

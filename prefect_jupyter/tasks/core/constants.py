@@ -20,6 +20,8 @@ class Constant(Task):
         **kwargs: passed on to ``Task``.
     """
 
+    flow_role = "constant"
+
     def __init__(self, value: Any, name: str | None = None, **kwargs: Any) -> None:
         self.value = value
         if name is None:

@@ -31,6 +31,8 @@ from prefect_jupyter.engine import signals
 class ResourceInitTask(Task):
     """Builds the resource manager object from the block's arguments."""
 
+    flow_role = "resource"
+
     def __init__(self, resource_class: Callable, **kwargs: Any) -> None:
         self.run = resource_class  # type: ignore[method-assign]
         super().__init__(**kwargs)
@@ -57,6 +59,8 @@ class ResourceSetupTask(Task):
 
 class ResourceCleanupTask(Task):
     """Calls ``mgr.cleanup(resource)``."""
+
+    flow_role = "cleanup"
 
     state_for_flow_run = staticmethod(_set_up_again)  # type: ignore[assignment]
 
