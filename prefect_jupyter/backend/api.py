@@ -143,6 +143,17 @@ class BackendAPI:
     def task_run_heartbeat(self, task_run_id: str) -> None:
         self.mutate("update_task_run_heartbeat", {"task_run_id": task_run_id}, retry=False)
 
+    def write_run_report(self, flow_run_id: str, states: list[dict[str, Any]],
+                         logs: list[dict[str, Any]]) -> bool:
+        """Store task-run states (as :meth:`set_task_run_states`) and log records of one flow
+        run in one request and one transaction; ``False`` (nothing sent) when the server has
+        no ``write_run_report``."""
+        if not self.supports("write_run_report"):
+            return False
+        payload = {"flow_run_id": flow_run_id, "task_run_states": states, "logs": logs}
+        self.mutate("write_run_report", payload, "task_run_states logs", False)
+        return True
+
     # -- logs ----------------------------------------------------------------------------------
     def write_run_logs(self, logs: list[dict[str, Any]]) -> None:
         self.mutate("write_run_logs", {"logs": logs})

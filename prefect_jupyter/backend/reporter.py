@@ -5,11 +5,13 @@ runner subclass: the engine publishes each transition, the reporter turns it int
 server. Observers are called on the engine's threads, so :meth:`RunReporter.__call__` only appends
 to a queue; one background thread sends what has queued up every ``flush_interval`` seconds:
 
-1. task-run states, in the order they happened, in one ``set_task_run_states`` request (mapped
-   children's task runs are found or created first: all children of a task at once, as soon as
-   its ``Mapped`` state says how many there are, with ``create_mapped_task_runs``);
-2. log records, in one ``write_run_logs`` request;
-3. flow-run states — each only once every task state and log record queued before it has been
+1. task-run states, in the order they happened, and log records, together in one
+   ``write_run_report`` request — one transaction on the server (mapped children's task runs
+   are found or created first: all children of a task at once, as soon as its ``Mapped`` state
+   says how many there are, with ``create_mapped_task_runs``). A server without that call, or
+   one that refuses a report, gets them apart: the states in one ``set_task_run_states``
+   request, the records in one ``write_run_logs`` request;
+2. flow-run states — each only once every task state and log record queued before it has been
    acknowledged, and a *finished* flow state only when the run is over (:meth:`close`) and
    everything else is stored: the server never shows a run finished while its task states or
    logs are unsent.
@@ -101,6 +103,9 @@ class ReportAPI(Protocol):
     def write_run_logs(self, logs: list[dict[str, Any]]) -> None:
         """Store log records."""
 
+    # optional: ``write_run_report(flow_run_id, states, logs) -> bool`` stores task states and
+    # log records in one request (see BackendAPI); without it they are sent apart
+
     def flow_run_heartbeat(self, flow_run_id: str) -> None:
         """Tell the server the flow run is alive."""
 
@@ -190,6 +195,7 @@ class RunReporter:
         self._last_heartbeat = 0.0
         self._backoff = 0.0
         self._uncertain = False  # a write failed in flight: it may have been stored
+        self._apart = False  # the server can't take states and logs in one report
         self.cancelled = False  # the server said the flow run was cancelled
         self.sent = {"task_states": 0, "flow_states": 0, "logs": 0, "requests": 0}
         #: what the server refused (and so was dropped), one line each, for the run's logs
@@ -350,12 +356,20 @@ class RunReporter:
         n_logs = min(len(self._logs), MAX_BATCH)
         if len(self._task_states) > n_task or len(self._logs) > n_logs:
             self._wake.set()  # a backlog: the next batch goes without waiting
-        if n_task:
-            self._send_task_states([self._task_states[i] for i in range(n_task)])
+        task_writes = [self._task_states[i] for i in range(n_task)]
+        log_writes = [self._logs[i] for i in range(n_logs)]
+        if (n_task or n_logs) and self._send_report(task_writes, log_writes):
+            task_writes = log_writes = []
             for _ in range(n_task):
                 self._task_states.popleft()
-        if n_logs:
-            self._send_logs([self._logs[i] for i in range(n_logs)])
+            for _ in range(n_logs):
+                self._logs.popleft()
+        if task_writes:
+            self._send_task_states(task_writes)
+            for _ in range(n_task):
+                self._task_states.popleft()
+        if log_writes:
+            self._send_logs(log_writes)
             for _ in range(n_logs):
                 self._logs.popleft()
         n_flow = self._flow_states_due()
@@ -430,17 +444,71 @@ class RunReporter:
                          "and logs are not reported.")
             return None
 
+    def _send_report(self, task_writes: list[StateWrite], log_writes: list[LogWrite]) -> bool:
+        """Send task states and log records together, one request and one transaction
+        (``write_run_report``); whether they are stored.
+
+        ``False`` when they must go apart instead: the server has no such call, or refused
+        the report (the states then go through :meth:`_send_task_states`, which finds the one
+        refused; the logs through :meth:`_send_logs`).
+        """
+        report = getattr(self.api, "write_run_report", None)
+        if report is None or self._apart:
+            return False
+        self._resolve(w.key for w in (*task_writes, *log_writes))
+        known = [w for w in task_writes if w.key in self.task_runs and not w.done]
+        items, versions = self._state_items(known)
+        logs = self._log_items(log_writes)
+        if not items and not logs:
+            return True
+        try:
+            if not report(self.flow_run_id, items, logs):
+                self._apart = True  # an older server: not asked again
+                return False
+            self.sent["requests"] += 1
+        except ServerUnavailable:
+            self._uncertain = True  # it may have landed: the versions will tell
+            raise
+        except WriteRejected as exc:
+            if not (self._uncertain and versions and self._batch_landed(versions)):
+                _logger.debug("Report refused (%s); sending states and logs apart.", exc)
+                self._uncertain = False
+                return False
+            _logger.debug("The report was stored before the connection dropped.")
+        else:
+            for key, version in versions.items():
+                self.task_runs[key].version = version
+        self._uncertain = False
+        self._stored_states(known)
+        self.sent["logs"] += len(logs)
+        return True
+
+    def _state_items(self, known: list[StateWrite]) -> tuple[list[dict[str, Any]], dict[TaskKey, int]]:
+        """The ``{task_run_id, version, state}`` items of ``known`` writes, and the version
+        each task run is at once they are stored."""
+        items = []
+        versions: dict[TaskKey, int] = {}
+        for w in known:
+            ref = self.task_runs[w.key]
+            version = versions.get(w.key, ref.version)
+            items.append({"task_run_id": ref.id, "version": version, "state": w.state})
+            versions[w.key] = version + 1
+        return items, versions
+
+    def _stored_states(self, known: list[StateWrite]) -> None:
+        """Count stored task states; follow which task runs are running (for heartbeats)."""
+        self.sent["task_states"] += len(known)
+        for w in known:
+            if w.running:
+                self._running.add(w.key)
+            else:
+                self._running.discard(w.key)
+
     def _send_task_states(self, writes: list[StateWrite]) -> None:
         self._resolve(w.key for w in writes)
         known = [w for w in writes if w.key in self.task_runs and not w.done]
         if known:
-            items = []
-            versions: dict[TaskKey, int] = {}
-            for w in known:
-                ref = self.task_runs[w.key]
-                version = versions.get(w.key, ref.version)
-                items.append({"task_run_id": ref.id, "version": version, "state": w.state})
-                versions[w.key] = version + 1
+            items, versions = self._state_items(known)
             try:
                 self._call_uncertain(self.api.set_task_run_states, items)
             except WriteRejected as exc:
@@ -453,12 +521,7 @@ class RunReporter:
                 for key, version in versions.items():
                     self.task_runs[key].version = version
             self._uncertain = False
-            self.sent["task_states"] += len(known)
-        for w in known:
-            if w.running:
-                self._running.add(w.key)
-            else:
-                self._running.discard(w.key)
+        self._stored_states(known)
 
     def _call_uncertain(self, call: Any, items: list[dict[str, Any]]) -> None:
         """Make a write; if the server went away meanwhile, it may have landed (see below)."""
@@ -509,13 +572,18 @@ class RunReporter:
                         ref.version = current
             w.done = True  # sent or refused twice: either way, not again
 
-    def _send_logs(self, writes: list[LogWrite]) -> None:
-        self._resolve(w.key for w in writes)
+    def _log_items(self, writes: list[LogWrite]) -> list[dict[str, Any]]:
+        """The records of log writes, with their flow run's and task run's ids."""
         logs = []
         for w in writes:
             ref = self.task_runs.get(w.key) if w.key is not None else None
             logs.append({**w.record, "flow_run_id": self.flow_run_id,
                          "task_run_id": ref.id if ref else None})
+        return logs
+
+    def _send_logs(self, writes: list[LogWrite]) -> None:
+        self._resolve(w.key for w in writes)
+        logs = self._log_items(writes)
         try:
             self.api.write_run_logs(logs)
             self.sent["requests"] += 1

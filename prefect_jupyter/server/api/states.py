@@ -369,11 +369,14 @@ def start_new_run(session: Session, run: FlowRun | TaskRun, state: state_module.
 
 
 def set_states(
-    session: Session, table: str, items: list[dict[str, Any]]
+    session: Session, table: str, items: list[dict[str, Any]], flow_run_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Apply a batch of ``{<table>_id, version, state}`` writes, in order, all or nothing.
 
     Rows are locked in id order first, so two batches touching the same runs cannot deadlock.
+
+    Args:
+        flow_run_id: for task runs, the flow run they must all belong to (a runner's report).
 
     Returns:
         one ``{"id", "status": "SUCCESS", "message": None}`` per item.
@@ -383,6 +386,13 @@ def set_states(
     runs: dict[str, Any] = (
         lock_task_run_rows(session, ids) if table == "task_run" else lock_runs(session, table, ids)
     )
+    if flow_run_id is not None:
+        for run in runs.values():
+            if run.flow_run_id != flow_run_id:
+                raise InvalidInput(
+                    f"Task run {run.id} belongs to flow run {run.flow_run_id}, not to flow run "
+                    f"{flow_run_id}: report its states with its own flow run."
+                )
     flow_run_states = None
     if table == "task_run":
         # read once for the batch: a task-run batch never changes a flow run's state

@@ -13,6 +13,7 @@ from prefect_jupyter.server.api import (
     heartbeats,
     logs,
     projects,
+    reports,
     states,
     task_runs,
 )
@@ -185,6 +186,15 @@ def resolve_cancel_flow_run(_obj: Any, info: GraphQLResolveInfo, input: dict) ->
 def resolve_set_flow_run_name(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
     flow_runs.set_flow_run_name(_session(info), input["flow_run_id"], input["name"])
     return SUCCESS
+
+
+@mutation.field("write_run_report")
+def resolve_write_run_report(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    task_run_states, logs_ = input.get("task_run_states"), input.get("logs")
+    for name, value in (("task_run_states", task_run_states), ("logs", logs_)):
+        if isinstance(value, list):  # each item is a row written
+            info.context.budget.count_list(f"write_run_report.{name}", len(value))
+    return reports.write_run_report(_session(info), input["flow_run_id"], task_run_states, logs_)
 
 
 @mutation.field("write_run_logs")

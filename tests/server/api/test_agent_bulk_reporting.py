@@ -29,7 +29,7 @@ HERE = Path(__file__).parent
 CHILDREN = 2_000
 #: the reporter's mutations; the agent's own polling is not counted
 REPORTER_CALLS = ("create_mapped_task_runs", "get_or_create_task_run_info", "set_task_run_states",
-                  "write_run_logs", "set_flow_run_states")
+                  "write_run_logs", "write_run_report", "set_flow_run_states")
 
 
 class RequestCounter:
@@ -138,6 +138,10 @@ def test_a_2000_child_map_through_the_agent_is_recorded_once_in_few_requests(
     assert counter.calls["get_or_create_task_run_info"] <= 2, counter.calls
     assert counter.calls["create_mapped_task_runs"] == 1, counter.calls  # all, once Mapped
     assert counter.requests <= CHILDREN // 10, counter.calls
+    # states and logs travel together, one report (and one transaction) per batch
+    assert counter.calls["write_run_report"] >= 1, counter.calls
+    assert counter.calls["set_task_run_states"] == counter.calls["write_run_logs"] == 0, \
+        counter.calls
 
 
 def _wait_finished(client: Client, run_id: str, agent: subprocess.Popen, log: Path) -> str:

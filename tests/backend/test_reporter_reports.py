@@ -1,0 +1,115 @@
+"""The reporter's reports: task states and log records sent together (``write_run_report``).
+
+Real flows through the engine, against the in-memory server of ``test_reporter.py`` extended
+with the report call (all or nothing, as the server's one transaction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_reporter import FakeServer, add, double, make_reporter, numbers, run
+
+from prefect_jupyter import Flow
+from prefect_jupyter.client.errors import WriteRejected
+
+
+class ReportingServer(FakeServer):
+    """:class:`FakeServer` that also takes states and logs in one report."""
+
+    def __init__(self, supported: bool = True, refuse: int = 0) -> None:
+        super().__init__()
+        self.supported = supported
+        self.refuse = refuse  # how many reports to refuse before taking them
+
+    def write_run_report(self, flow_run_id: str, states: list[dict[str, Any]],
+                         logs: list[dict[str, Any]]) -> bool:
+        self._check_up()
+        if not self.supported:
+            self.requests.append(("write_run_report unsupported", 0))
+            return False
+        self.writes_open.wait()
+        with self.lock:
+            if self.refuse:
+                self.refuse -= 1
+                raise WriteRejected("refused for the test")
+            self.requests.append(("write_run_report", len(states) + len(logs)))
+            self._apply_states(states)  # raises before anything is stored: all or nothing
+            self.logs.extend(logs)
+        self._after_write()
+        return True
+
+    def _apply_states(self, states: list[dict[str, Any]]) -> None:
+        versions = {i: r["version"] for i, r in self.runs.items()}
+        for item in states:
+            if versions[item["task_run_id"]] != item["version"]:
+                raise WriteRejected(f"stale version {item['version']}")
+            versions[item["task_run_id"]] += 1
+        for item in states:
+            run_ = self.runs[item["task_run_id"]]
+            run_["version"] += 1
+            run_["states"].append(item["state"])
+
+
+def _methods(server: FakeServer) -> list[str]:
+    return [method for method, _ in server.requests]
+
+
+def _map_flow() -> Flow:
+    with Flow("maps") as flow:
+        double.map(numbers())
+    return flow
+
+
+def test_states_and_logs_travel_together_in_order():
+    flow = _map_flow()
+    server = ReportingServer()
+    state = run(flow, make_reporter(server, flow, flush_interval=0.3))
+    assert state.is_successful()
+    slug = flow.slugs[flow.get_tasks(name="double")[0]]
+    assert all(server.states_of(slug, i) == ["Running", "Success"] for i in range(3))
+    assert sorted(log["message"] for log in server.logs if log["message"].startswith("doubling")) \
+        == ["doubling 1", "doubling 2", "doubling 3"]
+    methods = _methods(server)
+    assert "write_run_report" in methods
+    assert "set_task_run_states" not in methods and "write_run_logs" not in methods
+    # the final flow state goes after the last report
+    assert methods[-1] == "set_flow_run_states"
+
+
+def test_a_refused_report_is_sent_apart_and_nothing_is_lost():
+    flow = _map_flow()
+    server = ReportingServer(refuse=1)
+    reporter = make_reporter(server, flow)
+    state = run(flow, reporter)
+    assert state.is_successful()
+    slug = flow.slugs[flow.get_tasks(name="double")[0]]
+    assert all(server.states_of(slug, i) == ["Running", "Success"] for i in range(3))
+    assert len([log for log in server.logs if log["message"].startswith("doubling")]) == 3
+    methods = _methods(server)
+    assert "set_task_run_states" in methods and "write_run_logs" in methods  # the refused one
+    assert not reporter.refusals
+
+
+def test_a_report_stored_before_the_connection_dropped_is_not_stored_twice():
+    with Flow("lost answer") as flow:
+        add(1, 2)
+    server = ReportingServer()
+    server.lose_next_response = True
+    run(flow, make_reporter(server, flow))
+    slug = list(flow.slugs.values())[0]
+    assert server.states_of(slug) == ["Running", "Success"]
+    messages = [log["message"] for log in server.logs]
+    assert len(messages) == len(set(messages)), messages
+    assert [s["type"] for s in server.flow_run["states"]] == ["Success"]
+
+
+def test_a_server_without_reports_is_asked_once_then_sent_apart():
+    flow = _map_flow()
+    server = ReportingServer(supported=False)
+    state = run(flow, make_reporter(server, flow, flush_interval=0.02))
+    assert state.is_successful()
+    slug = flow.slugs[flow.get_tasks(name="double")[0]]
+    assert all(server.states_of(slug, i) == ["Running", "Success"] for i in range(3))
+    assert _methods(server).count("write_run_report unsupported") == 1
+    assert "set_task_run_states" in _methods(server)
