@@ -50,9 +50,11 @@ def _memoized(method: Callable) -> Callable:
     @functools.wraps(method)
     def wrapper(self: Flow, **kwargs: Any) -> Any:
         key = (method.__name__, tuple(kwargs.items()))
-        if key not in self._cache:
-            self._cache[key] = method(self, **kwargs)
-        return _fresh(self._cache[key])
+        # setdefault: a flow pickled before the memo existed (a stored, registered flow) has none
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            cache[key] = method(self, **kwargs)
+        return _fresh(cache[key])
 
     return wrapper
 
@@ -197,7 +199,7 @@ class Flow(FlowSurface):
         return get_logger(self.name)
 
     def _changed(self) -> None:
-        self._cache.clear()
+        self.__dict__.setdefault("_cache", {}).clear()
 
     # -- tasks -----------------------------------------------------------------------------------
     def add_task(self, task: Task) -> Task:

@@ -102,3 +102,13 @@ class TestSaveLoad:
     )
     def test_slugify(self, name: str, slug: Any) -> None:
         assert slugify(name) == slug
+
+
+def test_a_flow_pickled_before_the_memo_existed_still_answers() -> None:
+    flow = Flow("old")
+    a, b = Task("a"), Task("b")
+    flow.add_edge(a, b)
+    del flow.__dict__["_cache"]  # as unpickled from an older version of this package
+    assert flow.sorted_tasks() == (a, b)
+    flow.add_task(Task("c"))
+    assert len(flow.root_tasks()) == 2
