@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api.common import not_found
-from prefect_jupyter.server.database.models import FlowRun, Log, TaskRun, new_id, utcnow
+from prefect_jupyter.server.database.models import FlowRun, Log, TaskRun, new_ids, utcnow
 from prefect_jupyter.server.errors import InvalidInput
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -31,12 +31,12 @@ def write_run_logs(session: Session, logs: list[dict[str, Any]]) -> int:
     _check_runs(session, logs)
     now = utcnow()
     rows = []
-    for record in logs:
+    for record, row_id in zip(logs, new_ids(len(logs)), strict=True):
         level = (record.get("level") or "INFO").upper()
         if level not in LEVELS:
             raise InvalidInput(f"Unknown log level {level!r}; use one of {', '.join(LEVELS)}.")
         rows.append({
-            "id": new_id(),
+            "id": row_id,
             "flow_run_id": record["flow_run_id"],
             "task_run_id": record.get("task_run_id"),
             "timestamp": record.get("timestamp") or now,

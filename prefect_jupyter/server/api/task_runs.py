@@ -17,6 +17,7 @@ from prefect_jupyter.server.database.models import (
     TaskRun,
     TaskRunState,
     new_id,
+    new_ids,
     utcnow,
 )
 from prefect_jupyter.server.errors import InvalidInput
@@ -123,24 +124,27 @@ def create_mapped_task_runs(
         now = utcnow()
         insert_runs = dialects.insert_ignoring_conflicts(
             TaskRun.__table__, session.get_bind().dialect.name)
+        ours = dict(zip(missing, new_ids(len(missing)), strict=True))
         rows = [
-            {"id": new_id(), "flow_run_id": flow_run_id, "task_id": task_id, "map_index": index,
+            {"id": run_id, "flow_run_id": flow_run_id, "task_id": task_id, "map_index": index,
              "cache_key": task.cache_key, "version": 1, "state": "Pending",
              "state_message": state.message, "serialized_state": serialized,
              "state_timestamp": now, "created": now, "updated": now}
-            for index in missing
+            for index, run_id in ours.items()
         ]
-        # RETURNING names only the rows this statement inserted (not ones a racing writer did)
-        created = session.execute(
-            insert_runs.returning(TaskRun.__table__.c.id), rows).scalars().all()
+        # a plain executemany: with RETURNING, psycopg would re-parse a multi-row statement of
+        # thousands of parameters per thousand rows
+        session.execute(insert_runs, rows)
+        found = _children(session, flow_run_id, task_id, wanted)
+        # the rows this statement inserted carry our ids (a racing writer's carry its own)
+        created = [ours[i] for i in missing if found[i]["id"] == ours[i]]
         if created:
             session.execute(insert(TaskRunState.__table__), [
-                {"id": new_id(), "task_run_id": run_id, "state": "Pending",
+                {"id": history_id, "task_run_id": run_id, "state": "Pending",
                  "message": state.message, "serialized_state": serialized, "timestamp": now,
                  "version": 1}
-                for run_id in created
+                for run_id, history_id in zip(created, new_ids(len(created)), strict=True)
             ])
-        found = _children(session, flow_run_id, task_id, wanted)
     return [{"map_index": index, **found[index]} for index in map_indices]
 
 
