@@ -40,8 +40,8 @@ class Edge:
         flattened: bool | None = None,
         flow: Any = None,
     ) -> None:
+        from prefect_jupyter.core.task_values import as_task
         from prefect_jupyter.utilities.edges import EdgeAnnotation
-        from prefect_jupyter.utilities.tasks import as_task
 
         if upstream_task is downstream_task:
             raise ValueError("Edges can not connect a task to itself.")

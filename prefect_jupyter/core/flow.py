@@ -380,7 +380,7 @@ class Flow(FlowSurface):
         validate: bool | None = None,
     ) -> None:
         """Add ``task`` with upstream, downstream and keyword (data) dependencies."""
-        from prefect_jupyter.utilities.tasks import as_task
+        from prefect_jupyter.core.task_values import as_task
 
         task = as_task(task, flow=self)
         if not isinstance(task, Task):
@@ -536,7 +536,7 @@ class Flow(FlowSurface):
 
     def replace(self, old: Task, new: Task, validate: bool = True) -> None:
         """Put ``new`` in place of ``old``, keeping ``old``'s edges (and reference status)."""
-        from prefect_jupyter.utilities.tasks import as_task
+        from prefect_jupyter.core.task_values import as_task
 
         new = as_task(new, flow=self)
         if old not in self.tasks:

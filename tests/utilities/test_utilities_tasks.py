@@ -42,6 +42,11 @@ def is_even(x: int) -> bool:
 
 
 class TestAsTask:
+    def test_prefect_1s_path_is_the_graphs_own_function(self) -> None:
+        from prefect_jupyter.core.task_values import as_task as graphs
+
+        assert as_task is graphs
+
     def test_a_task_passes_through(self) -> None:
         t = Task()
         assert as_task(t) is t
