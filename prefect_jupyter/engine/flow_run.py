@@ -103,8 +103,10 @@ def run_flow(
         if isinstance(flow_state.result, Exception):
             return flow_state
         flow_state.result = {}
+    results = flow_state.result
     for task in flow.tasks:
-        flow_state.result.setdefault(task, Pending(message="Task not run."))
+        if task not in results:
+            results[task] = Pending(message="Task not run.")
     return flow_state
 
 

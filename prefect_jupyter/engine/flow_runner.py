@@ -39,7 +39,6 @@ from prefect_jupyter.engine.state import (
 )
 from prefect_jupyter.engine.task_runner import TaskRunner
 from prefect_jupyter.utilities import dates
-from prefect_jupyter.utilities.collections import flatten_seq
 from prefect_jupyter.utilities.ids import new_id
 
 __all__ = ["ENDRUN", "FlowRunner", "FlowRunnerInitializeResult", "run_task"]
@@ -328,8 +327,7 @@ class FlowRunner(Runner):
                 # one wait for everything, so independent work runs side by side and chained
                 # maps run element by element
                 final_states, children = executor.wait((
-                    {t: run.task_states.get(t, Pending("Task not evaluated by FlowRunner."))
-                     for t in final_tasks},
+                    {t: _state_or_not_evaluated(run.task_states, t) for t in final_tasks},
                     {t: run.mapped_children[t] for t in final_tasks if t in run.mapped_children},
                 ))
                 expanded = dict(final_states)
@@ -345,8 +343,8 @@ class FlowRunner(Runner):
         finally:
             if observers:
                 self.events.observers = observers
-        key_states = list(flatten_seq([expanded[t] for t in flow.reference_tasks()]))
-        terminal_states = list(flatten_seq([expanded[t] for t in flow.terminal_tasks()]))
+        key_states = _flat_states(expanded, flow.reference_tasks())
+        terminal_states = _flat_states(expanded, flow.terminal_tasks())
         return_states = {t: final_states[t] for t in return_tasks}
         final = self.determine_final_state(state, key_states, return_states, terminal_states)
         return self.handle_state_change(state, final)
@@ -372,13 +370,26 @@ class FlowRunner(Runner):
         The flow's ``terminal_state_handler(flow, state, key_states)``, when set, sees the state
         decided here and may return another (or ``None`` to keep it).
         """
-        if not all(s.is_finished() for s in terminal_states):
+        # one pass over each list with plain loops: a fan-out has thousands of terminal tasks
+        unfinished = failed = False
+        for s in terminal_states:
+            if not s.is_finished():
+                unfinished = True
+                break
+        all_successful = True
+        for s in key_states:
+            if s.is_failed():
+                failed = True
+                break
+            if not s.is_successful():
+                all_successful = False
+        if unfinished:
             self.logger.info("Flow run RUNNING: terminal tasks are incomplete.")
             state.result = return_states
-        elif any(s.is_failed() for s in key_states):
+        elif failed:
             self.logger.info("Flow run FAILED: some reference tasks failed.")
             state = Failed(message="Some reference tasks failed.", result=return_states)
-        elif all(s.is_successful() for s in key_states):
+        elif all_successful:
             self.logger.info("Flow run SUCCESS: all reference tasks succeeded")
             state = Success(message="All reference tasks succeeded.", result=return_states)
         else:
@@ -417,7 +428,10 @@ class FlowRunner(Runner):
         # vars() of the thread-local context is its plain dict: a fast shallow copy
         ctx = {**vars(prefect_context), **task_contexts.get(task, {})}
         submit = _Submitter(executor, task, ctx, self.flow.result, self.task_runner_cls, handlers, run.events)
-        if not any(edge.mapped for edge in upstream_states):
+        for edge in upstream_states:
+            if edge.mapped:
+                break
+        else:  # nothing mapped into it: one run of the task
             run.task_states[task] = submit(task_state, upstream_states)
             return
 
@@ -461,6 +475,24 @@ class FlowRunner(Runner):
                 "Auto-generated constant value", result=value
             )
         return upstream
+
+
+def _flat_states(expanded: dict, tasks: Iterable[Any]) -> list:
+    """The states of ``tasks``, a mapped task's children in its place (``expanded`` holds a
+    mapped task's list of children)."""
+    flat: list = []
+    for task in tasks:
+        found = expanded[task]
+        if isinstance(found, (list, tuple)):
+            flat.extend(found)
+        else:
+            flat.append(found)
+    return flat
+
+
+def _state_or_not_evaluated(task_states: dict, task: Any) -> Any:
+    state = task_states.get(task)
+    return Pending("Task not evaluated by FlowRunner.") if state is None else state
 
 
 def _constant_edge(flow: Any, task: Any, key: str, value: Any) -> Edge:

@@ -61,13 +61,24 @@ def _all_upstream(upstream_states: dict) -> Iterable[State]:
     """Upstream states, with unmapped edges from mapped tasks expanded into their children."""
     for edge, state in upstream_states.items():
         if isinstance(state, Mapped) and not edge.mapped:
-            yield from state.map_states
+            return _expanded(upstream_states)  # rare (a reduce over a mapped task)
+    return upstream_states.values()
+
+
+def _expanded(upstream_states: dict) -> list[State]:
+    flat: list[State] = []
+    for edge, state in upstream_states.items():
+        if isinstance(state, Mapped) and not edge.mapped:
+            flat.extend(state.map_states)
         else:
-            yield state
+            flat.append(state)
+    return flat
 
 
 def _input_values(inputs: dict[str, Any]) -> dict[str, Any]:
     """Inputs as plain values (Prefect 1 passed ``Result`` objects here; both are accepted)."""
+    if not inputs:
+        return inputs
     Result = _result_class()  # noqa: N806  (a class)
     if any(isinstance(v, Result) for v in inputs.values()):
         return {k: v.value if isinstance(v, Result) else v for k, v in inputs.items()}
@@ -255,19 +266,22 @@ class TaskRunner(Runner):
 
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
         """End the run (unchanged) unless every upstream state is finished."""
-        if not all(s.is_finished() for s in _all_upstream(upstream_states)):
-            self.logger.debug(
-                "Task '%s': Not all upstream states are finished; ending run.",
-                prefect_context.get("task_full_name", self.task.name),
-            )
-            raise signals.ENDRUN(state)
+        for upstream in _all_upstream(upstream_states):
+            if not upstream.is_finished():
+                self.logger.debug(
+                    "Task '%s': Not all upstream states are finished; ending run.",
+                    prefect_context.get("task_full_name", self.task.name),
+                )
+                raise signals.ENDRUN(state)
         return state
 
     def check_upstream_skipped(self, state: State, upstream_states: dict) -> State:
         """Skip when an upstream task skipped (unless ``skip_on_upstream_skip=False``)."""
-        if self.task.skip_on_upstream_skip and any(
-            s.is_skipped() for s in _all_upstream(upstream_states)
-        ):
+        if not self.task.skip_on_upstream_skip:
+            return state
+        for upstream in _all_upstream(upstream_states):
+            if not upstream.is_skipped():
+                continue
             self.logger.debug(
                 "Task '%s': Upstream states were skipped; ending run.",
                 prefect_context.get("task_full_name", self.task.name),
@@ -532,7 +546,7 @@ class TaskRunner(Runner):
 
     def cache_result(self, state: State, inputs: dict[str, Any]) -> State:
         """With ``cache_for``, a success becomes ``Cached`` and is kept for later runs."""
-        if state.is_successful() and not state.is_skipped() and self.task.cache_for is not None:
+        if self.task.cache_for is not None and state.is_successful() and not state.is_skipped():
             from prefect_jupyter.engine.cache_validators import hash_inputs
             from prefect_jupyter.engine.result.base import Result
 

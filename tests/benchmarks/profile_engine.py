@@ -1,8 +1,10 @@
 """Profile prefect_jupyter's hot path: where does a task run's time go?
 
     python tests/benchmarks/profile_engine.py [--top 25] [--sort tottime] [--log-level INFO]
+        [--case fanout:1000 --case diamond:1000]
 
-Builds a `map` over 10,000 items and a chain of 1,000 tasks (see `workloads.py`), then runs each
+Builds a `map` over 10,000 items and a chain of 1,000 tasks (see `workloads.py`; `--case`
+chooses others, as `workload:size`), then runs each
 once with the LocalExecutor under cProfile, and prints the top functions. Only `flow.run()` is
 profiled. Log records are formatted and dropped, as in `engine_overhead.py`. Paths are shown
 relative to the repository (`prefect_jupyter/...`) or as `<stdlib>/...`.
@@ -71,6 +73,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="prefect_jupyter's logging level (default: its configured one, INFO)",
     )
+    parser.add_argument(
+        "--case",
+        action="append",
+        default=None,
+        help="a workload to profile as workload:size (repeatable; default map:10000 chain:1000)",
+    )
     return parser.parse_args(argv)
 
 
@@ -80,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         # read when prefect_jupyter's configuration loads, i.e. on the first import below
         os.environ[ENGINES["prefect_jupyter"].log_level_env] = args.log_level
     send_log_output_to_null(ENGINES["prefect_jupyter"].package)
-    for workload, size in CASES:
+    cases = CASES
+    if args.case:
+        cases = [(name, int(size)) for name, _, size in (c.partition(":") for c in args.case)]
+    for workload, size in cases:
         print(profile_case(workload, size, args.top, args.sort))
 
 
