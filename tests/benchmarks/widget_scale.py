@@ -40,16 +40,32 @@ from support.widget_scale import CELLS, RECORDER, RUN_CELL, TAKE_RECORDING, meas
 TARGETS = {"fps": (">=", 40), "frame_gap_p95_ms": ("<=", 50), "lag_p95_ms": ("<=", 250)}
 
 
+WORK = ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")
+COUNTS = ("LayoutCount", "RecalcStyleCount")
+
+
+def page_metrics(cdp: Any) -> dict[str, float]:
+    """Chromium's performance counters of the page (seconds and counts so far)."""
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
 def one_run(lab: Any, page: Any, console: Console, artifacts: pathlib.Path, n: int) -> dict[str, Any]:
     """Run the 1,000-task notebook once (a new notebook and kernel); its figures."""
     name = f"scale-{n}.ipynb"
     lab_notebook.forget_open_notebooks(lab)
     lab_notebook.open_notebook(lab, page, name, CELLS)
     page.evaluate(RECORDER, RUN_CELL)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    before = page_metrics(cdp)
     load_before = os.getloadavg()[0]
     lab_notebook.run_all_cells(lab, page, console, artifacts, timeout=300, shot=f"bench-scale-{n}")
     page.wait_for_timeout(1000)  # the final pushes and a second of idle frames
     figures = measure(page.evaluate(TAKE_RECORDING), lab.root, load_before)
+    after = page_metrics(cdp)
+    # the page's main-thread work for the whole run (CDP's counters): where its time goes
+    figures["page_work_ms"] = {k: round(1000 * (after[k] - before[k])) for k in WORK}
+    figures["page_counts"] = {k: int(after[k] - before[k]) for k in COUNTS}
     page.screenshot(path=artifacts / f"bench-scale-{n}.png")
     page.evaluate("() => window.jupyterapp.shell.currentWidget.dispose()")  # no tab to reopen
     figures["lag_p95_ms"] = figures["lag_paint_ms"].get("p95")
@@ -85,6 +101,7 @@ def main() -> None:
                     runs.append(figures)
                     print(f"run {n + 1}: load {figures['load_average']}, {figures['run_seconds']} s; "
                           + verdict(figures), flush=True)
+                    print(f"  page work ms {figures['page_work_ms']}, {figures['page_counts']}", flush=True)
         finally:
             stop_jupyter(lab.process)
     median = {key: statistics.median(r[key] for r in runs) for key in TARGETS}

@@ -260,18 +260,27 @@ function renderChildren(panel, model, d, view) {
   fill();
 }
 
+/** The run log under the graph, built once and then only updated: while it is closed, a new
+ * batch of lines rewrites just its title (rebuilding it ~10 times a second made the page lay out
+ * the whole output again each time). */
 function renderRunLog(box, lines, view) {
-  box.replaceChildren();
   box.hidden = !lines.length;
   if (!lines.length) return;
-  const head = el("details", { class: "pj-runlog" }, box, null);
-  head.open = view.logOpen;
-  head.ontoggle = () => { view.logOpen = head.open; };
+  let head = box.querySelector("details.pj-runlog");
+  if (!head) {
+    head = el("details", { class: "pj-runlog" }, box, null);
+    el("span", { class: "pj-runlog-title" }, el("summary", {}, head, null), null);
+    levelPicker(head.firstChild, view.level, (v) => { view.level = v; view.refresh(); });
+    el("pre", { class: "pj-section" }, head, null);
+    head.ontoggle = () => { view.logOpen = head.open; renderRunLog(box, view.lines(), view); };
+  }
+  if (head.open !== view.logOpen) head.open = view.logOpen;
+  head.querySelector("select.pj-level").value = view.level;
   const shown = atLevel(lines, view.level);
-  const title = el("summary", {}, head, null);
-  title.textContent = `Run log (${shown.length} of ${lines.length} lines) `;
-  levelPicker(title, view.level, (v) => { view.level = v; view.refresh(); });
-  el("pre", { class: "pj-section" }, head, null).textContent = shown.slice(-500).join("\n");
+  head.querySelector(".pj-runlog-title").textContent = `Run log (${shown.length} of ${lines.length} lines) `;
+  const pre = head.querySelector("pre");
+  const text = head.open ? shown.slice(-500).join("\n") : "";
+  if (pre.textContent !== text) pre.textContent = text;
 }
 
 /** Zoom buttons: scale the drawing (its viewBox stays), or fit it into the visible box. */
@@ -342,7 +351,8 @@ function render({ model, el: root }) {
   let live = merged();
   const store = storeOf(model); // node details and log lines sent during the run (see keep)
   const pushed = store.pushed;
-  const view = { level: "INFO", search: "", logOpen: false, refresh: () => { details(); logs(); } };
+  const view = { level: "INFO", search: "", logOpen: false, refresh: () => { details(); logs(); },
+    lines: () => store.lines };
   const unzoom = zoomButtons(header, scroll, svg, model);
   const draw = () => { unzoom(); drawGraph(svg, model.get("graph") || {}); applyStates(svg, live); mark(); };
   const mark = () => {
