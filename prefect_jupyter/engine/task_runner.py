@@ -209,6 +209,10 @@ class TaskRunner(Runner):
             context["task_run_count"] = state.run_count + 1
         else:
             context["task_run_count"] = state.context.get("task_run_count", 1)
+        if "_loop_count" in state.context:
+            # a retry of a loop's iteration goes on from that iteration (see check_for_retry)
+            context["task_loop_count"] = state.context.pop("_loop_count")
+            context["task_loop_result"] = state.result
         if isinstance(state, Resume) or (
             isinstance(state, Paused) and state.start_time and state.start_time <= _now()
         ):
@@ -438,6 +442,8 @@ class TaskRunner(Runner):
             if isinstance(state, Looped):
                 prefect_context["task_loop_result"] = state.result
                 prefect_context["task_loop_count"] = (state.loop_count or 1) + 1
+                # each iteration is a new attempt: retries count afresh (as in Prefect 1)
+                prefect_context["task_run_count"] = 1
                 # the next iteration starts from Pending, as a new run would: handlers see
                 # Looped → Running (as in Prefect 1), not an extra Looped → Pending
                 state = Pending(message=f"Looping task (on loop index {state.loop_count})")
@@ -586,4 +592,9 @@ class TaskRunner(Runner):
             start_time=_now() + task.retry_delay,
             run_count=run_count,
         )
+        loop_count = prefect_context.get("task_loop_count")
+        if loop_count is not None:
+            # failed inside a loop: the retry resumes at this iteration, with the result so far
+            retry.context["_loop_count"] = loop_count
+            retry.result = prefect_context.get("task_loop_result")
         return self.handle_state_change(state, retry)

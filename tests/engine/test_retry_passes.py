@@ -120,3 +120,24 @@ def test_a_given_mapped_parent_state_keeps_its_children():
     state = FlowRunner(flow).run(task_states={m: Mapped(map_states=children)}, return_tasks=[m])
     assert state.is_successful()
     assert state.result[m].map_states == children
+
+
+def test_a_failed_loop_iteration_is_retried_from_that_iteration():
+    seen = []
+
+    @task(max_retries=1, retry_delay=NO_DELAY)
+    def looper(x):
+        loop, attempt = context.get("task_loop_count", 1), context.task_run_count
+        seen.append((loop, attempt))
+        if loop == 2 and attempt == 1:
+            raise ValueError("iteration 2 fails once")
+        if loop < 4:
+            raise signals.LOOP(result=context.get("task_loop_result", 0) + x)
+        return context.task_loop_result + x
+
+    with Flow("loop-retry") as flow:
+        r = looper(1)
+    state = flow.run()
+    assert state.is_successful() and state.result[r].result == 4
+    # the retry resumes iteration 2 with the result so far; later iterations count attempts afresh
+    assert seen == [(1, 1), (2, 1), (2, 2), (3, 1), (4, 1)]
