@@ -80,8 +80,9 @@ def _input_values(inputs: dict[str, Any]) -> dict[str, Any]:
     if not inputs:
         return inputs
     Result = _result_class()  # noqa: N806  (a class)
-    if any(isinstance(v, Result) for v in inputs.values()):
-        return {k: v.value if isinstance(v, Result) else v for k, v in inputs.items()}
+    for v in inputs.values():
+        if isinstance(v, Result):
+            return {k: v.value if isinstance(v, Result) else v for k, v in inputs.items()}
     return inputs
 
 
@@ -133,7 +134,7 @@ class TaskRunner(Runner):
         return new_state
 
     def _event_target(self) -> tuple[Any, Any]:
-        return self.task, prefect_context.get("map_index")
+        return self.task, vars(prefect_context).get("map_index")
 
     # -- the run ------------------------------------------------------------------------------------
     def run(
@@ -382,7 +383,7 @@ class TaskRunner(Runner):
 
     def check_task_is_cached(self, state: State, inputs: dict[str, Any]) -> State:
         """Reuse a valid cached state (given, or from earlier runs in this process)."""
-        parameters = prefect_context.get("parameters")
+        parameters = vars(prefect_context).get("parameters")
         if state.is_cached():
             if self.task.cache_validator(state, inputs, parameters):
                 return state
@@ -478,7 +479,7 @@ class TaskRunner(Runner):
 
     def _outcome(self, inputs: dict[str, Any]) -> State:
         task = self.task
-        name = prefect_context.get("task_full_name", task.name)
+        name = vars(prefect_context).get("task_full_name", task.name)
         new_state: State | None = None
         self.logger.debug("Task '%s': Calling task.run() method...", name)
         try:
@@ -538,7 +539,7 @@ class TaskRunner(Runner):
     def _checkpoint(self, value: Any, inputs: dict[str, Any]) -> Any:
         """Write ``value`` through the task's result when checkpointing is on; else the value."""
         if (
-            prefect_context.get("checkpointing") is True
+            vars(prefect_context).get("checkpointing") is True
             and self.task.checkpoint is not False
             and value is not None
         ):
