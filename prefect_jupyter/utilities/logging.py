@@ -145,21 +145,32 @@ def log_line(logger: logging.Logger, level: int, msg: str, *args: Any) -> None:
         filename = os.path.basename(path)
         parts = _PATH_PARTS[path] = (filename, os.path.splitext(filename)[0])
     created = time.time()
+    mp = sys.modules.get("multiprocessing")
     record = logging.LogRecord.__new__(logging.LogRecord)
     record.__dict__ = attrs = {
-        "name": logger.name, "msg": msg, "args": args, "levelname": logging.getLevelName(level),
+        "name": logger.name, "msg": msg, "args": args,
+        "levelname": _LEVEL_NAMES.get(level) or logging.getLevelName(level),
         "levelno": level, "pathname": path, "filename": parts[0], "module": parts[1],
         "exc_info": None, "exc_text": None, "stack_info": None, "lineno": caller.f_lineno,
         "funcName": code.co_name, "created": created,
         "msecs": int((created - int(created)) * 1000) + 0.0,
         "relativeCreated": (created - logging._startTime) * 1000,  # type: ignore[attr-defined]
         "thread": threading.get_ident(), "threadName": threading.current_thread().name,
-        "processName": _process_name(), "process": os.getpid(),
+        "processName": "MainProcess" if mp is None else _process_name(), "process": _PID[0],
     }
     if "taskName" in _RECORD_KEYS:  # Python 3.12+
         attrs["taskName"] = _asyncio_task_name()
     _add_context_attributes(attrs)
     logger.handle(record)
+
+
+# logging's own table of level names (what getLevelName reads first; names a program gives
+# with addLevelName land there too), read without the call
+_LEVEL_NAMES: dict[int, str] = logging._levelToName  # type: ignore[attr-defined]
+# this process's id, read once (and again in a forked child) rather than per record
+_PID = [os.getpid()]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 
 
 def _process_name() -> str:
