@@ -193,10 +193,14 @@ class Flow(FlowSurface):
 
     @property
     def logger(self) -> logging.Logger:
-        """The flow's logger, ``get_logger(flow.name)``."""
+        """The flow's logger: ``get_logger(flow.name)`` unless one was assigned."""
         from prefect_jupyter.utilities.logging import get_logger
 
-        return get_logger(self.name)
+        return self.__dict__.get("_logger") or get_logger(self.name)
+
+    @logger.setter
+    def logger(self, value: logging.Logger) -> None:
+        self.__dict__["_logger"] = value
 
     def _changed(self) -> None:
         self.__dict__.setdefault("_cache", {}).clear()

@@ -67,6 +67,9 @@ def test_flow_logger_is_named_after_the_flow() -> None:
     flow = Flow("etl")
     assert isinstance(flow.logger, logging.Logger)
     assert flow.logger.name == "prefect_jupyter.etl"
+    mine = logging.getLogger("mine")
+    flow.logger = mine
+    assert flow.logger is mine
 
 
 class TestSaveLoad:
