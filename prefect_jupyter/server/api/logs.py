@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api.common import not_found
+from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import FlowRun, Log, TaskRun, new_ids, utcnow
 from prefect_jupyter.server.errors import InvalidInput
 
@@ -45,7 +46,7 @@ def write_run_logs(session: Session, logs: list[dict[str, Any]]) -> int:
             "message": record.get("message"),
             "info": record.get("info"),
         })
-    session.execute(insert(Log), rows)
+    dialects.insert_many(session, Log.__table__, rows)
     return len(rows)
 
 

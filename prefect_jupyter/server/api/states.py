@@ -43,7 +43,7 @@ import enum
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine import state as state_module
@@ -433,7 +433,7 @@ def _store_task_runs(
     # Core statements on the tables: the ORM's bulk forms redo per-row work we need not
     table = TaskRun.__table__
     session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
-    session.execute(insert(TaskRunState.__table__), history)
+    dialects.insert_many(session, TaskRunState.__table__, history)
 
 
 def cancel_unfinished_task_runs(session: Session, flow_run_id: str) -> None:

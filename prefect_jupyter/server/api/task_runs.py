@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine.state import Pending
@@ -122,8 +122,6 @@ def create_mapped_task_runs(
         state = Pending("Task run created")
         serialized = state_to_dict(state)
         now = utcnow()
-        insert_runs = dialects.insert_ignoring_conflicts(
-            TaskRun.__table__, session.get_bind().dialect.name)
         ours = dict(zip(missing, new_ids(len(missing)), strict=True))
         rows = [
             {"id": run_id, "flow_run_id": flow_run_id, "task_id": task_id, "map_index": index,
@@ -132,19 +130,18 @@ def create_mapped_task_runs(
              "state_timestamp": now, "created": now, "updated": now}
             for index, run_id in ours.items()
         ]
-        # a plain executemany: with RETURNING, psycopg would re-parse a multi-row statement of
-        # thousands of parameters per thousand rows
-        session.execute(insert_runs, rows)
+        # no RETURNING (psycopg would parse a multi-row statement of thousands of parameters
+        # per thousand rows): the rows inserted are told apart by their ids below
+        dialects.insert_many(session, TaskRun.__table__, rows, ignore_conflicts=True)
         found = _children(session, flow_run_id, task_id, wanted)
         # the rows this statement inserted carry our ids (a racing writer's carry its own)
         created = [ours[i] for i in missing if found[i]["id"] == ours[i]]
-        if created:
-            session.execute(insert(TaskRunState.__table__), [
-                {"id": history_id, "task_run_id": run_id, "state": "Pending",
-                 "message": state.message, "serialized_state": serialized, "timestamp": now,
-                 "version": 1}
-                for run_id, history_id in zip(created, new_ids(len(created)), strict=True)
-            ])
+        dialects.insert_many(session, TaskRunState.__table__, [
+            {"id": history_id, "task_run_id": run_id, "state": "Pending",
+             "message": state.message, "serialized_state": serialized, "timestamp": now,
+             "version": 1}
+            for run_id, history_id in zip(created, new_ids(len(created)), strict=True)
+        ])
     return [{"map_index": index, **found[index]} for index in map_indices]
 
 

@@ -35,12 +35,17 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Integer,
     Select,
+    String,
+    Table,
     and_,
+    bindparam,
     cast,
     event,
     exists,
     func,
+    insert,
     literal,
     not_,
     select,
@@ -177,6 +182,38 @@ def insert_ignoring_conflicts(model: Any, dialect_name: str) -> Any:
     """An ``INSERT`` into ``model``'s table that skips rows violating a unique constraint."""
     module = postgresql if dialect_name == POSTGRESQL else sqlite
     return module.insert(model).on_conflict_do_nothing()
+
+
+def insert_many(
+    session: Session, table: Table, rows: list[dict[str, Any]], ignore_conflicts: bool = False
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table``, skipping rows that violate a
+    unique constraint when ``ignore_conflicts``.
+
+    On PostgreSQL this is one statement however many rows there are: each column whose value
+    differs between rows travels as one array parameter, ``unnest``-ed back into rows, and each
+    other column as one value. (An executemany there is a statement per row, and a multi-row
+    ``VALUES`` list makes psycopg parse thousands of named parameters.) Columns that differ must
+    be text, integers, timestamps or JSON for that; otherwise, and on SQLite, it is an
+    executemany.
+    """
+    if not rows:
+        return
+    name = session.get_bind().dialect.name
+    stmt = insert_ignoring_conflicts(table, name) if ignore_conflicts else insert(table)
+    first = rows[0]
+    varying = [key for key in first if any(row[key] != first[key] for row in rows)]
+    if name != POSTGRESQL or not varying or not all(
+        isinstance(table.c[key].type, (String, Integer, UTCDateTime, JSON)) for key in varying
+    ):
+        session.execute(stmt, rows)
+        return
+    arrays = [bindparam(f"many_{key}", [row[key] for row in rows],
+                        type_=postgresql.ARRAY(table.c[key].type)) for key in varying]
+    values = func.unnest(*arrays).table_valued(*varying).render_derived(name="many")
+    columns = [values.c[key] if key in varying else literal(first[key], table.c[key].type)
+               for key in first]
+    session.execute(stmt.from_select(list(first), select(*columns)))
 
 
 # -- text matching -----------------------------------------------------------------------------
