@@ -79,8 +79,9 @@ def test_a_created_run_executed_by_run_agent_is_watched_in_the_notebook(
         f"flow_id = agent_watch.register(project_name='nb', labels=[{label!r}])\n"
         "run_id = Client().create_flow_run(flow_id=flow_id)",
         "w = watch(run_id)",  # the graph, fed from the server by a thread: the cell is free
-        # the agent in this kernel: takes the run on its first poll, then waits for it to end
-        f"agent_watch.run_agent(labels=[{label!r}], api={server.url!r}, poll_interval=0.2, max_polls=2)",
+        # the agent in this kernel: takes the run (on its first poll, unless the server was
+        # slow to answer), then waits for it to end
+        f"agent_watch.run_agent(labels=[{label!r}], api={server.url!r}, poll_interval=0.2, max_polls=5)",
         "print(w.wait(120), type(w.state).__name__)\n"
         "import json\n"
         "mapped = next(n['id'] for n in w.widget.graph['nodes'] if n['name'] == 'tenfold')\n"
