@@ -477,9 +477,11 @@ class LiveRun:
 
     def _look_up_dashboard(self, run_id: str | None) -> None:
         link = dashboard_link(self.executor)
-        if link and self.tracker.flow_run_id == run_id and self.tracker.active:
+        with self.tracker.lock:  # not after the run ended: close() has cleared it then
+            if not (link and self.tracker.flow_run_id == run_id and self.tracker.active):
+                return
             self.tracker.dashboard = link
-            self._schedule()
+        self._schedule()
 
     def close(self) -> None:
         """Stop the timer, push what is left and stop collecting log lines (called when the
@@ -490,7 +492,8 @@ class LiveRun:
         if timer is not None:
             timer.cancel()
         if getattr(self.executor, "address", None) is None:
-            self.tracker.dashboard = ""  # a temporary cluster's dashboard closed with it
+            with self.tracker.lock:
+                self.tracker.dashboard = ""  # a temporary cluster's dashboard closed with it
         self._detach_log_handler()
         self.flush()
 

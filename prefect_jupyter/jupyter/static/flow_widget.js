@@ -165,7 +165,7 @@ function renderHeader(box, h, since) {
   if (h.dashboard && !link) {
     link = el("a", { class: "pj-dashboard", target: "_blank", rel: "noopener" }, null, null);
     link.textContent = "Dask dashboard";
-    box.insertBefore(link, box.querySelector(".pj-zoom")); // before the buttons, as the texts
+    box.insertBefore(link, box.querySelector(".pj-zoom"));
   }
   if (link) { link.hidden = !h.dashboard; if (h.dashboard) link.href = h.dashboard; }
 }
@@ -260,9 +260,7 @@ function renderChildren(panel, model, d, view) {
   fill();
 }
 
-/** The run log under the graph, built once and then only updated: while it is closed, a new
- * batch of lines rewrites just its title (rebuilding it ~10 times a second made the page lay out
- * the whole output again each time). */
+/** The run log under the graph: built once, then updated (closed: only its title). */
 function renderRunLog(box, lines, view) {
   box.hidden = !lines.length;
   if (!lines.length) return;
