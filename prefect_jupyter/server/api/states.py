@@ -43,7 +43,7 @@ import enum
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine import state as state_module
@@ -426,13 +426,12 @@ def _store_task_runs(
     the database does for a batch of hundreds of states.
     """
     now = utcnow()
-    rows = [{"run_id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
+    rows = [{"id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
             for run in runs]
     for row, row_id in zip(history, new_ids(len(history)), strict=True):
         row["id"] = row_id
     # Core statements on the tables: the ORM's bulk forms redo per-row work we need not
-    table = TaskRun.__table__
-    session.execute(update(table).where(table.c.id == bindparam("run_id")), rows)
+    dialects.update_many(session, TaskRun.__table__, "id", rows)
     dialects.insert_many(session, TaskRunState.__table__, history)
 
 

@@ -50,6 +50,7 @@ from sqlalchemy import (
     not_,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -184,36 +185,93 @@ def insert_ignoring_conflicts(model: Any, dialect_name: str) -> Any:
     return module.insert(model).on_conflict_do_nothing()
 
 
+#: column types :func:`insert_many` and :func:`update_many` can send as one JSON document
+_DOCUMENT_TYPES = (String, Integer, UTCDateTime, JSON)
+
+
 def insert_many(
     session: Session, table: Table, rows: list[dict[str, Any]], ignore_conflicts: bool = False
 ) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``, skipping rows that violate a
     unique constraint when ``ignore_conflicts``.
 
-    On PostgreSQL this is one statement however many rows there are: each column whose value
-    differs between rows travels as one array parameter, ``unnest``-ed back into rows, and each
-    other column as one value. (An executemany there is a statement per row, and a multi-row
-    ``VALUES`` list makes psycopg parse thousands of named parameters.) Columns that differ must
-    be text, integers, timestamps or JSON for that; otherwise, and on SQLite, it is an
-    executemany.
+    On PostgreSQL this is one statement however many rows there are: the columns whose values
+    differ between rows travel as one JSON document, read back as rows by
+    ``jsonb_to_recordset``, the others as one value each. (An executemany there is a statement
+    per row; a multi-row ``VALUES`` list makes psycopg parse thousands of named parameters,
+    and array parameters make it escape every element.) That needs columns of text, integers,
+    timestamps or JSON; otherwise, and on SQLite, it is an executemany.
     """
     if not rows:
         return
     name = session.get_bind().dialect.name
     stmt = insert_ignoring_conflicts(table, name) if ignore_conflicts else insert(table)
-    first = rows[0]
-    varying = [key for key in first if any(row[key] != first[key] for row in rows)]
-    if name != POSTGRESQL or not varying or not all(
-        isinstance(table.c[key].type, (String, Integer, UTCDateTime, JSON)) for key in varying
-    ):
+    source = _recordset(session, table, rows)
+    if source is None:
         session.execute(stmt, rows)
         return
-    arrays = [bindparam(f"many_{key}", [row[key] for row in rows],
-                        type_=postgresql.ARRAY(table.c[key].type)) for key in varying]
-    values = func.unnest(*arrays).table_valued(*varying).render_derived(name="many")
-    columns = [values.c[key] if key in varying else literal(first[key], table.c[key].type)
-               for key in first]
-    session.execute(stmt.from_select(list(first), select(*columns)))
+    first = rows[0]
+    columns = [source.c[column] if column in source.c else literal(first[column], table.c[column].type)
+               for column in first]
+    session.execute(stmt.from_select(list(first), select(*columns).select_from(source)))
+
+
+def update_many(session: Session, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+    """Update rows of ``table``: each dict names its row by its ``key`` column and gives the
+    new values of the other columns (the same columns in every dict).
+
+    On PostgreSQL this is one ``UPDATE ... FROM jsonb_to_recordset(...)`` (see
+    :func:`insert_many`, and the same column types); elsewhere an executemany.
+    """
+    if not rows:
+        return
+    source = _recordset(session, table, rows, always=(key,))
+    if source is None:
+        stmt = update(table).where(table.c[key] == bindparam("many_key"))
+        session.execute(stmt, [{**row, "many_key": row[key]} for row in rows])
+        return
+    first = rows[0]
+    session.execute(
+        update(table).where(table.c[key] == source.c[key]).values({
+            column: source.c[column] if column in source.c
+            else literal(first[column], table.c[column].type)
+            for column in first if column != key
+        })
+    )
+
+
+def _recordset(
+    session: Session, table: Table, rows: list[dict[str, Any]], always: tuple[str, ...] = ()
+) -> Any:
+    """The columns of ``rows`` whose values differ between rows (and those in ``always``), as
+    a subquery over one JSON parameter (PostgreSQL); ``None`` where that does not apply."""
+    dialect = session.get_bind().dialect
+    first = rows[0]
+    names = [column for column in first
+             if column in always or any(row[column] != first[column] for row in rows)]
+    types = [table.c[column].type for column in names]
+    if (dialect.name != POSTGRESQL or not names
+            or not all(isinstance(t, _DOCUMENT_TYPES) for t in types)):
+        return None
+    stamps = [column for column, t in zip(names, types, strict=True)
+              if isinstance(t, UTCDateTime)]
+    convert = UTCDateTime().process_bind_param  # as UTCDateTime binds: aware, in UTC
+    document = json.dumps(
+        [{**{c: row[c] for c in names}, **{c: convert(row[c], dialect) for c in stamps}}
+         for row in rows],
+        default=_isoformat,
+    )
+    spec = ", ".join(f'"{column}" {t.compile(dialect=dialect)}'
+                     for column, t in zip(names, types, strict=True))
+    query = text(f"SELECT * FROM jsonb_to_recordset(CAST(:many AS JSONB)) AS many({spec})")
+    return (query.bindparams(many=document)
+            .columns(*[table.c[column] for column in names]).subquery("many"))
+
+
+def _isoformat(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 # -- text matching -----------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""dialects.insert_many / update_many: many rows in one statement (PostgreSQL) or an executemany.
+
+Parametrized over SQLite and PostgreSQL by the ``database_url`` fixture (tests/server/conftest.py).
+The values read back must be what the ORM would have stored: timestamps in UTC (a naive one
+taken as UTC), ``None`` in a JSON column as SQL NULL, constants and varying columns alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, text
+from sqlalchemy.orm import Session
+
+from prefect_jupyter.server.database.dialects import (
+    JSONType,
+    UTCDateTime,
+    insert_many,
+    update_many,
+)
+
+UTC = datetime.UTC
+T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+
+
+def _table(database_url: str, name: str) -> tuple[Table, object]:
+    engine = create_engine(database_url)
+    table = Table(name, MetaData(), Column("id", String(36), primary_key=True),
+                  Column("n", Integer), Column("doc", JSONType), Column("at", UTCDateTime()),
+                  Column("label", String(20)))
+    table.metadata.create_all(engine)
+    return table, engine
+
+
+def _rows(session: Session, table: Table) -> list[tuple]:
+    return [tuple(r) for r in session.execute(select(table).order_by(table.c.id)).all()]
+
+
+def test_varying_and_constant_columns_are_stored_as_the_orm_would(database_url):
+    table, engine = _table(database_url, "bulk_insert_test")
+    naive = datetime.datetime(2026, 1, 31, 13, 0)  # taken as UTC
+    plus_two = datetime.datetime(2026, 1, 31, 16, 0, tzinfo=datetime.timezone(
+        datetime.timedelta(hours=2)))
+    rows = [
+        {"id": "a", "n": 1, "doc": {"type": "Running", "q": "it's \"quoted\""}, "at": T0,
+         "label": "same"},
+        {"id": "b", "n": None, "doc": None, "at": naive, "label": "same"},
+        {"id": "c", "n": 3, "doc": [1, 2], "at": plus_two, "label": "same"},
+    ]
+    with Session(engine) as session:
+        insert_many(session, table, rows)
+        session.commit()
+        assert _rows(session, table) == [
+            ("a", 1, {"type": "Running", "q": "it's \"quoted\""}, T0, "same"),
+            ("b", None, None, T0 + datetime.timedelta(hours=1), "same"),
+            ("c", 3, [1, 2], T0 + datetime.timedelta(hours=2), "same"),
+        ]
+        # None in a JSON column is SQL NULL, not a JSON null
+        nulls = session.execute(text("SELECT id FROM bulk_insert_test WHERE doc IS NULL"))
+        assert [r[0] for r in nulls] == ["b"]
+    engine.dispose()
+
+
+def test_conflicting_rows_are_skipped_when_asked(database_url):
+    table, engine = _table(database_url, "bulk_conflict_test")
+    with Session(engine) as session:
+        insert_many(session, table, [{"id": "a", "n": 1, "label": "first"}])
+        insert_many(session, table, [{"id": "a", "n": 2, "label": "second"},
+                                     {"id": "b", "n": 3, "label": "second"}],
+                    ignore_conflicts=True)
+        session.commit()
+        assert [(r[0], r[1], r[4]) for r in _rows(session, table)] == [
+            ("a", 1, "first"), ("b", 3, "second")]
+    engine.dispose()
+
+
+def test_update_many_sets_each_row_its_own_values(database_url):
+    table, engine = _table(database_url, "bulk_update_test")
+    with Session(engine) as session:
+        insert_many(session, table, [{"id": i, "n": 0, "doc": {"v": 0}, "at": T0, "label": "x"}
+                                     for i in ("a", "b", "c")])
+        update_many(session, table, "id", [
+            {"id": "a", "n": 1, "doc": {"v": 1}, "at": None, "label": "y"},
+            {"id": "c", "n": 3, "doc": None, "at": T0, "label": "y"},
+        ])
+        session.commit()
+        assert _rows(session, table) == [
+            ("a", 1, {"v": 1}, None, "y"),
+            ("b", 0, {"v": 0}, T0, "x"),
+            ("c", 3, None, T0, "y"),
+        ]
+    engine.dispose()
