@@ -27,6 +27,7 @@ from prefect_jupyter.engine.state import (
     Cached,
     Cancelled,
     Failed,
+    Finished,
     Looped,
     Mapped,
     Paused,
@@ -113,6 +114,7 @@ class TaskRunner(Runner):
         Result = _result_class()  # noqa: N806  (a class; imported on first use)
         super().__init__(state_handlers=state_handlers, observers=observers)
         self.task = task
+        self._debug = self.logger.isEnabledFor(DEBUG)
         self.result = task.result if task.result is not None else (flow_result or Result())
         if task.target:
             # a checkpointed result is written where the target says (as in Prefect 1), so that
@@ -123,7 +125,7 @@ class TaskRunner(Runner):
     # -- hooks for Runner --------------------------------------------------------------------------
     def call_runner_target_handlers(self, old_state: State, new_state: State) -> State:
         logger = self.logger
-        if logger.isEnabledFor(DEBUG):  # this runs on every state change
+        if self._debug:  # this runs on every state change
             logger.debug(
                 "Task '%s': Handling state change from %s to %s",
                 prefect_context.get("task_full_name", self.task.name),
@@ -153,6 +155,8 @@ class TaskRunner(Runner):
             is_mapped_parent: compute the ``Mapped`` parent state instead of running.
         """
         upstream_states = upstream_states or {}
+        # whether DEBUG lines are wanted: asked once per run, not on every state change
+        self._debug = self.logger.isEnabledFor(DEBUG)
         state, ctx = self.initialize_run(state, dict(context or {}))
         # ctx is this run's own dict already: overlay it as it is, without another copy
         with ContextOverlay(prefect_context, ctx):
@@ -221,7 +225,8 @@ class TaskRunner(Runner):
         context["task_name"] = task.name
         context["task_full_name"] = task.name if map_index is None else f"{task.name}[{map_index}]"
         context["task_tags"] = task.tags
-        context.setdefault("task_slug", getattr(task, "slug", None) or task.name)
+        if "task_slug" not in context:
+            context["task_slug"] = getattr(task, "slug", None) or task.name
         if "checkpointing" not in context:
             settings = (context.get("config") or prefect_context.get("config") or {}).get("flows") or {}
             context["checkpointing"] = settings.get("checkpointing", False)
@@ -236,7 +241,7 @@ class TaskRunner(Runner):
     # -- the steps ----------------------------------------------------------------------------------
     def check_task_is_ready(self, state: State) -> State:
         """Only a ``Pending``, ``Mapped`` or ``Cached`` state may go on."""
-        if state.is_pending() or state.is_cached():
+        if isinstance(state, (Pending, Cached)):
             return state
         name = prefect_context.get("task_full_name", self.task.name)
         if state.is_mapped():
@@ -272,7 +277,7 @@ class TaskRunner(Runner):
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
         """End the run (unchanged) unless every upstream state is finished."""
         for upstream in _all_upstream(upstream_states):
-            if not upstream.is_finished():
+            if not isinstance(upstream, Finished):
                 self.logger.debug(
                     "Task '%s': Not all upstream states are finished; ending run.",
                     prefect_context.get("task_full_name", self.task.name),
@@ -285,7 +290,7 @@ class TaskRunner(Runner):
         if not self.task.skip_on_upstream_skip:
             return state
         for upstream in _all_upstream(upstream_states):
-            if not upstream.is_skipped():
+            if not isinstance(upstream, Skipped):
                 continue
             self.logger.debug(
                 "Task '%s': Upstream states were skipped; ending run.",
@@ -384,7 +389,7 @@ class TaskRunner(Runner):
     def check_task_is_cached(self, state: State, inputs: dict[str, Any]) -> State:
         """Reuse a valid cached state (given, or from earlier runs in this process)."""
         parameters = vars(prefect_context).get("parameters")
-        if state.is_cached():
+        if isinstance(state, Cached):
             if self.task.cache_validator(state, inputs, parameters):
                 return state
             state = self.handle_state_change(state, Pending("Cache was invalid; ready to run."))
@@ -403,7 +408,7 @@ class TaskRunner(Runner):
 
     def check_task_trigger(self, state: State, upstream_states: dict) -> State:
         """Run the trigger; a false result or a signal ends the run."""
-        if state.is_cached():
+        if isinstance(state, Cached):
             return state
         try:
             if not self.task.trigger(upstream_states):
@@ -434,7 +439,7 @@ class TaskRunner(Runner):
         the task again once its ``start_time`` has come.
         """
         while True:
-            if state.is_cached():
+            if isinstance(state, Cached):
                 return state
             state = self.set_task_to_running(state, inputs)
             state = self.get_task_run_state(state, inputs)
@@ -453,7 +458,7 @@ class TaskRunner(Runner):
 
     def set_task_to_running(self, state: State, inputs: dict[str, Any]) -> State:
         """Pending → ``Running("Starting task run.")``; any other state ends the run as it is."""
-        if not state.is_pending():
+        if not isinstance(state, Pending):
             self.logger.debug(
                 "Task '%s': Can't set state to Running because it isn't Pending; ending run.",
                 prefect_context.get("task_full_name", self.task.name),
@@ -469,7 +474,7 @@ class TaskRunner(Runner):
             state: the current state; anything but ``Running`` ends the run unchanged.
             inputs: the ``run`` arguments (values, or ``Result`` objects holding them).
         """
-        if not state.is_running():
+        if not isinstance(state, Running):
             self.logger.debug(
                 "Task '%s': Can't run task because it's not in a Running state; ending run.",
                 prefect_context.get("task_full_name", self.task.name),
@@ -481,7 +486,8 @@ class TaskRunner(Runner):
         task = self.task
         name = vars(prefect_context).get("task_full_name", task.name)
         new_state: State | None = None
-        self.logger.debug("Task '%s': Calling task.run() method...", name)
+        if self._debug:
+            self.logger.debug("Task '%s': Calling task.run() method...", name)
         try:
             if task.log_stdout:
                 from prefect_jupyter.utilities.logging import redirect_stdout_to_logger
@@ -572,7 +578,7 @@ class TaskRunner(Runner):
 
     def check_for_retry(self, state: State, inputs: dict[str, Any] | None = None) -> State:
         """A failure with retries left becomes ``Retrying`` (unless ``retry_on`` excludes it)."""
-        if not state.is_failed():
+        if not isinstance(state, Failed):
             return state
         task = self.task
         if task.retry_on and state.result is not None and not isinstance(
