@@ -13,7 +13,15 @@ Every failure is answered with JSON in GraphQL's error shape, ``{"errors": [{"me
   never carries SQL or parameters (the server logs them);
 * 500 ``INTERNAL_SERVER_ERROR`` for the unexpected.
 
-GraphQL itself runs in a worker thread (the database layer is synchronous).
+GraphQL itself runs in a worker thread (the database layer is synchronous), at most
+:data:`GRAPHQL_THREADS` at a time; further requests wait their turn in arrival order. The work
+is Python under one GIL, so more threads would not answer sooner: they would share the CPU
+round-robin, making every request as slow as all of them together, and take the GIL from the
+event loop that reads requests and writes answers. A few threads keep a request that waits on
+the database (PostgreSQL) from idling the CPU.
+
+Identical read queries are answered from :class:`~.graphql.answers.AnswerCache` until the
+database changes (never older than its last committed write).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import json
 from importlib import resources
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -41,8 +50,9 @@ from prefect_jupyter.server.database.engine import (
 )
 from prefect_jupyter.server.database.migrate import check_schema, upgrade_database
 from prefect_jupyter.server.errors import DatabaseUnavailable
-from prefect_jupyter.server.graphql import build_schema, execute_request
-from prefect_jupyter.server.graphql.execute import error
+from prefect_jupyter.server.graphql import build_schema
+from prefect_jupyter.server.graphql.answers import AnswerCache
+from prefect_jupyter.server.graphql.execute import answer_request, error
 from prefect_jupyter.server.http_policy import HttpPolicy, HttpPolicyMiddleware
 from prefect_jupyter.utilities.logging import get_logger
 
@@ -55,6 +65,8 @@ PAYLOAD_ENV = "PREFECT_JUPYTER__SERVER__API__MAX_PAYLOAD_BYTES"
 MAX_JSON_DEPTH = 64
 #: seconds a client should wait before retrying a request answered 503
 RETRY_AFTER_SECONDS = 2
+#: GraphQL requests executing at once (see the module docstring)
+GRAPHQL_THREADS = 4
 
 
 def error_response(status: int, message: str, code: str) -> JSONResponse:
@@ -188,6 +200,13 @@ class _Endpoints:
         self.database = database
         self.cap = cap
         self.page = _graphiql_page()
+        self.answers = AnswerCache(database)
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def _graphql_limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # made on the event loop that serves the app
+            self._limiter = anyio.CapacityLimiter(GRAPHQL_THREADS)
+        return self._limiter
 
     async def graphql(self, request: Request) -> Response:
         """GET: the query page; POST: one GraphQL request, run in a worker thread."""
@@ -215,14 +234,17 @@ class _Endpoints:
             )
         with recording_failures() as failures:
             try:
-                status, result = await run_in_threadpool(execute_request, self.database, payload)
+                status, answer = await anyio.to_thread.run_sync(
+                    answer_request, self.database, payload, self.answers,
+                    limiter=self._graphql_limiter(),
+                )
             except Exception as exc:
                 if not is_unavailable(exc):
                     raise
                 failures.insert(0, exc)
         if failures:  # a resolver's database failure became a GraphQL error: answer 503
             return database_unavailable(failures[0])
-        return JSONResponse(result, status_code=status)
+        return Response(answer, status_code=status, media_type="application/json")
 
     async def health(self, _request: Request) -> Response:
         """``{"status", "version", "database"}``; 503 with a ``message`` unless the database
@@ -294,6 +316,7 @@ def create_app(
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )
     app.state.database = database
+    app.state.answers = endpoints.answers
     app.state.api_token = api_token
     app.state.http_policy = policy
     return app

@@ -7,8 +7,9 @@ A fresh server (``ServerProcess`` on a free loopback port; an SQLite file in a t
 directory, or with ``--postgres`` a new database on the PostgreSQL server at URL or
 ``$PREFECT_JUPYTER_TEST_DATABASE_URL``, dropped afterwards) gets ``--runs`` flow runs of a
 five-task flow in mixed states, with task runs and 20 log lines each, written through the API.
-Then ``--clients`` concurrent clients (asyncio + one ``httpx.AsyncClient`` each, as separate
-browsers would be) repeat what a UI tab does — the dashboard query, opening a run page (its
+Then ``--clients`` concurrent clients (asyncio, one keep-alive HTTP/1.1 connection each, as
+separate browsers would have; a minimal client of our own, since httpx took 2.5 times the
+server's CPU per request and on a 2-core machine the load generator's CPU is the server's) repeat what a UI tab does — the dashboard query, opening a run page (its
 first query and its logs), then the run page's poll three times — until ``--requests``
 requests are answered or ``--seconds`` pass. The GraphQL documents are the UI's own: read from
 ``prefect_jupyter/ui/static/js/{flow_run,logs}.js``, and the dashboard's built as
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import statistics
@@ -36,8 +38,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from prefect_jupyter import Flow, task
 from prefect_jupyter.client import Client
@@ -104,7 +104,7 @@ class UiQueries:
 
 def tab_requests(queries: UiQueries, run_id: str) -> list[tuple[str, str, dict[str, Any]]]:
     """One UI tab's requests: the dashboard, a run page opened, three polls of it."""
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)  # whole seconds, as dashboard.js asks
     epoch = "1970-01-01T00:00:00+00:00"
     log_where = {"flow_run_id": {"_eq": run_id},
                  "level": {"_in": ["INFO", "WARNING", "ERROR", "CRITICAL"]}}
@@ -158,10 +158,51 @@ class Tally:
     sent: int = 0
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON (just what this benchmark needs)."""
+
+    def __init__(self, url: str) -> None:
+        parsed = split_url(url)
+        self.host, self.port, self.path = parsed
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        self.writer.write(
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+        length = int(next(v for k, v in headers.items() if k.lower() == "content-length"))
+        return status, json.loads(await self.reader.readexactly(length))
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+def split_url(url: str) -> tuple[str, int, str]:
+    """(host, port, path) of an ``http://host:port/path`` URL."""
+    rest = url.removeprefix("http://")
+    address, _, path = rest.partition("/")
+    host, _, port = address.rpartition(":")
+    return host, int(port), "/" + path
+
+
 async def one_client(index: int, url: str, queries: UiQueries, run_ids: list[str],
                      tally: Tally, budget: int, deadline: float) -> None:
-    async with httpx.AsyncClient(timeout=60.0) as http:
-        tab = index
+    connection = Connection(url)
+    tab = index
+    try:
         while True:
             for kind, query, variables in tab_requests(queries, run_ids[tab % len(run_ids)]):
                 if tally.sent >= budget or time.monotonic() > deadline:
@@ -169,16 +210,26 @@ async def one_client(index: int, url: str, queries: UiQueries, run_ids: list[str
                 tally.sent += 1
                 started = time.perf_counter()
                 try:
-                    response = await http.post(url, json={"query": query, "variables": variables})
-                    body = response.json()
-                except (httpx.HTTPError, ValueError) as exc:
+                    status, body = await asyncio.wait_for(
+                        connection.post({"query": query, "variables": variables}), 60.0)
+                except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as exc:
                     tally.errors.append(f"{type(exc).__name__}: {exc}")
+                    await connection.close()
+                    connection = Connection(url)
                     continue
                 tally.latencies.append(time.perf_counter() - started)
                 tally.by_kind.setdefault(kind, []).append(tally.latencies[-1])
-                if response.status_code != 200 or body.get("errors"):
-                    tally.errors.append(f"HTTP {response.status_code}: {str(body)[:200]}")
+                if status != 200 or body.get("errors"):
+                    tally.errors.append(f"HTTP {status}: {str(body)[:200]}")
             tab += 1
+    finally:
+        await connection.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_bytes(pid: int) -> int:
@@ -202,10 +253,12 @@ async def run_load(server: ServerProcess, queries: UiQueries, run_ids: list[str]
             await asyncio.sleep(0.2)
 
     sampler = asyncio.create_task(sample())
+    cpu_before, own_before = cpu_seconds(server.pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(one_client(i, server.graphql_url, queries, run_ids, tally, requests,
                                       deadline) for i in range(clients)))
     elapsed = time.perf_counter() - started
+    server_cpu, own_cpu = cpu_seconds(server.pid) - cpu_before, time.process_time() - own_before
     sampler.cancel()
     latencies = sorted(tally.latencies)
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
@@ -213,6 +266,7 @@ async def run_load(server: ServerProcess, queries: UiQueries, run_ids: list[str]
         "requests": tally.sent, "seconds": elapsed, "throughput": len(latencies) / elapsed,
         "p50": quantiles[49], "p99": quantiles[98], "max": latencies[-1] if latencies else 0.0,
         "errors": tally.errors, "rss_start": start_rss, "rss_peak": peak,
+        "server_cpu": server_cpu / max(len(latencies), 1), "client_cpu": own_cpu / max(len(latencies), 1),
         "by_kind": {kind: statistics.median(values) for kind, values in tally.by_kind.items()},
     }
 
@@ -266,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['max'] * 1000:.0f} ms; errors {len(result['errors'])}; server RSS "
         f"{result['rss_start'] / mib:.0f} -> peak {result['rss_peak'] / mib:.0f} MiB"
     )
+    print(f"  CPU per answered request: server {result['server_cpu'] * 1000:.2f} ms, load "
+          f"generator {result['client_cpu'] * 1000:.2f} ms; load average {os.getloadavg()[0]:.1f}")
     print("  median by query: " + ", ".join(
         f"{kind} {median * 1000:.0f} ms" for kind, median in result["by_kind"].items()))
     for error in result["errors"][:5]:

@@ -17,17 +17,20 @@ from dataclasses import dataclass
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 
+from prefect_jupyter.server.graphql.answers import selects_clock_fields
 from prefect_jupyter.server.graphql.limits import QueryLimitExceeded, QueryLimits, exceeded
 from prefect_jupyter.server.graphql.shape import QueryShape, measure
 
 
 @dataclass(frozen=True)
 class CheckedDocument:
-    """A parsed document, its shape and its validation errors (empty: valid)."""
+    """A parsed document, its shape and its validation errors (empty: valid); whether its
+    answer depends on the clock (``answers.CLOCK_FIELDS``)."""
 
     document: DocumentNode
     shape: QueryShape
     problems: tuple[GraphQLError, ...]
+    clock_dependent: bool = False
 
 
 class ParseCache:
@@ -99,7 +102,8 @@ def check_document(schema: GraphQLSchema, text: str, limits: QueryLimits) -> Che
         document = parse(text)
         shape = measure(document)
         _raise_first(shape.problems(limits))
-        checked = CheckedDocument(document, shape, tuple(validate(schema, document)))
+        checked = CheckedDocument(document, shape, tuple(validate(schema, document)),
+                                  selects_clock_fields(document))
         PARSE_CACHE.put(text, checked, limits.parse_cache_bytes,
                         limits.parse_cache_max_query_bytes)
     else:

@@ -9,6 +9,10 @@ Every request is held to the query cost limits (``limits.py``): the text's size 
 document's shape before validation, rows and time while executing. A request over a limit
 gets one error naming it (``QUERY_TOO_COMPLEX`` or ``QUERY_TIMEOUT``) and nothing else.
 
+Plain leaf fields take a short path through the executor (``executor.py``), and
+:func:`answer_request` answers a read query it has answered before from the answer cache,
+while the database has not changed since (``answers.py``).
+
 Status codes: 400 for a request that is not a GraphQL request at all (not JSON, no query,
 syntax errors, fields the schema lacks) or that goes over a cost limit, 200 for everything that
 executed (even with errors in ``errors``), 500 for a database failure while committing.
@@ -17,12 +21,14 @@ executed (even with errors in ``errors``), 500 for a database failure while comm
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from ariadne import load_schema_from_path, make_executable_schema
 from graphql import (
+    DocumentNode,
     GraphQLError,
     GraphQLSchema,
     OperationType,
@@ -36,8 +42,10 @@ from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.engine import Database
 from prefect_jupyter.server.errors import ApiError
 from prefect_jupyter.server.graphql import aggregates
+from prefect_jupyter.server.graphql.answers import AnswerCache, answer_key
 from prefect_jupyter.server.graphql.context import RequestContext
 from prefect_jupyter.server.graphql.documents import check_document
+from prefect_jupyter.server.graphql.executor import LeafExecutor
 from prefect_jupyter.server.graphql.limits import (
     QueryLimitExceeded,
     QueryLimits,
@@ -132,16 +140,26 @@ def _check_request(payload: Any) -> tuple[str, dict | None, str | None] | dict:
     return text, variables, operation_name
 
 
-def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, Any]]:
-    """Execute a decoded GraphQL request body; return (HTTP status, response JSON)."""
+@dataclass(frozen=True)
+class _Prepared:
+    """A request that parsed and validated, ready to run."""
+
+    text: str
+    variables: dict | None
+    operation_name: str | None
+    document: DocumentNode
+    writes: bool
+    clock_dependent: bool
+
+
+def _prepare(payload: Any, limits: QueryLimits) -> _Prepared | tuple[int, dict[str, Any]]:
+    """The checked request, or the (status, answer) refusing it."""
     checked = _check_request(payload)
     if isinstance(checked, dict):
         return 400, {"errors": [checked]}
     text, variables, operation_name = checked
-    schema = build_schema()
-    limits = QueryLimits.from_config()
     try:
-        checked_document = check_document(schema, text, limits)
+        checked_document = check_document(build_schema(), text, limits)
     except QueryLimitExceeded as exc:
         return 400, {"errors": [exc.to_error()]}
     except GraphQLError as exc:
@@ -161,6 +179,55 @@ def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, An
     if operation.operation is OperationType.SUBSCRIPTION:
         return 400, {"errors": [error("Subscriptions are not supported.", "BAD_REQUEST")]}
     writes = operation.operation is OperationType.MUTATION
+    return _Prepared(text, variables, operation_name, document, writes,
+                     checked_document.clock_dependent)
+
+
+def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, Any]]:
+    """Execute a decoded GraphQL request body; return (HTTP status, response JSON)."""
+    limits = QueryLimits.from_config()
+    prepared = _prepare(payload, limits)
+    if isinstance(prepared, tuple):
+        return prepared
+    return _run(database, prepared, limits)
+
+
+def answer_request(
+    database: Database, payload: Any, answers: AnswerCache | None = None
+) -> tuple[int, bytes]:
+    """:func:`execute_request`, its answer encoded as JSON — and for a read query taken from
+    ``answers`` when the database has not changed since it was computed (``answers.py``)."""
+    limits = QueryLimits.from_config()
+    prepared = _prepare(payload, limits)
+    if isinstance(prepared, tuple):
+        return prepared[0], encode(prepared[1])
+    if answers is None or prepared.writes or not answers.enabled(limits,
+                                                                 prepared.clock_dependent):
+        status, result = _run(database, prepared, limits)
+        return status, encode(result)
+    key = answer_key(prepared.text, prepared.operation_name, prepared.variables, limits)
+    database.check_file()  # a deleted database answers 503, not from memory
+    started = answers.now()
+    version = answers.version.read()
+    body = answers.get(key, version)
+    if body is not None:
+        return 200, body
+    status, result = _run(database, prepared, limits)
+    body = encode(result)
+    if status == 200 and "errors" not in result:
+        answers.put(key, version, body, limits, started if prepared.clock_dependent else None)
+    return status, body
+
+
+def encode(result: dict[str, Any]) -> bytes:
+    """A response body as compact UTF-8 JSON (as Starlette's ``JSONResponse`` writes it)."""
+    return json.dumps(result, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def _run(database: Database, prepared: _Prepared, limits: QueryLimits) -> tuple[int, dict]:
+    """Execute ``prepared`` in one transaction (see the module docstring)."""
+    writes = prepared.writes
     open_session = database.write_session if writes else database.read_session
     try:
         with open_session() as session:
@@ -171,8 +238,9 @@ def execute_request(database: Database, payload: Any) -> tuple[int, dict[str, An
             try:
                 context = RequestContext(session, database.dialect_name, budget)
                 result = execute_sync(
-                    schema, document, context_value=context, variable_values=variables,
-                    operation_name=operation_name,
+                    build_schema(), prepared.document, context_value=context,
+                    variable_values=prepared.variables, operation_name=prepared.operation_name,
+                    executor_class=LeafExecutor,
                 )
             finally:
                 stop_statements()

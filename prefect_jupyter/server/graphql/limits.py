@@ -53,6 +53,9 @@ class QueryLimits:
     time_budget: float = 15.0
     parse_cache_bytes: int = 500_000
     parse_cache_max_query_bytes: int = 20_000
+    answer_cache_bytes: int = 32_000_000
+    answer_cache_max_answer_bytes: int = 2_000_000
+    answer_cache_seconds: float = 1.0
 
     @classmethod
     def from_config(cls) -> QueryLimits:
@@ -67,7 +70,7 @@ class QueryLimits:
         values: dict[str, Any] = {}
         for name, default in cls.__dataclass_fields__.items():
             raw = section.get(name, default.default)
-            kind = float if name == "time_budget" else int
+            kind = float if name in ("time_budget", "answer_cache_seconds") else int
             try:
                 value = kind(raw)
             except (TypeError, ValueError):
