@@ -83,10 +83,11 @@ def test_update_many_sets_each_row_its_own_values(database_url):
             {"id": "a", "n": 1, "doc": {"v": 1}, "at": None, "label": "y"},
             {"id": "c", "n": 3, "doc": None, "at": T0, "label": "y"},
         ])
+        update_many(session, table, "id", [{"id": "b", "n": 7}, {"id": "c", "n": 8}])
         session.commit()
         assert _rows(session, table) == [
             ("a", 1, {"v": 1}, None, "y"),
-            ("b", 0, {"v": 0}, T0, "x"),
-            ("c", 3, None, T0, "y"),
+            ("b", 7, {"v": 0}, T0, "x"),
+            ("c", 8, None, T0, "y"),
         ]
     engine.dispose()
