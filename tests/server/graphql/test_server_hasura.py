@@ -297,7 +297,8 @@ def test_related_rows_load_with_one_query_per_relationship(api, app, data):
         rows = api.query(query, {"p": [data["p"], data["q"]]})["flow_run"]
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+               and "pg_current_snapshot" not in s]  # the answer cache's data version
     assert len(rows) == 5 and all(len(r["task_runs"]) in (1, 3) for r in rows)
     # flow_run, flow, project, task_run, task, log counts: one SELECT each
     assert len(selects) == 6, selects
