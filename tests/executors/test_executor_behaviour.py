@@ -552,49 +552,50 @@ class TestResourcesAndHandlers:
 
 # -- beyond LocalExecutor: parallel work, live events, errors ------------------------------------------
 @task
-def nap(x: int) -> tuple[float, float]:
-    started = time.time()
-    time.sleep(0.5)
-    return started, time.time()
+def wait_for(path: str) -> bool:
+    """Wait (up to 60 s) until the file `path` exists; whether it came."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 @task
-def slow_one() -> tuple[float, float]:
-    started = time.time()
-    time.sleep(1)
-    return started, time.time()
+def meet(where: str, name: str, others: int) -> bool:
+    """Leave a mark in `where`, then wait until `others` other task runs have left theirs.
 
-
-@task
-def rest(x: int) -> tuple[float, float]:
-    started = time.time()
-    time.sleep(1)
-    return started, time.time()
-
-
-def overlap(spans: list[tuple[float, float]]) -> bool:
-    """Whether all the (start, end) spans were running at one same moment."""
-    return max(start for start, _ in spans) < min(end for _, end in spans)
+    Task runs that run at the same time all see each other; run one after another, the first
+    waits in vain (60 s) and answers False. Unlike comparing start and end times, this does not
+    depend on how soon a busy machine starts the workers.
+    """
+    folder = Path(where)
+    (folder / name).touch()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if sum(1 for _ in folder.iterdir()) > others:
+            return True
+        time.sleep(0.01)
+    return False
 
 
 class TestParallelism:
-    # Wall time would count worker start-up (spawned processes take a while); the task runs'
-    # own start and end times show the parallelism itself.
-    def test_mapped_children_run_side_by_side(self, parallel_executor):
+    # The task runs wait for each other (`meet`): only task runs that really run side by side
+    # all finish with True, however long the workers take to start.
+    def test_mapped_children_run_side_by_side(self, parallel_executor, tmp_path):
         with Flow("parallel") as flow:
-            result = nap.map([1, 2, 3, 4])
+            result = meet.map(unmapped(str(tmp_path)), ["a", "b"], unmapped(1))
         state = flow.run(executor=parallel_executor)
-        spans = [c.result for c in state.result[result].map_states]
-        # some two children ran at the same time (a spawned worker may join a little late)
-        assert any(overlap([a, b]) for i, a in enumerate(spans) for b in spans[i + 1 :]), spans
+        assert [c.result for c in state.result[result].map_states] == [True, True]
 
-    def test_a_map_runs_beside_an_independent_task(self, parallel_executor):
+    def test_a_map_runs_beside_an_independent_task(self, parallel_executor, tmp_path):
         with Flow("side by side") as flow:
-            single = slow_one()
-            children = rest.map([7])
+            single = meet(str(tmp_path), "single", 1)
+            children = meet.map(unmapped(str(tmp_path)), ["child"], unmapped(1))
         state = flow.run(executor=parallel_executor)
-        spans = [state.result[single].result, state.result[children].map_states[0].result]
-        assert overlap(spans), spans
+        assert state.result[single].result is True
+        assert state.result[children].map_states[0].result is True
 
     def test_processes_run_tasks_outside_the_flow_process(self, remote_executor, tmp_path):
         with Flow("where") as flow:
@@ -628,22 +629,18 @@ class TestLiveEvents:
         assert {e.task for e in seen if e.map_index is not None} == {children}
         assert len({e.flow_run_id for e in seen}) == 1
 
-    def test_events_arrive_while_the_run_goes_on(self, executor):
+    def test_events_arrive_while_the_run_goes_on(self, executor, tmp_path):
+        mark = tmp_path / "running-seen"
         with Flow("live") as flow:
-            slow_one()
-        arrivals: list[tuple[StateEvent, float]] = []
-        with observe(lambda e: arrivals.append((e, time.monotonic()))):
-            flow.run(executor=executor)
-        ended = time.monotonic()
-        running = [
-            t for e, t in arrivals if e.task_name == "slow_one" and type(e.new_state) is Running
-        ]
-        succeeded = [
-            t for e, t in arrivals if e.task_name == "slow_one" and type(e.new_state) is Success
-        ]
-        assert len(running) == 1 and len(succeeded) == 1
-        assert running[0] < ended - 0.7, "the Running event only arrived after the run ended"
-        assert succeeded[0] - running[0] > 0.9
+            waiter = wait_for(str(mark))
+
+        def on_event(event: StateEvent) -> None:
+            if event.task_name == "wait_for" and type(event.new_state) is Running:
+                mark.touch()  # the task run, still running, sees this
+
+        with observe(on_event):
+            state = flow.run(executor=executor)
+        assert state.result[waiter].result is True, "the Running event only came after the task ended"
 
 
 class TestInputsThatCannotTravel:
