@@ -62,7 +62,7 @@ class TestUnreachableScheduler:
         with pytest.raises(ConnectionError, match=NOWHERE) as info:
             with DaskExecutor(address=NOWHERE).start():
                 pass
-        assert time.monotonic() - started < 7
+        assert time.monotonic() - started < 30  # gives up after its 5 s timeout: no hang
         assert "leave out address=" in str(info.value)
 
     def test_a_flow_run_fails_with_the_connection_error(self):
