@@ -4,7 +4,7 @@ Importing this package imports neither IPython nor anywidget; the names below lo
 
 * :class:`FlowWidget` and :func:`show` (from :mod:`prefect_jupyter.jupyter.widget`);
 * :class:`LiveRun` and :class:`RunTracker` (from :mod:`prefect_jupyter.jupyter.live`);
-* :func:`watch` (from :mod:`prefect_jupyter.jupyter.server_watch`): a server's flow run, live.
+* :func:`watch` (from :mod:`prefect_jupyter.jupyter.watch_run`): a server's flow run, live.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ _LAZY = {
     "show": "prefect_jupyter.jupyter.widget",
     "LiveRun": "prefect_jupyter.jupyter.live",
     "RunTracker": "prefect_jupyter.jupyter.live",
-    "watch": "prefect_jupyter.jupyter.server_watch",
+    "watch": "prefect_jupyter.jupyter.watch_run",
 }
 
 __all__ = list(_LAZY)

@@ -348,10 +348,11 @@ class PrefectMagics(Magics):
         With ``wait``, return once the run has ended, with its final state."""
         from prefect_jupyter.client import ClientError
         from prefect_jupyter.jupyter import server_watch
+        from prefect_jupyter.jupyter.watch_run import watch
 
         try:
             flow = flow if flow is not None else server_watch.registered_flow(run_id)
-            found = server_watch.watch(run_id, flow, wait=wait)
+            found = watch(run_id, flow, wait=wait)
         except (ClientError, ValueError) as exc:
             raise UsageError(f"Could not watch flow run {run_id}: {exc}") from None
         if isinstance(found, server_watch.ServerWatch):

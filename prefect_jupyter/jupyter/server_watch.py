@@ -1,4 +1,4 @@
-"""A flow run on the server, shown live in the notebook widget: ``%flow watch RUN_ID`` / :func:`watch`.
+"""A flow run on the server, followed through its GraphQL API for the notebook widget.
 
 A run an agent executes (or one started with ``Client().create_flow_run``) happens in another
 process; the notebook sees it through the server's public GraphQL API, as the web UI does.
@@ -10,7 +10,8 @@ details show states, messages, times and log lines.
 
 Each poll asks for the flow run, a page of up to ``TASK_RUN_PAGE`` task runs at a time, and the
 log lines after those already seen. Polling stops when the flow run has finished (after a last
-poll, so the final states are shown).
+poll, so the final states are shown). :func:`prefect_jupyter.jupyter.watch_run.watch` (``%flow
+watch RUN_ID``) puts a widget on it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from prefect_jupyter.engine.events import StateEvent
 from prefect_jupyter.engine.state import Pending, Running, State
 
-__all__ = ["ServerWatch", "watch", "follow", "registered_flow"]
+__all__ = ["ServerWatch", "follow", "registered_flow"]
 
 #: seconds between two polls of the server while the run goes on
 POLL_INTERVAL = 0.5
@@ -177,58 +178,6 @@ class ServerWatch:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has finished (or ``timeout`` seconds); whether it finished."""
         return self.finished.wait(timeout)
-
-
-def watch(flow_run_id: str, flow: Any = None, wait: bool = False, client: Any = None) -> Any:
-    """Show flow run ``flow_run_id`` of the server live in the notebook (``%flow watch RUN_ID``).
-
-    The run's graph appears in the cell's output and follows the run from the server: states,
-    mapped counts, the header and the run's log lines, whoever executes it — an agent started
-    elsewhere, or ``flow.run_agent()`` in a later cell of this notebook. Outside a Jupyter
-    kernel (terminal IPython, a script) there is no widget: it polls the run until it ends.
-
-    Args:
-        flow_run_id: the run's id, e.g. what ``Client().create_flow_run(...)`` returns.
-        flow: the flow the run is of (default: the registered flow, loaded from the server).
-        wait: block until the run ends and return its final state.
-        client: a ``prefect_jupyter.client.Client`` (default: one for ``config.cloud.graphql``).
-
-    Returns:
-        With a widget and not ``wait``: the :class:`ServerWatch` (``.wait()`` blocks until the
-        run ends, ``.state`` is then its final state, ``.widget`` the widget); otherwise the
-        run's final state.
-
-    Raises:
-        ValueError: when the server has no such run.
-        prefect_jupyter.client.ClientError: when the server can't be reached.
-
-    Example:
-        >>> run_id = Client().create_flow_run(flow_id=flow_id)
-        >>> watch(run_id)        # the graph, live; then e.g. `flow.run_agent()` in a cell
-    """
-    flow = flow if flow is not None else registered_flow(flow_run_id, client)
-    widget = _notebook_widget(flow)
-    if widget is None:
-        return follow(flow, flow_run_id, client=client)
-    server_watch = widget.display().watch_server_run(flow_run_id, client=client)
-    server_watch.widget = widget
-    if not wait:
-        return server_watch
-    server_watch.wait()
-    return server_watch.state
-
-
-def _notebook_widget(flow: Any) -> Any:
-    """A FlowWidget for ``flow`` when this runs in a Jupyter kernel, else ``None``."""
-    try:
-        from IPython import get_ipython
-
-        from prefect_jupyter.jupyter.widget import FlowWidget
-    except ImportError:
-        return None
-    if getattr(get_ipython(), "kernel", None) is None:
-        return None  # terminal IPython or a script: nothing draws widgets
-    return FlowWidget(flow)
 
 
 def registered_flow(flow_run_id: str, client: Any = None) -> Any:
