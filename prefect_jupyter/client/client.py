@@ -32,6 +32,8 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import pendulum
+
 from prefect_jupyter.client import queries
 from prefect_jupyter.client.errors import (
     ObjectNotFoundError,
@@ -318,25 +320,24 @@ class Client:
     ) -> str:
         """Schedule a run of a flow (by id, or the current version of a version group).
 
-        Labels default to the flow's; without ``scheduled_start_time`` it is due now. The same
-        ``idempotency_key`` gives back the same run.
+        Labels default to the run config's, else the flow's; without ``scheduled_start_time`` it
+        is due now. The same ``idempotency_key`` gives back the same run. ``run_config`` (a
+        ``RunConfig``) replaces the flow's for this run, as in Prefect 1: the local agent honours
+        a ``LocalRun``'s ``env`` and ``working_dir``.
 
         Raises:
             ValueError: if neither ``flow_id`` nor ``version_group_id`` is given.
+            TypeError: if ``run_config`` is not a ``RunConfig``.
             ClientError: for an archived flow, or unknown or missing parameters.
         """
         if not flow_id and not version_group_id:
             raise ValueError("One of flow_id or version_group_id must be provided")
-        if run_config is not None:
-            raise TypeError(
-                "run_config is not supported: prefect_jupyter agents run flows in a local "
-                "process; choose the agent with labels=[...] instead."
-            )
         inputs: dict[str, Any] = {"flow_id": flow_id} if flow_id else {"version_group_id": version_group_id}
         optional = {
             "parameters": parameters, "context": context, "labels": labels,
             "idempotency_key": idempotency_key, "flow_run_name": run_name,
             "scheduled_start_time": _iso(scheduled_start_time),
+            "run_config": _serialized_run_config(run_config),
         }
         inputs.update({k: v for k, v in optional.items() if v is not None})
         return self._mutate("create_flow_run", "id", **inputs).id
@@ -362,7 +363,7 @@ class Client:
             id=run.id, name=run.name, flow_id=run.flow_id,
             project=ProjectInfo(id=run.flow.project.id, name=run.flow.project.name),
             parameters=_plain(run.parameters), context=_plain(run.context), version=run.version,
-            scheduled_start_time=datetime.datetime.fromisoformat(start) if start else None,
+            scheduled_start_time=pendulum.parse(start) if start else None,
             state=_state(run.serialized_state), task_runs=task_runs,
         )
 
@@ -485,6 +486,20 @@ def _iso(when: datetime.datetime | None) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
     return when.isoformat()
+
+
+def _serialized_run_config(run_config: Any) -> dict[str, Any] | None:
+    """``run_config.serialize()``, refusing what is not a ``RunConfig`` before any request."""
+    from prefect_jupyter.run_configs.base import RunConfig
+
+    if run_config is None:
+        return None
+    if not isinstance(run_config, RunConfig):
+        raise TypeError(
+            f"run_config must be a RunConfig (e.g. LocalRun(env={{...}})), got "
+            f"{type(run_config).__name__}: {run_config!r}."
+        )
+    return run_config.serialize()
 
 
 def _plain(value: Any) -> dict[str, Any]:

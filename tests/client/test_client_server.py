@@ -20,6 +20,7 @@ from prefect_jupyter.client import (
     VersionLockMismatchError,
 )
 from prefect_jupyter.engine.state import Cancelled, Pending, Running, Scheduled, Success
+from prefect_jupyter.run_configs import LocalRun
 from prefect_jupyter.schedules import IntervalSchedule
 
 
@@ -140,6 +141,26 @@ class TestFlowRuns:
         info = client.get_flow_run_info(run_id)
         assert info.flow_id == flow_id
         assert info.scheduled_start_time == when.replace(tzinfo=datetime.UTC)
+        # handed out as pendulum, as Prefect 1's client did (flow code formats it with pendulum)
+        assert info.scheduled_start_time.add(days=1).format("YYYY-MM-DD") == "2030-01-03"
+
+    def test_a_run_config_given_for_one_run_is_the_runs_and_its_labels_the_default(
+        self, client, flow_id
+    ):
+        config = LocalRun(env={"STAGE": "dev"}, working_dir="/srv/etl", labels=["green"])
+        run_id = client.create_flow_run(flow_id, run_config=config)
+        run = client.graphql(
+            "query($id: uuid!) { flow_run_by_pk(id: $id) { labels run_config } }", {"id": run_id}
+        ).data.flow_run_by_pk
+        assert run.labels == ["green"]
+        assert run.run_config.to_dict() == config.serialize()
+        assert run.run_config["env"] == {"STAGE": "dev"}
+
+    def test_a_run_config_that_is_not_one_is_refused_before_any_request(self, client, flow_id):
+        before = client.graphql("query { flow_run(where: {}) { id } }").data.flow_run
+        with pytest.raises(TypeError, match=r"run_config must be a RunConfig \(e.g. LocalRun"):
+            client.create_flow_run(flow_id, run_config={"type": "LocalRun"})
+        assert client.graphql("query { flow_run(where: {}) { id } }").data.flow_run == before
 
     def test_states_with_version_locking(self, client, flow_id):
         run_id = client.create_flow_run(flow_id)

@@ -108,6 +108,23 @@ def test_bad_input_fails_clearly(backend):
         create_flow_run.run(flow_name="no-such-flow", project_name="fof")
     with pytest.raises(ValueError, match="`flow_id` and `flow_name` are null"):
         create_flow_run.run()
+    # names go into StartFlowRun's query as string literals: quotes cannot change the query
+    with pytest.raises(ValueError, match=r"Flow 'child-a\" \} \\' not found"):
+        StartFlowRun(flow_name='child-a" } \\', project_name="fof").run()
+
+
+def test_start_flow_run_sends_a_run_config_for_its_run(backend):
+    from prefect_jupyter.run_configs import LocalRun
+
+    config = LocalRun(env={"STAGE": "dev"}, labels=["no-agent-has-this"])  # so it waits
+    run_id = StartFlowRun(flow_name="child-a", project_name="fof", run_config=config).run()
+    with Client() as client:
+        run = client.graphql("query($id: uuid!) { flow_run_by_pk(id: $id) { labels run_config } }",
+                             {"id": run_id}).data.flow_run_by_pk
+    assert run.labels == ["no-agent-has-this"]
+    assert run.run_config.to_dict() == config.serialize()
+    CancelFlowRun(flow_run_id=run_id).run()
+    assert FlowRunView.from_flow_run_id(run_id).state.is_finished()
 
 
 EVERYTHING = """

@@ -23,10 +23,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from prefect_jupyter.backend.flow_run import FlowRunView, FlowView, watch_flow_run
-from prefect_jupyter.client import Client, queries
+from prefect_jupyter.client import Client
 from prefect_jupyter.context import context
 from prefect_jupyter.core.task import Task
 from prefect_jupyter.engine.signals import signal_from_state
+from prefect_jupyter.utilities.graphql import EnumValue, with_args
 from prefect_jupyter.utilities.tasks import defaults_from_attrs, task
 
 __all__ = ["StartFlowRun", "create_flow_run", "get_task_run_result", "wait_for_flow_run"]
@@ -64,7 +65,7 @@ def create_flow_run(
         context: context values for the run.
         labels: the run's labels (the flow's by default); agents with these labels run it.
         run_name: the run's name; by default ``<parent run name>-<flow name>`` in a flow run.
-        run_config: not supported by prefect_jupyter's local agents (must be None).
+        run_config: a ``RunConfig`` for this run instead of the flow's (e.g. ``LocalRun(env=...)``).
         scheduled_start_time: when to start: a datetime, or a timedelta from now.
         idempotency_key: the same key gives back the same run; by default the parent's task
             run id (and map index).
@@ -91,8 +92,10 @@ def create_flow_run(
     logger.info(f"Creating flow run {shown!r} for flow {flow.name!r}...")
     if idempotency_key is None:
         idempotency_key = _idempotency_key()
-    if isinstance(scheduled_start_time, datetime.timedelta):
-        scheduled_start_time = datetime.datetime.now(datetime.UTC) + scheduled_start_time
+    if isinstance(scheduled_start_time, datetime.timedelta):  # pendulum's Duration too
+        import pendulum
+
+        scheduled_start_time = pendulum.now("utc") + scheduled_start_time
     client = Client()
     flow_run_id = client.create_flow_run(
         flow_id=flow.flow_id, parameters=parameters, run_name=run_name,
@@ -181,6 +184,20 @@ def get_task_run_result(
     return task_run.get_result()
 
 
+def _newest_flow_query(flow_name: str, project_name: str) -> dict:
+    """The id of a project's newest unarchived version of a flow, in Prefect 1's nested-dict form.
+
+    The names are written into the document as GraphQL string literals (JSON-escaped by
+    ``with_args``), so a quote or backslash in a name cannot change the query.
+    """
+    where = {
+        "name": {"_eq": flow_name}, "archived": {"_eq": False},
+        "project": {"name": {"_eq": project_name}},
+    }
+    arguments = {"where": where, "order_by": {"version": EnumValue("desc")}, "limit": 1}
+    return {"query": {with_args("flow", arguments): {"id"}}}
+
+
 class StartFlowRun(Task):
     """Start a run of a registered flow by name (Prefect 1's older flow-of-flows task).
 
@@ -188,7 +205,7 @@ class StartFlowRun(Task):
         flow_name: the flow's name.
         project_name: its project.
         parameters: the run's parameters (constants; pass tasks when calling the task).
-        run_config: not supported by prefect_jupyter's local agents (must be None).
+        run_config: a ``RunConfig`` for the run instead of the flow's.
         wait: wait for the run to finish and end in its final state.
         new_flow_context: context values for the run.
         run_name: the run's name.
@@ -270,11 +287,7 @@ class StartFlowRun(Task):
         if project_name is None:
             raise ValueError("Must provide a project name.")
         client = Client()
-        where = {
-            "name": {"_eq": flow_name}, "archived": {"_eq": False},
-            "project": {"name": {"_eq": project_name}},
-        }
-        flows = client.graphql(queries.FLOW_VIEW, {"where": where}).data.flow
+        flows = client.graphql(_newest_flow_query(flow_name, project_name)).data.flow
         if not flows:
             raise ValueError(f"Flow '{flow_name}' not found.")
         flow_run_id = client.create_flow_run(
