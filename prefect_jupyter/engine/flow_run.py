@@ -1,9 +1,11 @@
 """``flow.run()``: check the parameters, then run the flow here — once, or on its schedule.
 
 A pass of the flow runner can leave tasks unfinished (a ``Paused`` task waiting for approval,
-or a task scheduled for later); like Prefect 1, ``flow.run`` then asks for approval on standard
-input and runs the flow again with the states so far until every task has finished. Cached
-states with a future expiration are kept in ``context.caches`` for later runs.
+a ``Retrying`` task or one scheduled for later, mapped children included); like Prefect 1,
+``flow.run`` then asks for approval on standard input, waits for the earliest start time
+(:func:`next_attempt`) and runs the flow again with the states so far until every task has
+finished. :func:`run_passes` does the same without prompts, for the backend. Cached states with
+a future expiration are kept in ``context.caches`` for later runs.
 """
 
 from __future__ import annotations
