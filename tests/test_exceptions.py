@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from prefect_jupyter import exceptions
@@ -39,3 +42,17 @@ def test_client_error_keeps_graphql_error_codes() -> None:
 def test_message_defaults_to_empty() -> None:
     assert str(exceptions.PrefectException()) == ""
     assert str(exceptions.FlowStorageError()) == ""
+
+
+def test_raising_and_catching_client_errors_needs_no_client() -> None:
+    # the classes live at the bottom of the import graph (issue 16: no exceptions <-> client circle)
+    code = (
+        "import sys\n"
+        "from prefect_jupyter.exceptions import ClientError, ServerUnavailable, WriteRejected\n"
+        "assert issubclass(ServerUnavailable, ClientError) and issubclass(WriteRejected, ClientError)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('prefect_jupyter.client')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert client_errors.ServerUnavailable is exceptions.ServerUnavailable
+    assert client_errors.error_for("gone", [], 503).__class__ is exceptions.ServerUnavailable

@@ -276,7 +276,7 @@ class Client:
             ObjectNotFoundError: if there is no such flow.
             prefect_jupyter.serialization.FlowLoadError: if its code can't be loaded here.
         """
-        from prefect_jupyter.serialization.storage import load_flow
+        from prefect_jupyter.storage.pickling import load_flow
 
         found = self._data(queries.FLOW_BY_ID, {"id": flow_id}).flow_by_pk
         if found is None:

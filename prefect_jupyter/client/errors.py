@@ -14,14 +14,23 @@ act on differently:
   Sending the same request again is pointless; callers log it and move on.
 
 :func:`error_for` sorts a response's GraphQL errors into these classes (Prefect 1's names where
-it had them).
+it had them). The classes are defined in :mod:`prefect_jupyter.exceptions` (Prefect 1's home for
+them), so that code below the client can raise and catch them; this module names the same ones.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from prefect_jupyter.exceptions import PrefectException
+from prefect_jupyter.exceptions import (
+    AuthorizationError,
+    ClientError,
+    ObjectNotFoundError,
+    ServerConnectionError,
+    ServerUnavailable,
+    VersionLockMismatchError,
+    WriteRejected,
+)
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -40,56 +49,6 @@ __all__ = [
 RETRYABLE_CODES = frozenset({
     "DATABASE_UNAVAILABLE", "DATABASE_ERROR", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR",
 })
-
-
-class ClientError(PrefectException):
-    """The server refused a request, or could not be reached; the message says why.
-
-    Attributes:
-        errors: the GraphQL errors the server returned (``[]`` when there were none).
-        codes: their ``extensions.code`` values, e.g. ``["NOT_FOUND"]``.
-        status: the HTTP status of the answer (``None`` when there was none).
-    """
-
-    def __init__(
-        self, message: str, errors: list[dict[str, Any]] | None = None, status: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.errors = list(errors or [])
-        self.status = status
-        self.codes = [
-            str((e.get("extensions") or {}).get("code"))
-            for e in self.errors
-            if isinstance(e, dict) and (e.get("extensions") or {}).get("code")
-        ]
-
-
-class ServerUnavailable(ClientError):
-    """The server could not take the request now (unreachable, 5xx, database unavailable).
-
-    The request did not take effect — except after a connection dropped mid-request, when it
-    may have: a writer that must know checks the run's version. Send it again later.
-    """
-
-
-class ServerConnectionError(ServerUnavailable):
-    """The server could not be reached (refused, timed out, or the connection dropped)."""
-
-
-class WriteRejected(ClientError):
-    """The server answered and refused the request; sending it again unchanged is pointless."""
-
-
-class AuthorizationError(WriteRejected):
-    """The server wants an API token (HTTP 401): none was sent, or the wrong one."""
-
-
-class ObjectNotFoundError(WriteRejected):
-    """An id or name the server knows nothing about."""
-
-
-class VersionLockMismatchError(WriteRejected):
-    """A state write based on an older version of the run: another writer got there first."""
 
 
 def error_for(message: str, errors: list[dict[str, Any]] | None, status: int | None) -> ClientError:

@@ -27,7 +27,7 @@ class RunConfig:
 
     def serialize(self) -> dict:
         """This run config as JSON (``RunConfigSchema``; needs the ``serialization`` extra)."""
-        from prefect_jupyter.serialization.run_config import RunConfigSchema
+        from prefect_jupyter.run_configs.schema import RunConfigSchema
 
         return RunConfigSchema().dump(self)
 

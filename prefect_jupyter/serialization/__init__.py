@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 _SCHEMA_MODULES = ("edge", "flow_schema", "result", "run_config", "schedule_schema", "state",
-                   "storage_schema", "task")
+                   "task")
 
 
 def __getattr__(name: str) -> object:

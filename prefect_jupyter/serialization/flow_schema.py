@@ -23,11 +23,11 @@ from typing import Any
 from marshmallow import fields, missing, post_load, pre_dump, utils
 
 from prefect_jupyter.core.flow import Flow
+from prefect_jupyter.run_configs.schema import RunConfigSchema
 from prefect_jupyter.serialization.edge import EdgeSchema
-from prefect_jupyter.serialization.run_config import RunConfigSchema
 from prefect_jupyter.serialization.schedule_schema import ScheduleSchema
-from prefect_jupyter.serialization.storage_schema import StorageSchema
 from prefect_jupyter.serialization.task import ParameterSchema, TaskSchema
+from prefect_jupyter.storage.schema import StorageSchema
 from prefect_jupyter.utilities.serialization import Nested, ObjectSchema, to_qualified_name
 
 __all__ = ["FlowSchema"]

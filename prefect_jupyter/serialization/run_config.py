@@ -1,104 +1,29 @@
-"""Run configs as JSON: ``RunConfigSchema`` (Prefect 1's ``prefect.serialization.run_config``).
+"""Prefect 1's ``prefect.serialization.run_config``: ``RunConfigSchema`` and one schema per run config.
 
-Every run config dumps ``type`` (the class name), ``env``, sorted ``labels`` and its own fields.
-
-Example:
-    >>> RunConfigSchema().dump(LocalRun(labels=["b", "a"]))["labels"]
-    ['a', 'b']
+They are defined beside the run configs (:mod:`prefect_jupyter.run_configs.schema`), so that
+``RunConfig.serialize()`` needs nothing from this package; this module names them at Prefect 1's path.
 """
 
 from __future__ import annotations
 
-from marshmallow import fields
-
-from prefect_jupyter.run_configs import (
-    DockerRun,
-    ECSRun,
-    KubernetesRun,
-    LocalRun,
-    RunConfig,
-    UniversalRun,
-    VertexRun,
-)
-from prefect_jupyter.utilities.serialization import (
-    JSONCompatible,
-    ObjectSchema,
-    OneOfSchema,
-    SortedList,
+from prefect_jupyter.run_configs.schema import (
+    DockerRunSchema,
+    ECSRunSchema,
+    KubernetesRunSchema,
+    LocalRunSchema,
+    RunConfigSchema,
+    RunConfigSchemaBase,
+    UniversalRunSchema,
+    VertexRunSchema,
 )
 
-__all__ = ["RunConfigSchema"]
-
-
-class RunConfigSchemaBase(ObjectSchema):
-    """The fields of every run config."""
-
-    env = fields.Dict(keys=fields.String(), allow_none=True)
-    labels = SortedList(fields.String())
-
-
-def _schema(cls: type[RunConfig], **own: fields.Field) -> type[ObjectSchema]:
-    meta = type("Meta", (), {"object_class": cls})
-    return type(f"{cls.__name__}Schema", (RunConfigSchemaBase,), {"Meta": meta, **own})
-
-
-def _text() -> fields.Field:
-    return fields.String(allow_none=True)
-
-
-UniversalRunSchema = _schema(UniversalRun)
-LocalRunSchema = _schema(LocalRun, working_dir=_text())
-DockerRunSchema = _schema(
-    DockerRun,
-    ports=fields.List(fields.Int, allow_none=True),
-    image=_text(),
-    host_config=fields.Dict(keys=fields.String(), allow_none=True),
-)
-KubernetesRunSchema = _schema(
-    KubernetesRun,
-    job_template_path=_text(),
-    job_template=JSONCompatible(allow_none=True),
-    image=_text(),
-    cpu_limit=_text(),
-    cpu_request=_text(),
-    memory_limit=_text(),
-    memory_request=_text(),
-    service_account_name=_text(),
-    image_pull_secrets=fields.List(fields.String(), allow_none=True),
-    image_pull_policy=_text(),
-)
-ECSRunSchema = _schema(
-    ECSRun,
-    task_definition_path=_text(),
-    task_definition=JSONCompatible(allow_none=True),
-    task_definition_arn=_text(),
-    image=_text(),
-    cpu=_text(),
-    memory=_text(),
-    task_role_arn=_text(),
-    execution_role_arn=_text(),
-    run_task_kwargs=JSONCompatible(allow_none=True),
-)
-VertexRunSchema = _schema(
-    VertexRun,
-    image=_text(),
-    machine_type=_text(),
-    scheduling=fields.Dict(keys=fields.String(), allow_none=True),
-    service_account=_text(),
-    network=_text(),
-    worker_pool_specs=fields.List(
-        fields.Dict(keys=fields.String(), allow_none=True), allow_none=True
-    ),
-)
-
-
-class RunConfigSchema(OneOfSchema):
-    """Any run config: ``type`` (the class name) picks the schema."""
-
-    type_schemas = {
-        schema.Meta.object_class.__name__: schema
-        for schema in (
-            KubernetesRunSchema, ECSRunSchema, LocalRunSchema, DockerRunSchema,
-            UniversalRunSchema, VertexRunSchema,
-        )
-    }
+__all__ = [
+    "DockerRunSchema",
+    "ECSRunSchema",
+    "KubernetesRunSchema",
+    "LocalRunSchema",
+    "RunConfigSchema",
+    "RunConfigSchemaBase",
+    "UniversalRunSchema",
+    "VertexRunSchema",
+]

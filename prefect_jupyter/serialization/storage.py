@@ -1,41 +1,24 @@
-"""The flow's code, shipped with its registration: ``storage`` in a serialized flow.
+"""Prefect 1's ``prefect.serialization.storage``: a flow's code in a serialized flow, and ``StorageSchema``.
 
-Two kinds, named as in Prefect 1:
-
-* ``Pickle`` (the default) — the whole ``Flow`` pickled with cloudpickle, base64 in
-  ``storage["flow"]``. cloudpickle pickles functions and classes defined in ``__main__`` (a script,
-  or a notebook's kernel) *by value*, so the flow still runs after the notebook's kernel is gone.
-  Code from a module that can't be imported elsewhere (made at run time, with no file behind
-  it) is pickled by value too. Code from importable modules travels by reference: those modules
-  must be installed where the flow runs.
-* ``Module`` — the flow is the attribute of an importable module (``flow.storage =
-  Module("my_flows.etl")``, :class:`prefect_jupyter.storage.Module`); nothing is pickled.
-
-Pickling needs every object a task refers to be picklable. Locks, open connections, sockets,
-files and generators are not: :func:`describe_storage` then raises
-:class:`FlowSerializationError` naming the task, the object's type and where the task refers to
-it, before anything is sent.
-
-Code pickled by value only loads on the Python version (major.minor) that pickled it, and with a
-compatible cloudpickle; ``storage`` records both so that :func:`load_flow` can say so.
+Both are defined with the storage classes, so that storage never imports this package:
+pickling and loading a flow's code in :mod:`prefect_jupyter.storage.pickling`, the marshmallow
+schemas in :mod:`prefect_jupyter.storage.schema` (imported on first use here, so that
+registering a flow never needs marshmallow).
 """
 
 from __future__ import annotations
 
-import base64
-import importlib
-import platform
-import sys
-import types
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from prefect_jupyter.exceptions import FlowStorageError
 from prefect_jupyter.storage.module import Module
-from prefect_jupyter.utilities.code import global_names
-
-if TYPE_CHECKING:
-    from prefect_jupyter.core.flow import Flow
+from prefect_jupyter.storage.pickling import (
+    FlowLoadError,
+    FlowSerializationError,
+    describe_storage,
+    load_flow,
+    pickle_flow,
+    unpickle_flow,
+)
 
 __all__ = [
     "FlowLoadError",
@@ -47,297 +30,14 @@ __all__ = [
     "unpickle_flow",
 ]
 
-# how deep to look inside a task for the object that can't be pickled
-_MAX_DEPTH = 8
-
-
-class FlowSerializationError(TypeError):
-    """The flow's code can't be pickled: an object a task refers to is not picklable."""
-
-
-class FlowLoadError(FlowStorageError, RuntimeError):
-    """A registered flow's code can't be loaded in this process."""
-
-
-def describe_storage(flow: Flow, build: bool = True) -> dict[str, Any] | None:
-    """The ``storage`` entry of ``flow``'s serialized form.
-
-    ``Module`` storage is described as is; otherwise, with ``build``, the flow is pickled
-    (``Pickle``); without it there is no storage (``None``).
-
-    Raises:
-        FlowSerializationError: naming the task (and object) that can't be pickled.
-    """
-    if isinstance(flow.storage, Module):
-        return {
-            "type": "Module",
-            "flow": {"module": flow.storage.module, "attribute": flow.storage.attribute},
-            **_versions(),
-        }
-    if not build:
-        return None
-    return {"type": "Pickle", "flow": pickle_flow(flow), **_versions()}
-
-
-def _versions() -> dict[str, str]:
-    import cloudpickle
-
-    return {"python_version": platform.python_version(), "cloudpickle_version": cloudpickle.__version__}
-
-
-def pickle_flow(flow: Flow) -> str:
-    """``flow`` pickled with cloudpickle, as base64 text.
-
-    Raises:
-        FlowSerializationError: naming the task (and object) that can't be pickled.
-    """
-    import cloudpickle
-
-    registered = _register_unimportable_modules(flow)
-    try:
-        payload = cloudpickle.dumps(flow)
-    except Exception as exc:  # pickling raises TypeError, PicklingError, AttributeError, ...
-        raise FlowSerializationError(_explain_unpicklable(flow, exc)) from exc
-    finally:
-        for name in registered:
-            cloudpickle.unregister_pickle_by_value(sys.modules[name])
-    return base64.b64encode(payload).decode("ascii")
-
-
-def _register_unimportable_modules(flow: Flow) -> list[str]:
-    """Make cloudpickle pickle by value the task code of modules nothing else could import."""
-    import cloudpickle
-
-    already = set(cloudpickle.list_registry_pickle_by_value())
-    registered: list[str] = []
-    for task in flow.tasks:
-        run = task.__dict__.get("run")
-        for obj in (run, type(task)):
-            name = getattr(obj, "__module__", None)
-            module = sys.modules.get(name) if isinstance(name, str) else None
-            if (
-                module is None
-                or name == "__main__"
-                or name in already
-                or name in registered
-                or name in sys.builtin_module_names
-                or not _is_unimportable(module)
-            ):
-                continue
-            cloudpickle.register_pickle_by_value(module)
-            registered.append(name)
-    return registered
-
-
-def _is_unimportable(module: types.ModuleType) -> bool:
-    # a module made at run time (types.ModuleType, exec'd notebook code) has no spec or no file
-    spec = getattr(module, "__spec__", None)
-    return spec is None or (getattr(module, "__file__", None) is None and spec.origin is None)
-
-
-# -- finding the unpicklable object ----------------------------------------------------------------
-def _picklable(obj: Any) -> Exception | None:
-    import cloudpickle
-
-    try:
-        cloudpickle.dumps(obj)
-    except Exception as exc:  # any failure means "not picklable"; the caller reports it
-        return exc
-    return None
-
-
-def _type_name(obj: Any) -> str:
-    cls = type(obj)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _explain_unpicklable(flow: Flow, exc: Exception) -> str:
-    advice = (
-        "The flow's code is pickled (cloudpickle) to travel with its registration, so tasks can't "
-        "hold locks, open connections, sockets, files or generators: create such objects inside "
-        "the task's function (or with a resource_manager) and pass only plain data between tasks."
-    )
-    for task in flow.sorted_tasks():
-        slug = flow.slugs.get(task)
-        if _picklable(task) is not None:
-            path, culprit = _locate(task, [f"task {task.name!r}"], set(), 0)
-            error = _picklable(culprit) or exc
-            return (
-                f"Task {task.name!r} (slug {slug!r}) of flow {flow.name!r} can't be registered: it "
-                f"refers to a {_type_name(culprit)} object ({' → '.join(path)}) that can't be "
-                f"pickled ({type(error).__name__}: {error}). {advice}"
-            )
-        for key, value in sorted(flow.constants.get(task, {}).items()):
-            if _picklable(value) is not None:
-                return (
-                    f"Task {task.name!r} (slug {slug!r}) of flow {flow.name!r} can't be "
-                    f"registered: its argument {key!r} is a {_type_name(value)} object that can't "
-                    f"be pickled. {advice}"
-                )
-    for name, value in sorted(vars(flow).items()):
-        if _picklable(value) is not None:
-            path, culprit = _locate(value, [f"flow.{name}"], set(), 0)
-            return (
-                f"Flow {flow.name!r} can't be registered: {' → '.join(path)} is a "
-                f"{_type_name(culprit)} object that can't be pickled ({type(exc).__name__}: "
-                f"{exc}). {advice}"
-            )
-    return f"Flow {flow.name!r} can't be pickled for registration ({type(exc).__name__}: {exc}). {advice}"
-
-
-def _locate(obj: Any, path: list[str], seen: set[int], depth: int) -> tuple[list[str], Any]:
-    """The deepest unpicklable object inside ``obj`` (which can't be pickled), and the way to it."""
-    if depth >= _MAX_DEPTH:
-        return path, obj
-    for label, child in _children(obj):
-        if id(child) in seen:
-            continue
-        seen.add(id(child))
-        if _picklable(child) is not None:
-            return _locate(child, [*path, label], seen, depth + 1)
-    return path, obj
-
-
-def _children(obj: Any) -> Iterator[tuple[str, Any]]:
-    from prefect_jupyter.core.task import Task
-
-    if isinstance(obj, types.FunctionType):
-        yield from _function_children(obj)
-    elif isinstance(obj, types.MethodType):
-        yield f"method {obj.__func__.__qualname__}", obj.__func__
-        yield "its instance", obj.__self__
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            yield f"[{key!r}]", value
-    elif isinstance(obj, (list, tuple, set, frozenset)):
-        for i, value in enumerate(obj):
-            yield f"item {i}", value
-    elif isinstance(obj, (type, types.ModuleType)):
-        return
-    else:
-        attributes = getattr(obj, "__dict__", None)
-        if isinstance(attributes, dict):
-            for name, value in attributes.items():
-                label = f"function {value.__qualname__}" if (
-                    isinstance(obj, Task) and name == "run" and isinstance(value, types.FunctionType)
-                ) else f"attribute `{name}`"
-                yield label, value
-
-
-def _function_children(fn: types.FunctionType) -> Iterator[tuple[str, Any]]:
-    code = fn.__code__
-    for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=False):
-        try:
-            yield f"closure variable `{name}`", cell.cell_contents
-        except ValueError:  # an empty cell
-            continue
-    for name in sorted(global_names(code)):
-        if name in fn.__globals__:
-            yield f"global `{name}`", fn.__globals__[name]
-    for i, value in enumerate(fn.__defaults__ or ()):
-        yield f"default {i}", value
-    for name, value in (fn.__kwdefaults__ or {}).items():
-        yield f"default `{name}`", value
-
-
-# -- loading ---------------------------------------------------------------------------------------
-def load_flow(serialized_flow: dict[str, Any]) -> Flow:
-    """The ``Flow`` a serialized flow's ``storage`` holds.
-
-    Raises:
-        FlowLoadError: when the flow was registered without its code, was pickled by an
-            incompatible Python or cloudpickle, or needs a module that is not importable here.
-    """
-    from prefect_jupyter.core.flow import Flow
-
-    name = serialized_flow.get("name")
-    storage = serialized_flow.get("storage")
-    if not storage:
-        raise FlowLoadError(
-            f"Flow {name!r} was registered without its code (build=False), so it can't be "
-            "loaded. Register it again with flow.register(..., build=True)."
-        )
-    kind = storage.get("type")
-    if kind == "Module":
-        flow = _load_module_flow(name, storage["flow"])
-    elif kind == "Pickle":
-        flow = unpickle_flow(name, storage)
-    else:
-        raise FlowLoadError(f"Flow {name!r} has unknown storage {kind!r}; expected Pickle or Module.")
-    if not isinstance(flow, Flow):
-        raise FlowLoadError(f"Flow {name!r}'s storage holds a {type(flow).__name__}, not a Flow.")
-    return flow
-
-
-def unpickle_flow(name: str | None, storage: dict[str, Any]) -> Any:
-    """The object pickled in ``storage["flow"]`` (base64), checked against the versions that made it.
-
-    Raises:
-        FlowLoadError: naming the Python/cloudpickle versions, or the missing module.
-    """
-    import cloudpickle
-
-    theirs_py = str(storage.get("python_version") or "?")
-    theirs_cp = str(storage.get("cloudpickle_version") or "?")
-    ours_py, ours_cp = platform.python_version(), cloudpickle.__version__
-    versions = (
-        f"it was pickled by Python {theirs_py} with cloudpickle {theirs_cp}; this process runs "
-        f"Python {ours_py} with cloudpickle {ours_cp}"
-    )
-    if theirs_py.split(".")[:2] != ours_py.split(".")[:2]:
-        raise FlowLoadError(
-            f"Flow {name!r} can't be loaded: {versions}. Code pickled by value only loads on the "
-            f"same Python version: run it with Python {'.'.join(theirs_py.split('.')[:2])}, or "
-            "register the flow again from this Python."
-        )
-    try:
-        return cloudpickle.loads(base64.b64decode(storage["flow"]))
-    except ModuleNotFoundError as exc:
-        raise FlowLoadError(
-            f"Flow {name!r} can't be loaded: its code imports the module {exc.name!r}, which is "
-            "not installed here. Install it where the flow runs (or put it on PYTHONPATH)."
-        ) from exc
-    except Exception as exc:  # a broken or incompatible pickle: say which versions made it
-        hint = (
-            " Install the same cloudpickle version, or register the flow again from here."
-            if theirs_cp != ours_cp else ""
-        )
-        raise FlowLoadError(
-            f"Flow {name!r} can't be loaded ({type(exc).__name__}: {exc}); {versions}.{hint}"
-        ) from exc
-
-
-def _load_module_flow(name: str | None, where: dict[str, Any]) -> Any:
-    from prefect_jupyter.core.flow import Flow
-
-    module_name, attribute = where.get("module"), where.get("attribute")
-    try:
-        module = importlib.import_module(str(module_name))
-    except ImportError as exc:
-        raise FlowLoadError(
-            f"Flow {name!r} lives in the module {module_name!r}, which can't be imported here "
-            f"({exc}). Install it where the flow runs."
-        ) from exc
-    if attribute:
-        return getattr(module, attribute)
-    flows = [v for v in vars(module).values() if isinstance(v, Flow)]
-    matching = [f for f in flows if f.name == name] or flows
-    if len(matching) != 1:
-        raise FlowLoadError(
-            f"The module {module_name!r} has {len(matching)} flows named {name!r}; name the one "
-            "to load with Module(module, attribute='...')."
-        )
-    return matching[0]
-
 
 def __getattr__(name: str) -> Any:
-    # Prefect 1's marshmallow schemas at Prefect 1's path; imported on first use so that
-    # registering a flow (this module's job) never needs marshmallow
-    if name in ("StorageSchema", "BaseStorageSchema") or name.endswith("Schema"):
-        from prefect_jupyter.serialization import storage_schema
+    # StorageSchema, BaseStorageSchema, LocalSchema, ... at Prefect 1's path, loaded on use
+    if name.endswith("Schema"):
+        from prefect_jupyter.storage import schema
 
         try:
-            return getattr(storage_schema, name)
+            return getattr(schema, name)
         except AttributeError:
             pass
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

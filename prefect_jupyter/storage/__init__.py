@@ -60,7 +60,7 @@ def get_default_storage_class() -> type[Storage]:
     """
     import warnings
 
-    from prefect_jupyter import config
+    from prefect_jupyter.configuration import config
     from prefect_jupyter.utilities.imports import import_object
 
     name = config.get("flows", {}).get("defaults", {}).get("storage", {}).get("default_class")

@@ -87,7 +87,7 @@ class Storage(metaclass=ABCMeta):
         self._flows: dict[str, Flow] = {}
         self._labels = list(labels or [])
         if add_default_labels is None:
-            from prefect_jupyter import config
+            from prefect_jupyter.configuration import config
 
             defaults = config.get("flows", {}).get("defaults", {}).get("storage", {})
             add_default_labels = defaults.get("add_default_labels", True)
@@ -150,7 +150,7 @@ class Storage(metaclass=ABCMeta):
 
     def serialize(self) -> dict:
         """This storage as JSON (``StorageSchema``; needs the ``serialization`` extra)."""
-        from prefect_jupyter.serialization.storage_schema import StorageSchema
+        from prefect_jupyter.storage.schema import StorageSchema
 
         return StorageSchema().dump(self)
 
@@ -158,7 +158,7 @@ class Storage(metaclass=ABCMeta):
         """Check the flows added here can be stored: every flow must be picklable."""
         if self.stored_as_script:
             return
-        from prefect_jupyter.serialization.storage import pickle_flow
+        from prefect_jupyter.storage.pickling import pickle_flow
 
         for flow in self._flows.values():
             pickle_flow(flow)  # raises FlowSerializationError naming the task

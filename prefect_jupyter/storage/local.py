@@ -45,7 +45,7 @@ class Local(Storage):
         stored_as_script: bool = False,
         **kwargs: Any,
     ) -> None:
-        from prefect_jupyter import config
+        from prefect_jupyter.configuration import config
         from prefect_jupyter.engine.results import LocalResult
 
         if directory is None:

@@ -41,7 +41,7 @@ class S3(Storage):
         upload_options: dict | None = None,
         **kwargs: Any,
     ) -> None:
-        from prefect_jupyter import context
+        from prefect_jupyter.context import context
         from prefect_jupyter.engine.results import S3Result
 
         self.bucket = bucket

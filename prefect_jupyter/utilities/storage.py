@@ -50,7 +50,7 @@ def flow_to_bytes_pickle(flow: Flow) -> bytes:
         prefect_jupyter.serialization.storage.FlowSerializationError: naming the task (and
             object) that can't be pickled.
     """
-    from prefect_jupyter.serialization.storage import pickle_flow
+    from prefect_jupyter.storage.pickling import pickle_flow
 
     return json.dumps({"flow": pickle_flow(flow), "versions": _versions()}).encode("utf-8")
 
@@ -62,7 +62,7 @@ def flow_from_bytes_pickle(data: bytes) -> Flow:
         prefect_jupyter.exceptions.FlowStorageError: when the flow can't be unpickled here,
             naming the versions that pickled it and the module that is missing.
     """
-    from prefect_jupyter.serialization.storage import unpickle_flow
+    from prefect_jupyter.storage.pickling import unpickle_flow
 
     try:
         info = json.loads(data.decode("utf-8"))

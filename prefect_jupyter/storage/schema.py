@@ -1,7 +1,8 @@
 """Storage objects as JSON: ``StorageSchema`` (Prefect 1's ``prefect.serialization.storage``).
 
 Importable as ``prefect_jupyter.serialization.storage.StorageSchema`` (Prefect 1's path); it
-lives in its own module so that registering a flow doesn't need marshmallow. Every storage
+lives beside the storage classes, so that ``Storage.serialize()`` needs nothing from
+``serialization/``, and in its own module, so that registering a flow doesn't need marshmallow. Every storage
 dumps ``type`` (its class name), ``flows`` (name → location), ``secrets`` and its own fields;
 secrets' values and credentials never appear. A loaded ``Local`` storage doesn't create its
 directory (it may be another machine's).
