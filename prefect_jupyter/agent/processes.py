@@ -38,6 +38,7 @@ class FlowRunProcess:
         command: the command line (default: :func:`flow_run_command`).
         env: its environment.
         show_flow_logs: let it write to the agent's stdout/stderr instead of keeping its stderr.
+        cwd: the directory it starts in (default: the agent's).
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class FlowRunProcess:
         command: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
         show_flow_logs: bool = False,
+        cwd: str | None = None,
     ) -> None:
         self.flow_run_id = flow_run_id
         self.started = time.monotonic()
@@ -56,6 +58,7 @@ class FlowRunProcess:
         self.popen = subprocess.Popen(
             list(command or flow_run_command(flow_run_id)),
             env=dict(env) if env is not None else None,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=None if show_flow_logs else subprocess.DEVNULL,
             stderr=None if show_flow_logs else self._stderr,

@@ -91,7 +91,7 @@ query($id: uuid!) {
 BACKEND_FLOW_RUNS = """
 query($ids: [uuid!]) {
   flow_run(where: {id: {_in: $ids}}) {
-    id name flow_id state version labels serialized_state flow { library }
+    id name flow_id state version labels serialized_state run_config flow { library }
   }
 }
 """

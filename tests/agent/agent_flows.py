@@ -129,3 +129,23 @@ def hanging_flow() -> Flow:
         hung = hang_the_first_time(Parameter("marker"))
         say("after", upstream_tasks=[hung])
     return flow
+
+
+@task
+def where(out_dir: str) -> str:
+    """Write the process's working directory and two environment variables to
+    ``out_dir/<flow run id>`` (one per line)."""
+    path = Path(out_dir) / str(context.get("flow_run_id"))
+    lines = [os.getcwd(), os.environ.get("RUN_STAGE", "-"), os.environ.get("AGENT_ONLY", "-")]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def local_run_flow(labels: list[str], **run_config: object) -> Flow:
+    """``where(out_dir)``, run with ``LocalRun(**run_config)``."""
+    from prefect_jupyter.run_configs import LocalRun
+
+    with Flow("local-run") as flow:
+        where(Parameter("out_dir"))
+    flow.run_config = LocalRun(labels=labels, **run_config)
+    return flow

@@ -67,10 +67,14 @@ class LocalAgent(Agent):
         self.warm_start = warm_start
         self._fork_server: ForkServer | None = None
 
-    def flow_run_environment(self, flow_run_id: str | None = None) -> dict[str, str]:
-        """The environment a flow run's subprocess gets."""
+    def flow_run_environment(
+        self, flow_run_id: str | None = None, run_env: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """The environment a flow run's subprocess gets (``run_env``: its ``LocalRun``'s ``env``,
+        over this agent's; the server's address, token and run id always win)."""
         env = dict(os.environ)
         env.update(self.env_vars)
+        env.update(run_env or {})
         if self.import_paths:
             paths = [*self.import_paths, *filter(None, [env.get("PYTHONPATH")])]
             env["PYTHONPATH"] = os.pathsep.join(paths)
@@ -90,7 +94,27 @@ class LocalAgent(Agent):
         return env
 
     def deploy_flow(self, flow_run: dict[str, Any]) -> FlowRunProcess | ForkedRun:
-        """Start the flow run's subprocess (forked from the fork server with ``warm_start``)."""
+        """Start the flow run's subprocess (forked from the fork server with ``warm_start``).
+
+        A run whose ``LocalRun`` sets ``env`` or ``working_dir`` gets a process of its own
+        (the fork server's environment and directory are fixed when it starts), with that
+        environment over this agent's and started in that directory, as Prefect 1's
+        ``LocalAgent`` does.
+
+        Raises:
+            ValueError: a ``working_dir`` that is not a directory here, or an ``env`` that is
+                not a mapping of names to strings (the run is then failed with the message).
+        """
+        run_env, working_dir = local_run_settings(flow_run.get("run_config"))
+        if run_env or working_dir:
+            process = FlowRunProcess(
+                flow_run["id"], command=flow_run_command(flow_run["id"]),
+                env=self.flow_run_environment(flow_run["id"], run_env),
+                show_flow_logs=self.show_flow_logs, cwd=working_dir,
+            )
+            self.logger.debug("Flow run %s runs in process %d (in %s)", flow_run["id"],
+                              process.pid, working_dir or os.getcwd())
+            return process
         if self.warm_start:
             if self._fork_server is None or not self._fork_server.alive():
                 self._fork_server = ForkServer(
@@ -114,3 +138,26 @@ class LocalAgent(Agent):
         if self._fork_server is not None:
             self._fork_server.stop()
             self._fork_server = None
+
+
+def local_run_settings(run_config: Any) -> tuple[dict[str, str], str | None]:
+    """The ``env`` and ``working_dir`` of a flow run's serialized ``LocalRun`` (others: none).
+
+    Raises:
+        ValueError: an ``env`` that is not names to strings, or a ``working_dir`` that is not
+            an existing directory on this machine; the message names the fix.
+    """
+    if not isinstance(run_config, dict) or run_config.get("type") != "LocalRun":
+        return {}, None
+    env = run_config.get("env") or {}
+    if not isinstance(env, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+    ):
+        raise ValueError(f"The flow run's LocalRun env must map names to strings, not {env!r}: "
+                         "set e.g. LocalRun(env={'STAGE': 'dev'}) and register the flow again.")
+    working_dir = run_config.get("working_dir")
+    if working_dir is not None and not os.path.isdir(working_dir):
+        raise ValueError(f"The flow run's LocalRun working_dir {working_dir!r} is not a directory "
+                         "on this agent's machine: create it, or register the flow with a "
+                         "working_dir that exists where the agent runs.")
+    return dict(env), working_dir
