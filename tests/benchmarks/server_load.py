@@ -1,24 +1,29 @@
 """The server under the web UI's own load: many browsers polling the dashboard and run pages.
 
     python tests/benchmarks/server_load.py [--clients 200] [--requests 6000] [--seconds 120]
-        [--runs 100] [--postgres [URL]]
+        [--runs 100] [--writes PER_SECOND] [--postgres [URL]]
 
 A fresh server (``ServerProcess`` on a free loopback port; an SQLite file in a temporary
 directory, or with ``--postgres`` a new database on the PostgreSQL server at URL or
 ``$PREFECT_JUPYTER_TEST_DATABASE_URL``, dropped afterwards) gets ``--runs`` flow runs of a
 five-task flow in mixed states, with task runs and 20 log lines each, written through the API.
-Then ``--clients`` concurrent clients (asyncio, one keep-alive HTTP/1.1 connection each, as
-separate browsers would have; a minimal client of our own, since httpx took 2.5 times the
-server's CPU per request and on a 2-core machine the load generator's CPU is the server's) repeat what a UI tab does — the dashboard query, opening a run page (its
-first query and its logs), then the run page's poll three times — until ``--requests``
-requests are answered or ``--seconds`` pass. The GraphQL documents are the UI's own: read from
+Then ``--clients`` concurrent clients repeat what a UI tab does — the dashboard query, opening
+a run page (its first query and its logs), then the run page's poll three times — until
+``--requests`` requests are answered or ``--seconds`` pass. With ``--writes``, one more client
+writes a log line to a run that many times a second, as agents running flows would (each write
+invalidates the server's answer cache). The GraphQL documents are the UI's own: read from
 ``prefect_jupyter/ui/static/js/{flow_run,logs}.js``, and the dashboard's built as
 ``dashboard.js`` builds it (state lists from ``engine/state_sets.py``, as ``states.js`` is).
 
-Prints one line: throughput, latency p50 / p99 / max, errors (any non-200 answer, GraphQL
-error or failed connection), and the server process's RSS before and at its peak (sampled
-from ``/proc`` every 0.2 s). The load generator runs on the same machine and takes CPU from
-the server, so the figures are a floor. Nothing here asserts a time.
+Each client is one keep-alive HTTP/1.1 connection, as a browser tab has, driven by a minimal
+asyncio client of our own: httpx took ~3.7 ms of CPU per request, more than the server spends
+on a cached answer, and on a 2-core machine the load generator's CPU is taken from the server.
+
+Prints throughput, latency p50 / p99 / max, errors (any non-200 answer, GraphQL error or failed
+connection), the server process's RSS before and at its peak (sampled from ``/proc`` every
+0.2 s), and the CPU time the server and the load generator spent per answered request (from
+``/proc``: unlike the latencies, not inflated by other work on the machine). Nothing here
+asserts a time.
 """
 
 from __future__ import annotations
@@ -156,6 +161,7 @@ class Tally:
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     sent: int = 0
+    writes: int = 0
 
 
 class Connection:
@@ -239,8 +245,29 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+WRITE_LOG = """mutation($input: write_run_logs_input!) { write_run_logs(input: $input) { success } }"""
+
+
+async def writer(url: str, run_ids: list[str], per_second: float, tally: Tally) -> None:
+    """Write a log line to one run after another, ``per_second`` times a second (as agents
+    running flows would), so that the server's answer cache is invalidated that often."""
+    connection = Connection(url)
+    try:
+        for n in range(10**9):
+            log = {"flow_run_id": run_ids[n % len(run_ids)], "level": "INFO", "name": "load",
+                   "message": f"written {n}", "timestamp": datetime.now(UTC).isoformat()}
+            status, body = await connection.post(
+                {"query": WRITE_LOG, "variables": {"input": {"logs": [log]}}})
+            if status != 200 or body.get("errors"):
+                tally.errors.append(f"write: HTTP {status}: {str(body)[:200]}")
+            tally.writes += 1
+            await asyncio.sleep(1 / per_second)
+    finally:
+        await connection.close()
+
+
 async def run_load(server: ServerProcess, queries: UiQueries, run_ids: list[str], clients: int,
-                   requests: int, seconds: float) -> dict[str, Any]:
+                   requests: int, seconds: float, writes: float = 0.0) -> dict[str, Any]:
     tally = Tally()
     assert server.pid is not None
     peak = start_rss = rss_bytes(server.pid)
@@ -253,6 +280,8 @@ async def run_load(server: ServerProcess, queries: UiQueries, run_ids: list[str]
             await asyncio.sleep(0.2)
 
     sampler = asyncio.create_task(sample())
+    writing = (asyncio.create_task(writer(server.graphql_url, run_ids, writes, tally))
+               if writes else None)
     cpu_before, own_before = cpu_seconds(server.pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(one_client(i, server.graphql_url, queries, run_ids, tally, requests,
@@ -260,12 +289,14 @@ async def run_load(server: ServerProcess, queries: UiQueries, run_ids: list[str]
     elapsed = time.perf_counter() - started
     server_cpu, own_cpu = cpu_seconds(server.pid) - cpu_before, time.process_time() - own_before
     sampler.cancel()
+    if writing is not None:
+        writing.cancel()
     latencies = sorted(tally.latencies)
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {
         "requests": tally.sent, "seconds": elapsed, "throughput": len(latencies) / elapsed,
         "p50": quantiles[49], "p99": quantiles[98], "max": latencies[-1] if latencies else 0.0,
-        "errors": tally.errors, "rss_start": start_rss, "rss_peak": peak,
+        "writes": tally.writes, "errors": tally.errors, "rss_start": start_rss, "rss_peak": peak,
         "server_cpu": server_cpu / max(len(latencies), 1), "client_cpu": own_cpu / max(len(latencies), 1),
         "by_kind": {kind: statistics.median(values) for kind, values in tally.by_kind.items()},
     }
@@ -303,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=6000, help="stop after this many")
     parser.add_argument("--seconds", type=float, default=120.0, help="...or after this long")
     parser.add_argument("--runs", type=int, default=100, help="flow runs to seed")
+    parser.add_argument("--writes", type=float, default=0.0, metavar="PER_SECOND",
+                        help="also write a log line this many times a second")
     parser.add_argument("--postgres", nargs="?", const="", default=None, metavar="URL",
                         help=f"use PostgreSQL (URL, default ${PG_ENV})")
     args = parser.parse_args(argv)
@@ -311,11 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     with database(args.postgres) as (label, url), ServerProcess(database_url=url) as server:
         run_ids = seed(server.graphql_url, args.runs)
         result = asyncio.run(run_load(server, queries, run_ids, args.clients, args.requests,
-                                      args.seconds))
+                                      args.seconds, args.writes))
     mib = 1024 * 1024
     print(
         f"{label}: {args.clients} clients, {result['requests']} requests in "
-        f"{result['seconds']:.1f} s -> {result['throughput']:.0f} req/s; latency p50 "
+        f"{result['seconds']:.1f} s ({result['writes']} writes) -> "
+        f"{result['throughput']:.0f} req/s; latency p50 "
         f"{result['p50'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms, max "
         f"{result['max'] * 1000:.0f} ms; errors {len(result['errors'])}; server RSS "
         f"{result['rss_start'] / mib:.0f} -> peak {result['rss_peak'] / mib:.0f} MiB"
