@@ -138,12 +138,17 @@ FINISHED_STATES = tuple(sorted(state_sets.FINISHED))
 
 def kind_of(state: state_module.State | str | None) -> Kind | None:
     """The transition-table kind of a state (or of a state class name); ``None`` for none."""
-    if state is None or (isinstance(state, str) and state not in state_module.__all__):
+    if state is None:
         return None
-    cls = getattr(state_module, state, None) if isinstance(state, str) else type(state)
-    if not isinstance(cls, type):
-        return None
-    return _kind_of_class(cls)
+    if isinstance(state, str):
+        return _kind_of_name(state)
+    return _kind_of_class(type(state))
+
+
+@functools.lru_cache(maxsize=128)  # bounded: names come from clients too
+def _kind_of_name(name: str) -> Kind | None:
+    cls = getattr(state_module, name, None) if name in state_module.__all__ else None
+    return _kind_of_class(cls) if isinstance(cls, type) else None
 
 
 @functools.cache
