@@ -19,7 +19,6 @@ exceed ``max_list_rows``; :meth:`Loader.resolve` counts the rows it returns, onc
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import RelationshipDirection, aliased, load_only
+from sqlalchemy.orm import RelationshipDirection, aliased
 
 from prefect_jupyter.server.graphql.aggregates import AggregateRequest, aggregate_rows, empty
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
@@ -117,38 +116,6 @@ def _relationship(model: type, field_name: str) -> tuple[Any, bool] | None:
     return None
 
 
-@functools.cache
-def _column_keys(model: type) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(the column attributes, the primary key's attributes) of ``model``."""
-    mapper = inspect(model)
-    return (frozenset(c.key for c in mapper.column_attrs),
-            tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key))
-
-
-def load_columns(model: type, fields: dict[str, FieldRequest],
-                 extra: Iterable[str] = ()) -> list[Any] | None:
-    """The columns of ``model`` that ``fields`` read: the primary key, the columns asked
-    for, the keys of the relationships asked for, and ``extra``; ``None`` (every column) when
-    a field is computed by a resolver, which may read any of them.
-
-    JSON and timestamp columns cost a decoding each; a dashboard that shows a run's name and
-    state need not decode its parameters, context and run config.
-    """
-    columns, primary_key = _column_keys(model)
-    wanted = {*primary_key, *extra}
-    for request in fields.values():
-        if request.name in columns:
-            wanted.add(request.name)
-        elif request.name != "__typename":
-            found = _relationship(model, request.name)
-            if found is None:
-                return None
-            rel = found[0]
-            wanted.update(rel.parent.get_property_by_column(local).key
-                          for local, _remote in rel.local_remote_pairs)
-    return [getattr(model, key) for key in sorted(wanted)]
-
-
 def _keys(rel: Any) -> tuple[str, Any]:
     """(attribute name of the parent's key, the child's key column) of a relationship."""
     (local, remote), = rel.local_remote_pairs
@@ -202,11 +169,6 @@ class Loader:
                     info, rel.mapper.class_.__tablename__, args, request.selection_sets
                 )
             child_weights: dict[Any, int] = {}
-            if not is_aggregate:
-                args["_columns"] = load_columns(
-                    rel.mapper.class_, collect_fields(info, request.selection_sets),
-                    [rel.mapper.get_property_by_column(r).key for _l, r in rel.local_remote_pairs],
-                )
             children = self.load(rows, rel, is_aggregate, args, id(request.nodes[0]),
                                  weights, child_weights)
             if children:
@@ -238,7 +200,7 @@ class Loader:
                     )
             return []
         if rel.direction is RelationshipDirection.MANYTOONE:
-            children = self._load_many_to_one(rel, remote, keys, args.get("_columns"))
+            children = self._load_many_to_one(rel, remote, keys)
             grouped = {key: [child] for key, child in children.items()}
             for key, group in by_key.items():
                 for parent in group:
@@ -274,16 +236,12 @@ class Loader:
             found.update(aggregate_rows(self.session, target, request, condition, remote, chunk))
         return found
 
-    def _load_many_to_one(self, rel: Any, remote: Any, keys: list[Any],
-                          columns: list[Any] | None) -> dict[Any, Any]:
+    def _load_many_to_one(self, rel: Any, remote: Any, keys: list[Any]) -> dict[Any, Any]:
         target = rel.mapper.class_
         found: dict[Any, Any] = {}
         for chunk in _chunks(keys):
             self.budget.check_time()
-            stmt = select(target).where(remote.in_(chunk))
-            if columns:
-                stmt = stmt.options(load_only(*columns))
-            rows = self.session.execute(stmt).scalars().all()
+            rows = self.session.execute(select(target).where(remote.in_(chunk))).scalars().all()
             self.budget.count_fetched(len(rows))
             for row in rows:
                 found[row.id] = row
@@ -303,8 +261,6 @@ class Loader:
             self.budget.check_time()
             if limit is None and not offset:
                 stmt = select(target).where(remote.in_(chunk), condition).order_by(*orders)
-                if args.get("_columns"):
-                    stmt = stmt.options(load_only(*args["_columns"]))
             else:
                 number = func.row_number().over(partition_by=remote, order_by=orders)
                 inner = (

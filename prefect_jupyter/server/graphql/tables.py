@@ -14,23 +14,19 @@ from typing import Any
 from ariadne import ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy.orm import aliased
 
 from prefect_jupyter.server.database.models import MODELS
 from prefect_jupyter.server.graphql.aggregates import AggregateRequest, aggregate_rows, empty
 from prefect_jupyter.server.graphql.context import RequestContext
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
 from prefect_jupyter.server.graphql.limits import within_budget
-from prefect_jupyter.server.graphql.loader import collect_fields, load_columns
-
-
-def _selection_sets(info: GraphQLResolveInfo) -> list[Any]:
-    return [n.selection_set for n in info.field_nodes if n.selection_set is not None]
 
 
 def _prefetch(info: GraphQLResolveInfo, model: type, rows: list[Any]) -> None:
     context: RequestContext = info.context
-    context.loader.prefetch(info, model, rows, _selection_sets(info), model.__tablename__)
+    sets = [n.selection_set for n in info.field_nodes if n.selection_set is not None]
+    context.loader.prefetch(info, model, rows, sets, model.__tablename__)
 
 
 def _list_resolver(model: type) -> Any:
@@ -51,9 +47,6 @@ def _list_resolver(model: type) -> Any:
             stmt = _first_of_each(model, distinct_on, condition, orders)
         else:
             stmt = select(model).where(condition).order_by(*orders)
-            columns = load_columns(model, collect_fields(info, _selection_sets(info)))
-            if columns:
-                stmt = stmt.options(load_only(*columns))
         budget = context.budget
         stmt = stmt.limit(budget.statement_limit(limit)).offset(offset)
         rows = list(context.session.execute(stmt).scalars())
