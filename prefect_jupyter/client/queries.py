@@ -8,7 +8,7 @@ sent them, so that the server can be checked against Prefect 1's own client too.
 
 from __future__ import annotations
 
-__all__ = ["mapped_task_runs", "mutation", "task_run_infos"]
+__all__ = ["mapped_task_runs", "mutation", "newest_flow_id", "task_run_infos"]
 
 
 def mutation(name: str, fields: str) -> str:
@@ -157,3 +157,19 @@ query($id: uuid!, $offset: Int!) {
   }
 }
 """
+
+
+def newest_flow_id(flow_name: str, project_name: str) -> dict:
+    """The id of a project's newest unarchived version of a flow, in Prefect 1's nested-dict form.
+
+    ``StartFlowRun`` asks this way, as Prefect 1's did. The names are written into the document as
+    GraphQL string literals (JSON-escaped by ``with_args``): a quote in a name can't change it.
+    """
+    from prefect_jupyter.utilities.graphql import EnumValue, with_args
+
+    where = {
+        "name": {"_eq": flow_name}, "archived": {"_eq": False},
+        "project": {"name": {"_eq": project_name}},
+    }
+    arguments = {"where": where, "order_by": {"version": EnumValue("desc")}, "limit": 1}
+    return {"query": {with_args("flow", arguments): {"id"}}}

@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from prefect_jupyter.backend.flow_run import FlowRunView, FlowView, watch_flow_run
-from prefect_jupyter.client import Client
+from prefect_jupyter.client import Client, queries
 from prefect_jupyter.context import context
 from prefect_jupyter.core.task import Task
 from prefect_jupyter.engine.signals import signal_from_state
-from prefect_jupyter.utilities.graphql import EnumValue, with_args
 from prefect_jupyter.utilities.tasks import defaults_from_attrs, task
 
 __all__ = ["StartFlowRun", "create_flow_run", "get_task_run_result", "wait_for_flow_run"]
@@ -184,20 +183,6 @@ def get_task_run_result(
     return task_run.get_result()
 
 
-def _newest_flow_query(flow_name: str, project_name: str) -> dict:
-    """The id of a project's newest unarchived version of a flow, in Prefect 1's nested-dict form.
-
-    The names are written into the document as GraphQL string literals (JSON-escaped by
-    ``with_args``), so a quote or backslash in a name cannot change the query.
-    """
-    where = {
-        "name": {"_eq": flow_name}, "archived": {"_eq": False},
-        "project": {"name": {"_eq": project_name}},
-    }
-    arguments = {"where": where, "order_by": {"version": EnumValue("desc")}, "limit": 1}
-    return {"query": {with_args("flow", arguments): {"id"}}}
-
-
 class StartFlowRun(Task):
     """Start a run of a registered flow by name (Prefect 1's older flow-of-flows task).
 
@@ -287,7 +272,7 @@ class StartFlowRun(Task):
         if project_name is None:
             raise ValueError("Must provide a project name.")
         client = Client()
-        flows = client.graphql(_newest_flow_query(flow_name, project_name)).data.flow
+        flows = client.graphql(queries.newest_flow_id(flow_name, project_name)).data.flow
         if not flows:
             raise ValueError(f"Flow '{flow_name}' not found.")
         flow_run_id = client.create_flow_run(
