@@ -459,7 +459,7 @@ class RunReporter:
         self._resolve(w.key for w in (*task_writes, *log_writes))
         known = [w for w in task_writes if w.key in self.task_runs and not w.done]
         items, versions = self._state_items(known)
-        logs = self._log_items(log_writes)
+        logs = self._log_items(log_writes, with_flow_run=False)  # the report's flow run
         if not items and not logs:
             return True
         try:
@@ -573,13 +573,17 @@ class RunReporter:
                         ref.version = current
             w.done = True  # sent or refused twice: either way, not again
 
-    def _log_items(self, writes: list[LogWrite]) -> list[dict[str, Any]]:
-        """The records of log writes, with their flow run's and task run's ids."""
+    def _log_items(self, writes: list[LogWrite], with_flow_run: bool = True) -> list[dict[str, Any]]:
+        """The records of log writes, with their task run's id (and their flow run's)."""
         logs = []
         for w in writes:
             ref = self.task_runs.get(w.key) if w.key is not None else None
-            logs.append({**w.record, "flow_run_id": self.flow_run_id,
-                         "task_run_id": ref.id if ref else None})
+            record = {**w.record, "task_run_id": ref.id if ref else None}
+            if with_flow_run:
+                record["flow_run_id"] = self.flow_run_id
+            else:
+                record.pop("flow_run_id", None)
+            logs.append(record)
         return logs
 
     def _send_logs(self, writes: list[LogWrite]) -> None:
