@@ -22,8 +22,8 @@ from prefect_jupyter.client.errors import ObjectNotFoundError, ServerUnavailable
 
 __all__ = ["BackendAPI"]
 
-#: aliased mutations in one request to a server without ``create_mapped_task_runs`` (well
-#: under its ``server.graphql.max_aliases``)
+#: aliased ``get_or_create_task_run_info`` fields in one request (well under the server's
+#: ``server.graphql.max_aliases`` and ``max_query_bytes``)
 ALIASES_PER_REQUEST = 500
 
 
@@ -89,8 +89,9 @@ class BackendAPI:
         """Find or create many task runs in one request.
 
         Mapped children go in one ``create_mapped_task_runs`` per task (one transaction on the
-        server for all of them); a server without it gets one aliased
-        ``get_or_create_task_run_info`` per key.
+        server for all of them), other task runs in one aliased ``get_or_create_task_run_info``
+        each (:data:`ALIASES_PER_REQUEST` a request); a server without the former gets the
+        aliased form for every key.
         """
         if not keys:
             return []
@@ -103,21 +104,26 @@ class BackendAPI:
                 children.setdefault(task_id, []).append(map_index)
             else:
                 singles.append((task_id, map_index))
-        variables: dict[str, Any] = {
-            f"m{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_indices": indices}
-            for i, (task_id, indices) in enumerate(children.items())
-        }
-        variables.update({
-            f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
-            for i, (task_id, map_index) in enumerate(singles)
-        })
-        data = self.graphql(queries.mapped_task_runs(len(children), len(singles)), variables)
         found: dict[tuple[str, int], TaskRunRef] = {}
-        for i, task_id in enumerate(children):
-            for run in data[f"m{i}"]["task_runs"]:
-                found[(task_id, run["map_index"])] = TaskRunRef(run["id"], run["version"])
-        for i, key in enumerate(singles):
-            found[key] = TaskRunRef(data[f"t{i}"]["id"], data[f"t{i}"]["version"])
+        # the other task runs are one aliased field each: at most ALIASES_PER_REQUEST a request
+        chunks = [singles[i:i + ALIASES_PER_REQUEST]
+                  for i in range(0, len(singles), ALIASES_PER_REQUEST)] or [[]]
+        for number, chunk in enumerate(chunks):
+            tasks = children if number == 0 else {}
+            variables: dict[str, Any] = {
+                f"m{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_indices": indices}
+                for i, (task_id, indices) in enumerate(tasks.items())
+            }
+            variables.update({
+                f"i{i}": {"flow_run_id": flow_run_id, "task_id": task_id, "map_index": map_index}
+                for i, (task_id, map_index) in enumerate(chunk)
+            })
+            data = self.graphql(queries.mapped_task_runs(len(tasks), len(chunk)), variables)
+            for i, task_id in enumerate(tasks):
+                for run in data[f"m{i}"]["task_runs"]:
+                    found[(task_id, run["map_index"])] = TaskRunRef(run["id"], run["version"])
+            for i, key in enumerate(chunk):
+                found[key] = TaskRunRef(data[f"t{i}"]["id"], data[f"t{i}"]["version"])
         return [found[key] for key in keys]
 
     def _task_runs_one_by_one(self, flow_run_id: str, keys: list[tuple[str, int]]) -> list[TaskRunRef]:
