@@ -138,6 +138,8 @@ def serialize_flow(
         ],
         "schedule": schedule_to_dict(flow.schedule),
         "labels": _labels(flow, labels),
+        # the flow's runs get it unless create_flow_run is given one (Prefect Server 1's rule)
+        "run_config": None if flow.run_config is None else flow.run_config.serialize(),
     }
     data["structure_hash"] = hash_structure(flow, data)
     data["storage"] = describe_storage(flow, build=build_storage)

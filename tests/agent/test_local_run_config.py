@@ -1,6 +1,6 @@
 """The local agent honours a flow run's ``LocalRun``: its ``env`` over the agent's environment,
 its process started in ``working_dir`` (as Prefect 1's LocalAgent does). The run config is the
-flow run's own, given to ``create_flow_run``.
+flow run's own, given to ``create_flow_run``, or else the registered flow's.
 
 A real server, a real agent process and real flow-run processes (see ``test_local_agent.py``).
 """
@@ -8,26 +8,29 @@ A real server, a real agent process and real flow-run processes (see ``test_loca
 from __future__ import annotations
 
 import agent_flows
+import pytest
 from agent_support import AgentProcess, history, wait_finished
 
 
-def _run(client, agent_server, project, labels, out_dir, **run_config) -> tuple[str, dict]:
+def _run(client, agent_server, project, labels, out_dir, own=True, **run_config) -> tuple[str, dict]:
     flow = agent_flows.local_run_flow(labels, **run_config)
     flow_id = client.register(flow, project_name=project, labels=labels, no_url=True)
-    # the run's own run_config (Prefect 1's create_flow_run(run_config=...))
+    # `own`: the run's own run_config (Prefect 1's create_flow_run(run_config=...)); else the
+    # run takes the registered flow's
     run_id = client.create_flow_run(flow_id, parameters={"out_dir": str(out_dir)},
-                                    run_config=flow.run_config)
+                                    run_config=flow.run_config if own else None)
     with AgentProcess(agent_server.url, labels, env={"AGENT_ONLY": "yes",
                                                      "RUN_STAGE": "agent's"}) as agent:
         return run_id, wait_finished(client, run_id, agents=[agent])
 
 
+@pytest.mark.parametrize("own", [True, False], ids=["run's own", "registered flow's"])
 def test_env_is_merged_over_the_agents_and_the_run_starts_in_working_dir(
-    client, agent_server, project, labels, tmp_path
+    client, agent_server, project, labels, tmp_path, own
 ):
     work = tmp_path / "work"
     work.mkdir()
-    run_id, run = _run(client, agent_server, project, labels, tmp_path,
+    run_id, run = _run(client, agent_server, project, labels, tmp_path, own=own,
                        env={"RUN_STAGE": "dev"}, working_dir=str(work))
     assert run["state"] == "Success", run
     cwd, stage, agent_only = (tmp_path / run_id).read_text().splitlines()

@@ -121,13 +121,14 @@ def test_reference_tasks_are_the_explicit_ones():
 
 
 def test_labels_from_the_argument_and_run_config():
+    from prefect_jupyter.run_configs import LocalRun
+
     flow = make_flow()
-
-    class RunConfig:
-        labels = {"gpu"}
-
-    flow.run_config = RunConfig()
-    assert serialize_flow(flow, build_storage=False, labels=["b", "a"])["labels"] == ["a", "b", "gpu"]
+    flow.run_config = LocalRun(labels=["gpu"], env={"STAGE": "dev"})
+    data = serialize_flow(flow, build_storage=False, labels=["b", "a"])
+    assert data["labels"] == ["a", "b", "gpu"]
+    # the run config itself travels too: the flow's runs get it (env, working_dir, labels)
+    assert data["run_config"]["type"] == "LocalRun" and data["run_config"]["env"] == {"STAGE": "dev"}
 
 
 def test_graph_is_the_viz_model(data):
