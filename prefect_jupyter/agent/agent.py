@@ -247,18 +247,28 @@ class Agent:
             self._wake.set()  # more are waiting and there is room: look again at once
 
     def _can_execute(self, run: dict[str, Any]) -> bool:
-        """Whether this agent can load the run's flow: one serialized by prefect_jupyter. A
-        Prefect 1 flow (``library`` "prefect") is left for a Prefect 1 agent."""
+        """Whether this agent can run it: a flow serialized by prefect_jupyter (a Prefect 1
+        flow, ``library`` "prefect", is left for a Prefect 1 agent) with a run config this kind
+        of agent executes (see :meth:`run_config_refusal`). A run left alone is not claimed, so
+        another agent can take it; why is logged once per run."""
         library = (run.get("flow") or {}).get("library")
         if library in (None, "prefect_jupyter"):
-            return True
+            refusal = self.run_config_refusal(run.get("run_config"))
+            if refusal is None:
+                return True
+            why = f"Leaving flow run %s to another agent: {refusal}"
+        else:
+            why = (f"Leaving flow run %s to an agent of {library!r}: its flow was registered by "
+                   "that library, which this agent does not run.")
         if run["id"] not in self._left_alone:
             self._left_alone.add(run["id"])
-            self.logger.info(
-                "Leaving flow run %s to an agent of %r: its flow was registered by that "
-                "library, which this agent does not run.", run["id"], library,
-            )
+            self.logger.warning(why, run["id"])
         return False
+
+    def run_config_refusal(self, run_config: Any) -> str | None:
+        """Why this agent cannot execute a run with ``run_config`` (its serialized form), or
+        ``None`` when it can. Every run config is accepted here; kinds of agent narrow it."""
+        return None
 
     def _claim(self, run: dict[str, Any]) -> bool:
         """Set the run Submitted with the version just read; whether this agent won it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import agent_flows
 import pytest
-from agent_support import AgentProcess, history, wait_finished
+from agent_support import AgentProcess, flow_run, history, wait_finished
 
 
 def _run(client, agent_server, project, labels, out_dir, own=True, **run_config) -> tuple[str, dict]:
@@ -49,3 +49,24 @@ def test_a_working_dir_missing_on_the_agents_machine_fails_the_run_with_the_fix(
     assert history(run)[-1] == "Failed"
     assert "working_dir" in run["state_message"] and str(missing) in run["state_message"]
     assert not (tmp_path / run_id).exists()
+
+
+def test_a_run_config_a_local_agent_cannot_execute_is_left_unclaimed_saying_why(
+    client, agent_server, project, labels, tmp_path
+):
+    from prefect_jupyter.run_configs import DockerRun
+
+    flow = agent_flows.local_run_flow(labels)
+    flow_id = client.register(flow, project_name=project, labels=labels, no_url=True)
+    docker_run = client.create_flow_run(flow_id, parameters={"out_dir": str(tmp_path)},
+                                        run_config=DockerRun(labels=labels, image="python:3.11"))
+    local_run = client.create_flow_run(flow_id, parameters={"out_dir": str(tmp_path)})
+    with AgentProcess(agent_server.url, labels) as agent:
+        # runs are taken oldest first: once the later one has finished, the first was passed over
+        assert wait_finished(client, local_run, agents=[agent])["state"] == "Success"
+        output = agent.output()
+    assert f"Leaving flow run {docker_run} to another agent: its run config is a DockerRun" in output
+    assert "Start an agent of that kind" in output
+    assert output.count(f"Leaving flow run {docker_run}") == 1  # said once, not every poll
+    assert flow_run(client, docker_run)["state"] == "Scheduled"  # not claimed: free for others
+    assert not (tmp_path / docker_run).exists()

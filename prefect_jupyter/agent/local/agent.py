@@ -133,6 +133,17 @@ class LocalAgent(Agent):
         self.logger.debug("Flow run %s runs in process %d", flow_run["id"], process.pid)
         return process
 
+    def run_config_refusal(self, run_config: Any) -> str | None:
+        """A local agent runs flows as processes on this machine: ``LocalRun`` and
+        ``UniversalRun`` (or none), as Prefect 1's ``LocalAgent`` does; a ``DockerRun``,
+        ``KubernetesRun``, ... needs the agent of its kind."""
+        kind = run_config.get("type") if isinstance(run_config, dict) else None
+        if run_config is None or kind in ("LocalRun", "UniversalRun"):
+            return None
+        return (f"its run config is a {kind or type(run_config).__name__}, which a local agent "
+                "cannot execute (it runs LocalRun and UniversalRun). Start an agent of that kind "
+                "for it, or create the run with run_config=LocalRun() / register the flow with one.")
+
     def on_shutdown(self) -> None:
         """Stop the fork server (once no flow run of this agent is left)."""
         if self._fork_server is not None:
