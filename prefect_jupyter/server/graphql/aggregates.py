@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from prefect_jupyter.server.database.dialects import UTCDateTime
 from prefect_jupyter.server.database.models import MODELS
+from prefect_jupyter.server.graphql.selections import collect_fields
 
 _FUNCTIONS = {"max": func.max, "min": func.min, "sum": func.sum, "avg": func.avg}
 _NUMERIC = (Integer, Float, Numeric)
@@ -67,8 +68,6 @@ class AggregateRequest:
 
     def __init__(self, info: GraphQLResolveInfo, table: str, args: dict[str, Any],
                  selection_sets: Sequence[SelectionSetNode]) -> None:
-        from prefect_jupyter.server.graphql.loader import collect_fields
-
         self.where = args.get("where")
         self.distinct_on = _as_list(args.get("distinct_on"))
         self.counts: dict[str, dict[str, Any]] = {}  # response key -> count's arguments

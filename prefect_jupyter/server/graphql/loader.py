@@ -21,20 +21,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import (
-    BooleanValueNode,
-    FieldNode,
-    FragmentSpreadNode,
-    GraphQLObjectType,
-    GraphQLResolveInfo,
-    InlineFragmentNode,
-    SelectionSetNode,
-    VariableNode,
-    get_named_type,
-)
+from graphql import GraphQLObjectType, GraphQLResolveInfo, SelectionSetNode, get_named_type
 from graphql.execution.values import get_argument_values
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import RelationshipDirection, aliased
@@ -42,67 +31,9 @@ from sqlalchemy.orm import RelationshipDirection, aliased
 from prefect_jupyter.server.graphql.aggregates import AggregateRequest, aggregate_rows, empty
 from prefect_jupyter.server.graphql.hasura import check_paging, order_clauses, where_clause
 from prefect_jupyter.server.graphql.limits import RequestBudget
+from prefect_jupyter.server.graphql.selections import collect_fields
 
 _CHUNK = 500  # parent keys per IN (...) list
-
-
-@dataclass
-class FieldRequest:
-    """One field of a selection set, merged across the nodes that ask for it."""
-
-    name: str
-    nodes: list[FieldNode]
-    args: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def selection_sets(self) -> list[SelectionSetNode]:
-        return [n.selection_set for n in self.nodes if n.selection_set is not None]
-
-
-def _variables(info: GraphQLResolveInfo) -> dict[str, Any]:
-    values = info.variable_values
-    return getattr(values, "coerced", values) or {}
-
-
-def _included(node: Any, variables: dict[str, Any]) -> bool:
-    for directive in node.directives or ():
-        if directive.name.value not in ("skip", "include"):
-            continue
-        arg = next((a for a in directive.arguments if a.name.value == "if"), None)
-        if arg is None:
-            continue
-        if isinstance(arg.value, VariableNode):
-            flag = bool(variables.get(arg.value.name.value))
-        else:
-            flag = isinstance(arg.value, BooleanValueNode) and arg.value.value
-        if flag == (directive.name.value == "skip"):
-            return False
-    return True
-
-
-def collect_fields(
-    info: GraphQLResolveInfo, selection_sets: Iterable[SelectionSetNode]
-) -> dict[str, FieldRequest]:
-    """The fields of ``selection_sets`` by response key (fragments expanded)."""
-    variables = _variables(info)
-    found: dict[str, FieldRequest] = {}
-
-    def visit(selection_set: SelectionSetNode) -> None:
-        for node in selection_set.selections:
-            if not _included(node, variables):
-                continue
-            if isinstance(node, FieldNode):
-                key = node.alias.value if node.alias else node.name.value
-                found.setdefault(key, FieldRequest(node.name.value, [])).nodes.append(node)
-            elif isinstance(node, InlineFragmentNode):
-                visit(node.selection_set)
-            elif isinstance(node, FragmentSpreadNode):
-                fragment = info.fragments[node.name.value]
-                visit(getattr(fragment, "definition", fragment).selection_set)
-
-    for selection_set in selection_sets:
-        visit(selection_set)
-    return found
 
 
 def _relationship(model: type, field_name: str) -> tuple[Any, bool] | None:
