@@ -259,9 +259,9 @@ class Client:
     ) -> str:
         """Register ``flow`` (and its code) in a project; returns the flow's id.
 
-        See :func:`prefect_jupyter.client.register.register_with_client`.
+        See :func:`prefect_jupyter.client.registration.register_with_client`.
         """
-        from prefect_jupyter.client.register import register_with_client
+        from prefect_jupyter.client.registration import register_with_client
 
         return register_with_client(
             self, flow, project_name=project_name, build=build,
@@ -276,7 +276,7 @@ class Client:
             ObjectNotFoundError: if there is no such flow.
             prefect_jupyter.serialization.FlowLoadError: if its code can't be loaded here.
         """
-        from prefect_jupyter.storage.pickling import load_flow
+        from prefect_jupyter.storage.shipping import load_flow
 
         found = self._data(queries.FLOW_BY_ID, {"id": flow_id}).flow_by_pk
         if found is None:

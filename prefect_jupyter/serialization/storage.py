@@ -1,7 +1,8 @@
 """Prefect 1's ``prefect.serialization.storage``: a flow's code in a serialized flow, and ``StorageSchema``.
 
 Both are defined with the storage classes, so that storage never imports this package:
-pickling and loading a flow's code in :mod:`prefect_jupyter.storage.pickling`, the marshmallow
+a flow's code in :mod:`prefect_jupyter.storage.shipping` (which kind it ships as, loading it back)
+and :mod:`prefect_jupyter.storage.pickling` (``Pickle``), the marshmallow
 schemas in :mod:`prefect_jupyter.storage.schema` (imported on first use here, so that
 registering a flow never needs marshmallow).
 """
@@ -14,11 +15,10 @@ from prefect_jupyter.storage.module import Module
 from prefect_jupyter.storage.pickling import (
     FlowLoadError,
     FlowSerializationError,
-    describe_storage,
-    load_flow,
     pickle_flow,
     unpickle_flow,
 )
+from prefect_jupyter.storage.shipping import describe_storage, load_flow
 
 __all__ = [
     "FlowLoadError",

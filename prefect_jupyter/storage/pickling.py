@@ -1,32 +1,29 @@
-"""The flow's code, shipped with its registration: ``storage`` in a serialized flow.
+"""Pickling a flow's code: ``Pickle``, the default ``storage`` of a registered flow.
 
-Two kinds, named as in Prefect 1:
-
-* ``Pickle`` (the default) — the whole ``Flow`` pickled with cloudpickle, base64 in
-  ``storage["flow"]``. cloudpickle pickles functions and classes defined in ``__main__`` (a script,
-  or a notebook's kernel) *by value*, so the flow still runs after the notebook's kernel is gone.
-  Code from a module that can't be imported elsewhere (made at run time, with no file behind
-  it) is pickled by value too. Code from importable modules travels by reference: those modules
-  must be installed where the flow runs.
-* ``Module`` — the flow is the attribute of an importable module (``flow.storage =
-  Module("my_flows.etl")``, :class:`prefect_jupyter.storage.Module`); nothing is pickled.
+The whole ``Flow`` is pickled with cloudpickle, base64 text in ``storage["flow"]``. cloudpickle
+pickles functions and classes defined in ``__main__`` (a script, or a notebook's kernel) *by
+value*, so the flow still runs after the notebook's kernel is gone. Code from a module that can't
+be imported elsewhere (made at run time, with no file behind it) is pickled by value too. Code
+from importable modules travels by reference: those modules must be installed where the flow
+runs.
 
 Pickling needs every object a task refers to be picklable. Locks, open connections, sockets,
-files and generators are not: :func:`describe_storage` then raises
-:class:`FlowSerializationError` naming the task, the object's type and where the task refers to
-it, before anything is sent.
+files and generators are not: :func:`pickle_flow` then raises :class:`FlowSerializationError`
+naming the task, the object's type and where the task refers to it, before anything is sent.
 
 Code pickled by value only loads on the Python version (major.minor) that pickled it, and with a
-compatible cloudpickle; ``storage`` records both so that :func:`load_flow` can say so.
+compatible cloudpickle; :func:`pickle_versions` records both, so that :func:`unpickle_flow` can
+say so.
 
-Prefect 1's path for these names is ``prefect_jupyter.serialization.storage``; they live here,
-with the storage classes, so that storage never imports ``serialization/``.
+Which kind a flow ships as (``Pickle`` or ``Module``) and loading it back is
+:mod:`prefect_jupyter.storage.shipping`, above this module: the storage classes' own health checks
+pickle flows, so this module imports none of them. Prefect 1's path for these names is
+``prefect_jupyter.serialization.storage``.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 import platform
 import sys
 import types
@@ -34,7 +31,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from prefect_jupyter.exceptions import FlowStorageError
-from prefect_jupyter.storage.module import Module
 from prefect_jupyter.utilities.code import global_names
 
 if TYPE_CHECKING:
@@ -43,9 +39,8 @@ if TYPE_CHECKING:
 __all__ = [
     "FlowLoadError",
     "FlowSerializationError",
-    "describe_storage",
-    "load_flow",
     "pickle_flow",
+    "pickle_versions",
     "unpickle_flow",
 ]
 
@@ -61,27 +56,8 @@ class FlowLoadError(FlowStorageError, RuntimeError):
     """A registered flow's code can't be loaded in this process."""
 
 
-def describe_storage(flow: Flow, build: bool = True) -> dict[str, Any] | None:
-    """The ``storage`` entry of ``flow``'s serialized form.
-
-    ``Module`` storage is described as is; otherwise, with ``build``, the flow is pickled
-    (``Pickle``); without it there is no storage (``None``).
-
-    Raises:
-        FlowSerializationError: naming the task (and object) that can't be pickled.
-    """
-    if isinstance(flow.storage, Module):
-        return {
-            "type": "Module",
-            "flow": {"module": flow.storage.module, "attribute": flow.storage.attribute},
-            **_versions(),
-        }
-    if not build:
-        return None
-    return {"type": "Pickle", "flow": pickle_flow(flow), **_versions()}
-
-
-def _versions() -> dict[str, str]:
+def pickle_versions() -> dict[str, str]:
+    """The Python and cloudpickle versions this process pickles with (kept beside a pickle)."""
     import cloudpickle
 
     return {"python_version": platform.python_version(), "cloudpickle_version": cloudpickle.__version__}
@@ -243,34 +219,6 @@ def _function_children(fn: types.FunctionType) -> Iterator[tuple[str, Any]]:
 
 
 # -- loading ---------------------------------------------------------------------------------------
-def load_flow(serialized_flow: dict[str, Any]) -> Flow:
-    """The ``Flow`` a serialized flow's ``storage`` holds.
-
-    Raises:
-        FlowLoadError: when the flow was registered without its code, was pickled by an
-            incompatible Python or cloudpickle, or needs a module that is not importable here.
-    """
-    from prefect_jupyter.core.flow import Flow
-
-    name = serialized_flow.get("name")
-    storage = serialized_flow.get("storage")
-    if not storage:
-        raise FlowLoadError(
-            f"Flow {name!r} was registered without its code (build=False), so it can't be "
-            "loaded. Register it again with flow.register(..., build=True)."
-        )
-    kind = storage.get("type")
-    if kind == "Module":
-        flow = _load_module_flow(name, storage["flow"])
-    elif kind == "Pickle":
-        flow = unpickle_flow(name, storage)
-    else:
-        raise FlowLoadError(f"Flow {name!r} has unknown storage {kind!r}; expected Pickle or Module.")
-    if not isinstance(flow, Flow):
-        raise FlowLoadError(f"Flow {name!r}'s storage holds a {type(flow).__name__}, not a Flow.")
-    return flow
-
-
 def unpickle_flow(name: str | None, storage: dict[str, Any]) -> Any:
     """The object pickled in ``storage["flow"]`` (base64), checked against the versions that made it.
 
@@ -307,27 +255,3 @@ def unpickle_flow(name: str | None, storage: dict[str, Any]) -> Any:
         raise FlowLoadError(
             f"Flow {name!r} can't be loaded ({type(exc).__name__}: {exc}); {versions}.{hint}"
         ) from exc
-
-
-def _load_module_flow(name: str | None, where: dict[str, Any]) -> Any:
-    from prefect_jupyter.core.flow import Flow
-
-    module_name, attribute = where.get("module"), where.get("attribute")
-    try:
-        module = importlib.import_module(str(module_name))
-    except ImportError as exc:
-        raise FlowLoadError(
-            f"Flow {name!r} lives in the module {module_name!r}, which can't be imported here "
-            f"({exc}). Install it where the flow runs."
-        ) from exc
-    if attribute:
-        return getattr(module, attribute)
-    flows = [v for v in vars(module).values() if isinstance(v, Flow)]
-    matching = [f for f in flows if f.name == name] or flows
-    if len(matching) != 1:
-        raise FlowLoadError(
-            f"The module {module_name!r} has {len(matching)} flows named {name!r}; name the one "
-            "to load with Module(module, attribute='...')."
-        )
-    return matching[0]
-

@@ -14,21 +14,19 @@ from typing import Any
 
 from marshmallow import fields, post_load
 
-from prefect_jupyter.storage import (
-    GCS,
-    S3,
-    Azure,
-    Bitbucket,
-    CodeCommit,
-    Docker,
-    Git,
-    GitHub,
-    GitLab,
-    Local,
-    Module,
-    Storage,
-    Webhook,
-)
+from prefect_jupyter.storage.azure import Azure
+from prefect_jupyter.storage.base import Storage
+from prefect_jupyter.storage.bitbucket import Bitbucket
+from prefect_jupyter.storage.codecommit import CodeCommit
+from prefect_jupyter.storage.docker import Docker
+from prefect_jupyter.storage.gcs import GCS
+from prefect_jupyter.storage.git import Git
+from prefect_jupyter.storage.github import GitHub
+from prefect_jupyter.storage.gitlab import GitLab
+from prefect_jupyter.storage.local import Local
+from prefect_jupyter.storage.module import Module
+from prefect_jupyter.storage.s3 import S3
+from prefect_jupyter.storage.webhook import Webhook
 from prefect_jupyter.utilities.serialization import JSONCompatible, ObjectSchema, OneOfSchema
 
 __all__ = ["StorageSchema"]
