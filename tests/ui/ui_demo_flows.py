@@ -96,3 +96,17 @@ def scheduled_flow(name: str = "ui-scheduled") -> Flow:
     with Flow(name, schedule=schedule) as flow:
         greet("scheduled")
     return flow
+
+
+@task
+def picky(i: int) -> int:
+    if i % 1000 == 999:
+        raise ValueError(f"{i} is a thousandth")
+    return i
+
+
+def paged_flow(name: str = "ui-paged", children: int = 3_000) -> Flow:
+    """A ``children``-wide map in which every 1,000th child fails."""
+    with Flow(name) as flow:
+        picky.map(numbers(Parameter("n", default=children)))
+    return flow
