@@ -123,8 +123,9 @@ class ContextOverlay:
         # Hold on to this thread's storage so that __exit__ restores exactly what we changed.
         state = ctx.__dict__
         values = self._values
-        if "config" in values:
-            values = {**values, "config": _merged_config(state.get("config"), values["config"])}
+        given = values.get("config", state)  # `state`: no config given
+        if given is not state and given is not state.get("config"):
+            values = {**values, "config": _merged_config(state.get("config"), given)}
         self._state = state
         self._previous = state.copy()
         state.update(values)

@@ -69,7 +69,9 @@ class Edge:
         return type(self) is type(other) and self._identity() == other._identity()  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        # the fields written out rather than through _identity(): edges key every task run's
+        # upstream states, so this runs once per edge per task run
+        return hash((self.upstream_task, self.downstream_task, self.key, self.mapped, self.flattened))
 
     def __repr__(self) -> str:
         desc = f"Edge(key={self.key}, mapped={self.mapped}, flattened={self.flattened})"

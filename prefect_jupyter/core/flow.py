@@ -302,12 +302,17 @@ class Flow(FlowSurface):
 
     @_memoized
     def _default_reference_tasks(self) -> set[Task]:
-        return {
-            t
-            for t in self.tasks
-            if t.flow_role not in ("resource", "cleanup")
-            and all(d.flow_role == "cleanup" for d in self.downstream_tasks(t))
-        }
+        # plain loops over the edge map: every flow run asks this once per task
+        found = set()
+        for t in self.tasks:
+            if t.flow_role in ("resource", "cleanup"):
+                continue
+            for edge in self._downstream[t]:
+                if edge.downstream_task.flow_role != "cleanup":
+                    break
+            else:
+                found.add(t)
+        return found
 
     def set_reference_tasks(self, tasks: Iterable[Task]) -> None:
         """Make ``tasks`` decide the flow run's state.

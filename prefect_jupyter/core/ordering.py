@@ -23,7 +23,13 @@ def toposort(
     Raises:
         ValueError: if the tasks have a cycle, naming the tasks on it.
     """
-    waiting = {t: sum(1 for e in upstream[t] if e.upstream_task in tasks) for t in tasks}
+    waiting: dict[Any, int] = {}
+    for t in tasks:  # plain loops: every first run of a flow sorts it
+        n = 0
+        for e in upstream[t]:
+            if e.upstream_task in tasks:
+                n += 1
+        waiting[t] = n
     # Heap entries carry a unique sequence number after the order, so the heap never compares
     # two tasks (Task's ``<`` builds a LessThan task rather than answering).
     seq = itertools.count()

@@ -126,7 +126,7 @@ class _Pass:
 
     task_states: dict[Any, Any]
     mapped_children: dict[Any, list[Any]] = dataclasses.field(default_factory=dict)
-    events: Any = None  # what task runs publish to (the stream, or a forwarder to it)
+    submit: _Submitter | None = None  # how this pass hands a task run to the executor
     last_states: dict[tuple[Any, int | None], State] = dataclasses.field(default_factory=dict)
 
     def note(self, event: Any) -> None:
@@ -320,9 +320,11 @@ class FlowRunner(Runner):
             self.events.observers = (*observers, run.note)
         try:
             with executor.start(), executor.forward_events(self.events, tasks_by_slug) as events:
-                run.events = events
+                run.submit = _Submitter(
+                    executor, flow.result, self.task_runner_cls, task_runner_state_handlers, events
+                )
                 for task in flow.sorted_tasks():
-                    self._submit_task(task, run, executor, task_runner_state_handlers, task_contexts)
+                    self._submit_task(task, run, executor, task_contexts)
                 final_tasks = flow.terminal_tasks() | flow.reference_tasks() | return_tasks
                 # one wait for everything, so independent work runs side by side and chained
                 # maps run element by element
@@ -403,14 +405,7 @@ class FlowRunner(Runner):
         return state
 
     # -- one task ------------------------------------------------------------------------------------
-    def _submit_task(
-        self,
-        task: Any,
-        run: _Pass,
-        executor: Any,
-        handlers: Iterable[Callable] | None,
-        task_contexts: dict,
-    ) -> None:
+    def _submit_task(self, task: Any, run: _Pass, executor: Any, task_contexts: dict) -> None:
         known = run.task_states.get(task)
         # the task's own rules first: a Constant succeeds without running, a resource runs again
         task_state = task.state_for_flow_run(known)
@@ -427,16 +422,17 @@ class FlowRunner(Runner):
         upstream_states = self._upstream_states(task, run, executor)
         # vars() of the thread-local context is its plain dict: a fast shallow copy
         ctx = {**vars(prefect_context), **task_contexts.get(task, {})}
-        submit = _Submitter(executor, task, ctx, self.flow.result, self.task_runner_cls, handlers, run.events)
+        submit = run.submit
+        assert submit is not None
         for edge in upstream_states:
             if edge.mapped:
                 break
         else:  # nothing mapped into it: one run of the task
-            run.task_states[task] = submit(task_state, upstream_states)
+            run.task_states[task] = submit(task, ctx, task_state, upstream_states)
             return
 
         upstream_states = executor.wait(upstream_states)
-        parent = executor.wait(submit(task_state, upstream_states, is_mapped_parent=True))
+        parent = executor.wait(submit(task, ctx, task_state, upstream_states, is_mapped_parent=True))
         run.task_states[task] = parent
         if not isinstance(parent, Mapped):
             return
@@ -446,7 +442,7 @@ class FlowRunner(Runner):
                 current = task_state.map_states[index] if index < len(task_state.map_states) else None
             else:
                 current = task_state
-            children.append(submit(current, child_upstream, map_index=index))
+            children.append(submit(task, ctx, current, child_upstream, map_index=index))
         run.mapped_children[task] = children
 
     def _upstream_states(self, task: Any, run: _Pass, executor: Any) -> dict:
@@ -508,25 +504,39 @@ def _constant_edge(flow: Any, task: Any, key: str, value: Any) -> Edge:
 
 
 class _Submitter:
-    """Submits ``run_task`` for one task (or one of its mapped children) to the executor."""
+    """Hands ``run_task`` for a task (or one of its mapped children) to the executor.
 
-    def __init__(
-        self, executor: Any, task: Any, ctx: dict, flow_result: Any, runner_cls: type,
-        handlers: Any, events: Any,
-    ) -> None:
-        self.executor, self.task, self.ctx = executor, task, ctx
-        self.flow_result, self.runner_cls, self.handlers, self.events = flow_result, runner_cls, handlers, events
+    The flow's ``result`` (or, when it has none, one ``Result()`` for the whole pass), the task
+    runner class, its handlers and the event stream are the same for every task run of a pass.
+    With the ``LocalExecutor``, whose ``submit(fn, ...)`` is ``fn(...)``, the call is made here
+    directly (a subclass or instance that replaces ``submit`` is always called).
+    """
+
+    def __init__(self, executor: Any, flow_result: Any, runner_cls: type, handlers: Any, events: Any) -> None:
+        from prefect_jupyter.engine.state_result import _result_class
+        from prefect_jupyter.executors.local import LocalExecutor
+
+        self.executor = executor
+        self.flow_result = flow_result if flow_result is not None else _result_class()()
+        self.runner_cls, self.handlers, self.events = runner_cls, handlers, events
+        self.inline = getattr(executor.submit, "__func__", None) is LocalExecutor.submit
 
     def __call__(
-        self, state: Any, upstream_states: dict, is_mapped_parent: bool = False, map_index: int | None = None
+        self, task: Any, ctx: dict, state: Any, upstream_states: dict, is_mapped_parent: bool = False,
+        map_index: int | None = None,
     ) -> Any:
+        if self.inline:
+            return run_task(
+                task, state, upstream_states, ctx, self.flow_result, self.runner_cls, self.handlers,
+                is_mapped_parent, self.events, map_index,
+            )
         return self.executor.submit(
             run_task,
-            extra_context={"task_name": self.task.name, "map_index": map_index},
-            task=self.task,
+            extra_context={"task_name": task.name, "map_index": map_index},
+            task=task,
             state=state,
             upstream_states=upstream_states,
-            context=self.ctx,
+            context=ctx,
             map_index=map_index,
             flow_result=self.flow_result,
             task_runner_cls=self.runner_cls,

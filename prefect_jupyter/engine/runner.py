@@ -108,7 +108,10 @@ class Runner:
             failed = Failed(msg, result=exc)
             self._publish(old_state, failed)
             raise signals.ENDRUN(failed) from exc
-        self._publish(old_state, new_state)
+        # an EventStream without observers: nothing to publish (checked here, without a call,
+        # because this runs on every state change); a forwarder has no `observers` and publishes
+        if getattr(self.events, "observers", True):
+            self._publish(old_state, new_state)
         return new_state
 
     def _publish(self, old_state: State, new_state: State) -> None:

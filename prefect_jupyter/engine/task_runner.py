@@ -111,11 +111,14 @@ class TaskRunner(Runner):
         flow_result: Any = None,
         observers: Any = None,
     ) -> None:
-        Result = _result_class()  # noqa: N806  (a class; imported on first use)
         super().__init__(state_handlers=state_handlers, observers=observers)
         self.task = task
         self._debug = self.logger.isEnabledFor(DEBUG)
-        self.result = task.result if task.result is not None else (flow_result or Result())
+        result = task.result
+        if result is None:
+            # the flow runner passes one default Result for the whole pass
+            result = flow_result or _result_class()()
+        self.result = result
         if task.target:
             # a checkpointed result is written where the target says (as in Prefect 1), so that
             # the next run finds it there
@@ -276,7 +279,7 @@ class TaskRunner(Runner):
 
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
         """End the run (unchanged) unless every upstream state is finished."""
-        for upstream in _all_upstream(upstream_states):
+        for upstream in _all_upstream(upstream_states) if upstream_states else ():
             if not isinstance(upstream, Finished):
                 self.logger.debug(
                     "Task '%s': Not all upstream states are finished; ending run.",
@@ -287,7 +290,7 @@ class TaskRunner(Runner):
 
     def check_upstream_skipped(self, state: State, upstream_states: dict) -> State:
         """Skip when an upstream task skipped (unless ``skip_on_upstream_skip=False``)."""
-        if not self.task.skip_on_upstream_skip:
+        if not (self.task.skip_on_upstream_skip and upstream_states):
             return state
         for upstream in _all_upstream(upstream_states):
             if not isinstance(upstream, Skipped):

@@ -129,12 +129,12 @@ def log_line(logger: logging.Logger, level: int, msg: str, *args: Any) -> None:
 
     For the engine's per-task lines. The record is the one ``logger.log`` makes — every
     ``LogRecord`` attribute, the caller's file, line and function, the context attributes — and
-    goes through the logger's filters and handlers in the same way. With another record factory
-    installed (``logging.setLogRecordFactory``), this simply calls ``logger.log``.
+    reaches the same handlers (see :func:`_handle`). With another record factory installed
+    (``logging.setLogRecordFactory``), this simply calls ``logger.log``.
     """
     if not logger.isEnabledFor(level):
         return
-    if logging.getLogRecordFactory() is not _record_with_context:
+    if logging._logRecordFactory is not _record_with_context:  # type: ignore[attr-defined]
         logger.log(level, msg, *args, stacklevel=2)
         return
     caller = sys._getframe(1)
@@ -145,7 +145,6 @@ def log_line(logger: logging.Logger, level: int, msg: str, *args: Any) -> None:
         filename = os.path.basename(path)
         parts = _PATH_PARTS[path] = (filename, os.path.splitext(filename)[0])
     created = time.time()
-    mp = sys.modules.get("multiprocessing")
     record = logging.LogRecord.__new__(logging.LogRecord)
     record.__dict__ = attrs = {
         "name": logger.name, "msg": msg, "args": args,
@@ -156,12 +155,40 @@ def log_line(logger: logging.Logger, level: int, msg: str, *args: Any) -> None:
         "msecs": int((created - int(created)) * 1000) + 0.0,
         "relativeCreated": (created - logging._startTime) * 1000,  # type: ignore[attr-defined]
         "thread": threading.get_ident(), "threadName": threading.current_thread().name,
-        "processName": "MainProcess" if mp is None else _process_name(), "process": _PID[0],
+        "processName": "MainProcess" if "multiprocessing" not in sys.modules else _process_name(),
+        "process": _PID[0],
     }
     if "taskName" in _RECORD_KEYS:  # Python 3.12+
         attrs["taskName"] = _asyncio_task_name()
     _add_context_attributes(attrs)
-    logger.handle(record)
+    _handle(logger, record)
+
+
+def _handle(logger: logging.Logger, record: logging.LogRecord) -> None:
+    """``logger.handle(record)``, walking the handlers of ``logger`` and its ancestors here.
+
+    For a plain ``Logger`` without filters this is what ``Logger.handle`` and ``callHandlers``
+    do, in one loop: every handler of the logger and of its ancestors (up to the first that
+    does not propagate) whose level the record reaches gets ``handler.handle(record)``. An
+    inactive :class:`CloudHandler` is skipped without the call (it would return at once). A
+    logger of another class, one with filters, a disabled one, or no handler at all (logging's
+    "last resort") goes through ``logging`` itself.
+    """
+    if logger.filters or logger.disabled or type(logger) is not logging.Logger:
+        logger.handle(record)
+        return
+    levelno = record.levelno
+    found = False
+    ships = LOG_MANAGER.sink is not None or context.__dict__.get("running_with_backend")
+    current: Any = logger
+    while current is not None:
+        for handler in current.handlers:
+            found = True
+            if levelno >= handler.level and (ships or type(handler) is not CloudHandler):
+                handler.handle(record)
+        current = current.parent if current.propagate else None
+    if not found:
+        logger.callHandlers(record)
 
 
 # logging's own table of level names (what getLevelName reads first; names a program gives
@@ -216,6 +243,28 @@ class _Formatter(logging.Formatter):
 
     def usesTime(self) -> bool:  # noqa: N802
         return self._uses_time
+
+    def format(self, record: logging.LogRecord) -> str:
+        """What ``logging.Formatter.format`` returns, with fewer calls for a plain record.
+
+        A record without exception or stack information, formatted with a %-style format,
+        is formatted here in one step; any other goes through ``logging.Formatter.format``.
+        """
+        style = self._style
+        if (
+            type(style) is not logging.PercentStyle
+            or style._defaults  # type: ignore[attr-defined]
+            or record.exc_info or record.exc_text or record.stack_info
+        ):
+            return super().format(record)
+        fmt = style._fmt
+        record.message = record.getMessage()
+        if self._uses_time:
+            record.asctime = self.formatTime(record, self.datefmt)
+        try:
+            return fmt % record.__dict__
+        except KeyError as exc:  # as logging says it
+            raise ValueError(f"Formatting field not found in record: {exc}") from None
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         if datefmt is None:  # the default format shows milliseconds
