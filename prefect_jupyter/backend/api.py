@@ -16,7 +16,7 @@ import contextlib
 import datetime
 from typing import Any
 
-from prefect_jupyter.backend.reporter import TaskRunRef
+from prefect_jupyter.backend.writes import TaskRunRef
 from prefect_jupyter.client import queries
 from prefect_jupyter.client.errors import ObjectNotFoundError, ServerUnavailable, WriteRejected
 

@@ -36,9 +36,10 @@ from typing import Any
 
 from prefect_jupyter.backend.api import BackendAPI
 from prefect_jupyter.backend.logs import shipping_logs
-from prefect_jupyter.backend.reporter import RunReporter, TaskRunRef
+from prefect_jupyter.backend.reporter import RunReporter
 from prefect_jupyter.backend.restore import restore_task_states
 from prefect_jupyter.backend.spool import deliver_spools, write_spool
+from prefect_jupyter.backend.writes import TaskRunRef
 from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
 from prefect_jupyter.configuration import config
 from prefect_jupyter.engine.state import Failed, Pending, Running, State

@@ -37,7 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from prefect_jupyter.backend.reporter import LogWrite, RunReporter, StateWrite, TaskRunRef
+from prefect_jupyter.backend.reporter import RunReporter
+from prefect_jupyter.backend.writes import LogWrite, StateWrite, TaskRunRef
 from prefect_jupyter.configuration import config
 from prefect_jupyter.utilities.logging import get_logger
 

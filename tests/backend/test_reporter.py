@@ -248,9 +248,9 @@ def many(n):
 def test_all_children_of_a_mapped_task_are_created_once_its_mapped_state_says_how_many(
     monkeypatch,
 ):
-    from prefect_jupyter.backend import reporter as reporter_module
+    from prefect_jupyter.backend import sending
 
-    monkeypatch.setattr(reporter_module, "MAX_CHILDREN", 500)
+    monkeypatch.setattr(sending, "MAX_CHILDREN", 500)
     with Flow("big map") as flow:
         double.map(many(1_200))
     server = FakeServer()

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_reporter import FakeServer, add, double, make_reporter, numbers, run
+import pytest
+from test_reporter import FakeServer, add, double, make_reporter, many, numbers, run
 
 from prefect_jupyter import Flow
+from prefect_jupyter.backend import reporter as reporter_module
 from prefect_jupyter.client.errors import WriteRejected
 
 
 class ReportingServer(FakeServer):
     """:class:`FakeServer` that also takes states and logs in one report."""
 
-    def __init__(self, supported: bool = True, refuse: int = 0) -> None:
+    def __init__(self, supported: bool = True, refuse: int = 0,
+                 refuse_report: int | None = None, lose_report: int | None = None) -> None:
         super().__init__()
         self.supported = supported
         self.refuse = refuse  # how many reports to refuse before taking them
+        self.refuse_report = refuse_report  # the number of a report to refuse (1 is the first)
+        self.lose_report = lose_report  # the number of a report whose answer is lost
+        self.reports = 0
 
     def write_run_report(self, flow_run_id: str, states: list[dict[str, Any]],
                          logs: list[dict[str, Any]]) -> bool:
@@ -30,9 +36,12 @@ class ReportingServer(FakeServer):
             return False
         self.writes_open.wait()
         with self.lock:
-            if self.refuse:
-                self.refuse -= 1
+            self.reports += 1
+            if self.refuse or self.reports == self.refuse_report:
+                self.refuse = max(0, self.refuse - 1)
                 raise WriteRejected("refused for the test")
+            if self.reports == self.lose_report:
+                self.lose_next_response = True
             self.requests.append(("write_run_report", len(states) + len(logs)))
             self._apply_states(states)  # raises before anything is stored: all or nothing
             self.logs.extend(logs)
@@ -113,3 +122,58 @@ def test_a_server_without_reports_is_asked_once_then_sent_apart():
     assert all(server.states_of(slug, i) == ["Running", "Success"] for i in range(3))
     assert _methods(server).count("write_run_report unsupported") == 1
     assert "set_task_run_states" in _methods(server)
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Reports of at most 100 states and 100 records: a map of 500 takes a dozen of them."""
+    monkeypatch.setattr(reporter_module, "MAX_BATCH", 100)
+
+
+def _big_map() -> tuple[Flow, str]:
+    with Flow("big map") as flow:
+        double.map(many(500))
+    return flow, flow.slugs[flow.get_tasks(name="double")[0]]
+
+
+def _assert_all_stored_once(server: ReportingServer, slug: str) -> None:
+    wrong = {i: server.states_of(slug, i) for i in range(500)
+             if server.states_of(slug, i) != ["Running", "Success"]}
+    assert not wrong, wrong
+    messages = [log["message"] for log in server.logs if log["message"].startswith("doubling")]
+    assert sorted(messages) == sorted(f"doubling {i}" for i in range(500))
+    assert [s["type"] for s in server.flow_run["states"]] == ["Success"]
+
+
+def test_reports_made_while_the_one_before_is_in_flight_follow_its_versions(small_batches):
+    flow, slug = _big_map()
+    server = ReportingServer()
+    state = run(flow, make_reporter(server, flow, flush_interval=0.01))
+    assert state.is_successful()
+    _assert_all_stored_once(server, slug)
+    methods = _methods(server)
+    assert methods.count("write_run_report") >= 10
+    # no report was refused for a stale version: none was sent apart
+    assert "set_task_run_states" not in methods and "write_run_logs" not in methods
+
+
+@pytest.mark.parametrize("report", [2, 5])
+def test_a_refused_report_drops_the_one_made_after_it_and_nothing_is_lost(small_batches, report):
+    flow, slug = _big_map()
+    server = ReportingServer(refuse_report=report)
+    reporter = make_reporter(server, flow, flush_interval=0.01)
+    assert run(flow, reporter).is_successful()
+    _assert_all_stored_once(server, slug)
+    methods = _methods(server)
+    assert "set_task_run_states" in methods or "write_run_logs" in methods  # the refused one
+    assert not reporter.refusals
+
+
+@pytest.mark.parametrize("report", [2, 5])
+def test_a_lost_answer_while_the_next_report_was_ready_stores_nothing_twice(small_batches, report):
+    flow, slug = _big_map()
+    server = ReportingServer(lose_report=report)
+    reporter = make_reporter(server, flow, flush_interval=0.01)
+    assert run(flow, reporter).is_successful()
+    _assert_all_stored_once(server, slug)
+    assert not reporter.refusals
