@@ -255,11 +255,12 @@ def main() -> None:
           f"{os.getloadavg()[0]:.2f}; {args.n:,} mapped children; SQLite", flush=True)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        db = args.db or tmp / "server.db"
+        db = args.db.resolve() if args.db else tmp / "server.db"
         env = {}
         if args.server_path:
             env["PYTHONPATH"] = os.pathsep.join([str(args.server_path.resolve()),
                                                  os.environ.get("PYTHONPATH", "")])
+            os.chdir(tmp)  # ``python -m`` puts the working directory before PYTHONPATH
         with ServerProcess(database_url=f"sqlite:///{db}", ui_port=free_port(), env=env,
                            startup_timeout=120) as server:
             client = Client(api_server=server.graphql_url)

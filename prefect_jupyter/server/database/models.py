@@ -304,6 +304,13 @@ class TaskRun(_RunStateColumns, Base):
     __table_args__ = (
         UniqueConstraint("flow_run_id", "task_id", "map_index"),
         Index(None, "state", "state_start_time"),
+        # a run page's poll: which task runs (tasks or mapped children) of a flow run
+        # changed since a time, from the index alone
+        Index(None, "flow_run_id", "updated", "map_index"),
+        # a run's task runs in a state (the UI's state filter), and a mapped task's children
+        # counted by state with their first start and last end, from the index alone
+        Index("ix_task_run__children", "flow_run_id", "state", "task_id", "map_index",
+              "start_time", "end_time"),
     )
 
     id: Mapped[str] = _id()
@@ -358,7 +365,11 @@ class Log(Base):
     """A log record of a flow run (and, when ``task_run_id`` is set, of one of its task runs)."""
 
     __tablename__ = "log"
-    __table_args__ = (Index(None, "flow_run_id", "timestamp"),)
+    __table_args__ = (
+        Index(None, "flow_run_id", "timestamp"),
+        # a run's log lines at some levels counted from the index alone
+        Index(None, "flow_run_id", "level"),
+    )
 
     id: Mapped[str] = _id()
     flow_run_id: Mapped[str] = _fk("flow_run.id", index=False)

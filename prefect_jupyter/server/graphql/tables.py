@@ -43,12 +43,15 @@ def _list_resolver(model: type) -> Any:
         check_paging(limit, offset)
         condition = where_clause(model, where, context.dialect)
         orders = order_clauses(model, order_by)
+        budget = context.budget
         if distinct_on:
             stmt = _first_of_each(model, distinct_on, condition, orders)
+            stmt = stmt.limit(budget.statement_limit(limit)).offset(offset)
+        elif order_by:
+            stmt = _sorted_page(model, condition, orders, budget.statement_limit(limit), offset)
         else:
             stmt = select(model).where(condition).order_by(*orders)
-        budget = context.budget
-        stmt = stmt.limit(budget.statement_limit(limit)).offset(offset)
+            stmt = stmt.limit(budget.statement_limit(limit)).offset(offset)
         rows = list(context.session.execute(stmt).scalars())
         budget.count_fetched(len(rows))
         budget.count_list(info.field_name, len(rows))
@@ -58,6 +61,18 @@ def _list_resolver(model: type) -> Any:
         return rows
 
     return resolve
+
+
+def _sorted_page(model: type, condition: Any, orders: list[Any], limit: int,
+                 offset: int | None) -> Any:
+    """The rows of one page in ``orders`` order, sorted by their ids and sort keys only.
+
+    A database sorts whatever a statement selects: sorting whole rows (JSON states and all) to
+    keep 25 of 100,000 task runs made a page of a big map run take 3-4x longer on SQLite. So
+    the page's ids are found first, then only those rows are read whole.
+    """
+    ids = select(model.id).where(condition).order_by(*orders).limit(limit).offset(offset)
+    return select(model).where(model.id.in_(ids)).order_by(*orders)
 
 
 def _first_of_each(model: type, columns: list[str], condition: Any, orders: list[Any]) -> Any:

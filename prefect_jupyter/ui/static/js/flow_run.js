@@ -4,7 +4,8 @@
 // Live updates poll one small query each ~0.7 s: the run's own row, the task runs of the flow's
 // tasks (map_index -1) updated since the last one seen, a probe for changed mapped children,
 // and the number of matching log lines. Only when something changed are the mapped children's
-// counts, the current table page, the timeline or the log tail fetched again.
+// counts, the current table page (at most every 3 s while only children change), the timeline
+// or the log tail fetched again.
 
 import { gql, restartFlowRun } from "./api.js";
 import { badge, card, duration, fill, flowLink, fmtDuration, h, labels, link, ms, pretty,
@@ -19,6 +20,10 @@ const POLL_MS = 700;
 /** Overlap of "updated since" windows, so a write that committed late is still seen. */
 const OVERLAP_MS = 3000;
 const EPOCH = "1970-01-01T00:00:00+00:00";
+/** While only mapped children change, the table's page is fetched again at most this often:
+ * a page of a 100,000-child run costs the server several polls' worth. The schematic's counts
+ * follow every poll; a change of a task (map_index -1) or of the run shows at once. */
+const TABLE_EVERY_MS = 3000;
 
 const RUN_FIELDS = `id name state state_message scheduled_start_time start_time end_time version
   updated labels parameters context flow_id`;
@@ -66,6 +71,8 @@ export async function flowRunPage(root, [runId], ctx) {
     since: EPOCH,
     childSince: EPOCH,
     childSignature: null,
+    tableStale: false, // children changed since the table's page was fetched
+    tableAt: 0, // when it was last fetched (Date.now())
   };
   let poller = null;
   const head = h("div", { class: "run-head" });
@@ -119,7 +126,12 @@ export async function flowRunPage(root, [runId], ctx) {
     }
     const work = [];
     if (childActivity || changedParents) work.push(loadChildCounts(view, isMapped));
-    if (childActivity || changedParents || runChanged) work.push(taskTable.refresh());
+    if (childActivity || changedParents || runChanged) view.tableStale = true;
+    if (view.tableStale && (changedParents || runChanged || Date.now() - view.tableAt >= TABLE_EVERY_MS)) {
+      view.tableStale = false;
+      view.tableAt = Date.now();
+      work.push(taskTable.refresh());
+    }
     work.push(logs.update(data.log_count.aggregate.count));
     await Promise.all(work);
     if (runChanged) renderHead(true);
