@@ -6,7 +6,7 @@ drawing in :mod:`prefect_jupyter.viz`; Prefect 1's methods that hand over to the
 
 The graph keeps per-task adjacency (upstream and downstream edges) up to date on every change, so
 that building a flow of 100,000 tasks stays linear and ``edges_to``/``edges_from`` are lookups.
-Whole-graph answers (sorted, root, terminal and reference tasks, all edges) are memoized in
+Whole-graph answers (sorted, root, terminal and reference tasks, parameters, all edges) are memoized in
 ``flow._cache`` (keyed as Prefect 1 keys it: ``(method name, ((argument, value), ...))``) until
 the graph changes.
 
@@ -276,6 +276,7 @@ class Flow(FlowSurface):
             and (task_type is None or isinstance(t, task_type))
         ]
 
+    @_memoized
     def parameters(self) -> set[Parameter]:
         """The flow's parameters."""
         return {t for t in self.tasks if isinstance(t, Parameter)}

@@ -16,7 +16,7 @@ from typing import Any
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
-from prefect_jupyter.engine.state import Paused, Pending, Resume, Scheduled, State
+from prefect_jupyter.engine.state import Cached, Mapped, Paused, Pending, Resume, Scheduled, State
 from prefect_jupyter.utilities.ids import new_id
 
 
@@ -246,9 +246,9 @@ def _keep_fresh_caches(flow: Any, flow_state: State) -> None:
     for task in flow.tasks:
         key = task.cache_key or task.name
         task_state = results.get(task)
-        found = list(getattr(task_state, "map_states", None) or []) + [task_state]
-        for s in found:
-            if isinstance(s, State) and s.is_cached() and s.cached_result_expiration is not None:
+        children = task_state.map_states if isinstance(task_state, Mapped) else ()
+        for s in (*children, task_state):  # isinstance, not is_cached(): a map has many children
+            if isinstance(s, Cached) and s.cached_result_expiration is not None:
                 kept = caches.setdefault(key, [])
                 expires = s.cached_result_expiration
                 if not any(k is s or k.cached_result_expiration == expires for k in kept):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from prefect_jupyter.configuration import config
@@ -572,24 +572,36 @@ def _flattened_children(children: list) -> list:
     return flat
 
 
-def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) -> list[dict]:
-    """For each mapped child, its upstream states: element ``i`` of each mapped upstream."""
-    per_child: list[dict] = [{} for _ in range(parent.n_map_states)]
+def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) -> Iterator[dict]:
+    """For each mapped child in turn, its upstream states: element ``i`` of each mapped upstream.
+
+    Made one child at a time, so that a map over 100,000 items never holds every child's
+    upstream states at once.
+    """
+    # per edge: a list of states to index, a result to index, or one state for every child
+    sources: list[tuple[Any, int, Any]] = []
     for edge, s in upstream_states.items():
         if not edge.mapped:
-            for child in per_child:
-                child[edge] = s
-            continue
-        if isinstance(s, Mapped):
+            sources.append((edge, _SAME, s))
+        elif isinstance(s, Mapped):
             elements = s.map_states if edge.flattened else (
                 run.mapped_children.get(edge.upstream_task) or s.map_states
             )
-            for i, child in enumerate(per_child):
-                child[edge] = elements[i]
+            sources.append((edge, _STATES, elements))
         elif s.is_successful():
-            for i, child in enumerate(per_child):
-                child[edge] = Success(result=s.result[i], message=s.message)
+            sources.append((edge, _RESULTS, s))
         else:
-            for child in per_child:
-                child[edge] = s
-    return per_child
+            sources.append((edge, _SAME, s))
+    for i in range(parent.n_map_states):
+        child: dict = {}
+        for edge, kind, source in sources:
+            if kind == _STATES:
+                child[edge] = source[i]
+            elif kind == _RESULTS:
+                child[edge] = Success(result=source.result[i], message=source.message)
+            else:
+                child[edge] = source
+        yield child
+
+
+_SAME, _STATES, _RESULTS = 0, 1, 2  # how a child gets an edge's state (see _child_upstream_states)
