@@ -102,7 +102,7 @@ export async function flowRunPage(root, [runId], ctx) {
     return { name: t.name || t.slug || "?", state: tr.state, start, end };
   }), view.run.start_time, view.run.end_time);
 
-  const refresh = async () => {
+  const refresh = async (initial = false) => {
     const data = await gql(POLL_QUERY, { id: runId, since: view.since, childSince: view.childSince,
       logWhere: logs.where() });
     const run = data.flow_run_by_pk;
@@ -126,7 +126,7 @@ export async function flowRunPage(root, [runId], ctx) {
     }
     const work = [];
     if (childActivity || changedParents) work.push(loadChildCounts(view, isMapped));
-    if (childActivity || changedParents || runChanged) view.tableStale = true;
+    if (!initial && (childActivity || changedParents || runChanged)) view.tableStale = true;
     if (view.tableStale && (changedParents || runChanged || Date.now() - view.tableAt >= TABLE_EVERY_MS)) {
       view.tableStale = false;
       view.tableAt = Date.now();
@@ -144,7 +144,9 @@ export async function flowRunPage(root, [runId], ctx) {
   context.textContent = pretty(first.context || {});
   logs.changed = () => poller?.now();
   renderHead(true);
-  await refresh();
+  // the table's first page needs no poll: it is fetched beside the first one, not after it
+  view.tableAt = Date.now();
+  await Promise.all([taskTable.show(), refresh(true)]);
   poller = ctx.poll(refresh, POLL_MS);
   // the header's elapsed time and the open timeline bars move while the run goes on
   const clock = setInterval(() => { if (!isFinished(view.run.state)) renderHead(false); }, 1000);
