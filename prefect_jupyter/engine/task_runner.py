@@ -9,12 +9,17 @@ A failed task with retries left ends the run ``Retrying`` (start time: now + ``r
 in Prefect 1 the run that comes next (``flow.run``'s next pass, or the backend's) starts from that
 state, with ``task_run_count`` one higher. A ``LOOP`` signal runs the task again inside this call,
 with ``task_loop_count`` and ``task_loop_result`` in context: a loop here, not recursion.
+
+The steps live by concern: this module has the run itself and the checks before the task is
+called; :mod:`.task_results` the target, cache and checkpoint steps; :mod:`.task_outcome`
+calling the task, judging its outcome and retries; :mod:`.task_mapping` a mapped parent's size
+and a reduce's view of mapped upstream tasks. ``TaskRunner`` gets their steps as mixins, so each
+is a method of the runner, as in Prefect 1 (and a subclass can override any of them).
 """
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from logging import DEBUG, INFO
 from typing import Any, NamedTuple
 
@@ -29,7 +34,6 @@ from prefect_jupyter.engine.state import (
     Failed,
     Finished,
     Looped,
-    Mapped,
     Paused,
     Pending,
     Resume,
@@ -38,12 +42,13 @@ from prefect_jupyter.engine.state import (
     Scheduled,
     Skipped,
     State,
-    Success,
-    TimedOut,
     TriggerFailed,
+    _now,
     _result_class,
 )
-from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
+from prefect_jupyter.engine.task_mapping import MappingSteps, all_upstream
+from prefect_jupyter.engine.task_outcome import OutcomeSteps
+from prefect_jupyter.engine.task_results import ResultSteps, input_values
 from prefect_jupyter.utilities.logging import log_line
 
 __all__ = ["ENDRUN", "TaskRunner", "TaskRunnerInitializeResult"]
@@ -54,39 +59,6 @@ _SKIP_MESSAGE = (
 )
 
 
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
-def _all_upstream(upstream_states: dict) -> Iterable[State]:
-    """Upstream states, with unmapped edges from mapped tasks expanded into their children."""
-    for edge, state in upstream_states.items():
-        if isinstance(state, Mapped) and not edge.mapped:
-            return _expanded(upstream_states)  # rare (a reduce over a mapped task)
-    return upstream_states.values()
-
-
-def _expanded(upstream_states: dict) -> list[State]:
-    flat: list[State] = []
-    for edge, state in upstream_states.items():
-        if isinstance(state, Mapped) and not edge.mapped:
-            flat.extend(state.map_states)
-        else:
-            flat.append(state)
-    return flat
-
-
-def _input_values(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inputs as plain values (Prefect 1 passed ``Result`` objects here; both are accepted)."""
-    if not inputs:
-        return inputs
-    Result = _result_class()  # noqa: N806  (a class)
-    for v in inputs.values():
-        if isinstance(v, Result):
-            return {k: v.value if isinstance(v, Result) else v for k, v in inputs.items()}
-    return inputs
-
-
 class TaskRunnerInitializeResult(NamedTuple):
     """What :meth:`TaskRunner.initialize_run` gives the run: its starting state and context."""
 
@@ -94,7 +66,7 @@ class TaskRunnerInitializeResult(NamedTuple):
     context: dict[str, Any]
 
 
-class TaskRunner(Runner):
+class TaskRunner(ResultSteps, OutcomeSteps, MappingSteps, Runner):
     """Runs a task once its upstream states are known.
 
     Args:
@@ -279,7 +251,7 @@ class TaskRunner(Runner):
 
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
         """End the run (unchanged) unless every upstream state is finished."""
-        for upstream in _all_upstream(upstream_states) if upstream_states else ():
+        for upstream in all_upstream(upstream_states) if upstream_states else ():
             if not isinstance(upstream, Finished):
                 self.logger.debug(
                     "Task '%s': Not all upstream states are finished; ending run.",
@@ -292,7 +264,7 @@ class TaskRunner(Runner):
         """Skip when an upstream task skipped (unless ``skip_on_upstream_skip=False``)."""
         if not (self.task.skip_on_upstream_skip and upstream_states):
             return state
-        for upstream in _all_upstream(upstream_states):
+        for upstream in all_upstream(upstream_states):
             if not isinstance(upstream, Skipped):
                 continue
             self.logger.debug(
@@ -310,104 +282,19 @@ class TaskRunner(Runner):
                 inputs[edge.key] = upstream.result
         return inputs
 
-    def check_task_ready_to_map(self, state: State, upstream_states: dict) -> State:
-        """Decide the ``Mapped`` parent state: how many children the upstream results give.
-
-        A parent that is ``Mapped`` already (a rerun: retries, a restart) keeps its state, and
-        so its children's states; its ``cached_inputs`` are refreshed from upstream.
-        """
-        if state.is_mapped():
-            if not state.map_states and state.n_map_states:
-                state.map_states = [None] * state.n_map_states
-            state.cached_inputs = {e.key: s._result for e, s in upstream_states.items() if e.key}
-            raise signals.ENDRUN(state)
-        mapped = [(e, s) for e, s in upstream_states.items() if e.mapped]
-        if upstream_states and not any(s.is_successful() for _, s in mapped):
-            raise signals.ENDRUN(
-                self.handle_state_change(state, Failed("No upstream states can be mapped over."))
-            )
-        sizes = []
-        for _, s in mapped:
-            if not s.is_successful():
-                continue
-            if s.is_mapped():
-                sizes.append(s.n_map_states)
-            elif isinstance(s.result, Mapping):
-                raise signals.ENDRUN(
-                    self.handle_state_change(
-                        state,
-                        Failed(
-                            "At least one upstream state has an unmappable result: a dict can't "
-                            "be mapped over by position; map over list(d.values()), "
-                            "list(d.keys()) or list(d.items()) instead."
-                        ),
-                    )
-                )
-            elif not hasattr(s.result, "__getitem__"):
-                raise signals.ENDRUN(
-                    self.handle_state_change(
-                        state, Failed("At least one upstream state has an unmappable result.")
-                    )
-                )
-            else:
-                sizes.append(len(s.result))
-        new = Mapped("Ready to proceed with mapping.", n_map_states=min(sizes, default=0))
-        raise signals.ENDRUN(self.handle_state_change(state, new))
 
     def set_task_run_name(self, task_inputs: dict[str, Any]) -> None:
         """Fill ``task_run_name`` (a template or a function) into context."""
         template = self.task.task_run_name
         if not template:
             return
-        inputs = _input_values(task_inputs)
+        inputs = input_values(task_inputs)
         kwargs = {**(prefect_context.get("parameters") or {}), **prefect_context, **inputs}
         name = template(**kwargs) if callable(template) else template.format(**kwargs)
         prefect_context["task_run_name"] = name
 
-    def _formatting_kwargs(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        kwargs = {**(prefect_context.get("parameters") or {}), **prefect_context, **inputs}
-        kwargs.pop("self", None)
-        return kwargs
 
-    def check_target(self, state: State, inputs: dict[str, Any]) -> State:
-        """An existing result at the task's ``target`` makes the task ``Cached`` without running."""
-        target = self.task.target
-        if state.is_cached() or not target:
-            return state
-        kwargs = self._formatting_kwargs(_input_values(inputs))
-        from prefect_jupyter.engine.result.base import render_location
 
-        template = target(**kwargs) if callable(target) else target
-        if self.result.exists(template, **kwargs):
-            location = render_location(template, **kwargs)
-            cached = Cached(
-                result=self.result.read(location),
-                cached_parameters=kwargs.get("parameters"),
-                cached_result_expiration=None,
-                message=f"Result found at task target {location}",
-            )
-            return self.handle_state_change(state, cached)
-        return state
-
-    def check_task_is_cached(self, state: State, inputs: dict[str, Any]) -> State:
-        """Reuse a valid cached state (given, or from earlier runs in this process)."""
-        parameters = vars(prefect_context).get("parameters")
-        if isinstance(state, Cached):
-            if self.task.cache_validator(state, inputs, parameters):
-                return state
-            state = self.handle_state_change(state, Pending("Cache was invalid; ready to run."))
-        if self.task.cache_for is not None:
-            from prefect_jupyter.engine.caching import cached_states
-
-            for candidate in cached_states(self.task.cache_key or self.task.name):
-                if self.task.cache_validator(candidate, inputs, parameters):
-                    return self.handle_state_change(state, candidate)
-            # as Prefect 1 says, also on a first run when there was no cache yet
-            self.logger.warning(
-                "Task '%s': Can't use cache because it is now invalid",
-                prefect_context.get("task_full_name", self.task.name),
-            )
-        return state
 
     def check_task_trigger(self, state: State, upstream_states: dict) -> State:
         """Run the trigger; a false result or a signal ends the run."""
@@ -483,128 +370,9 @@ class TaskRunner(Runner):
                 prefect_context.get("task_full_name", self.task.name),
             )
             raise signals.ENDRUN(state)
-        return self.handle_state_change(state, self._outcome(_input_values(inputs)))
+        return self.handle_state_change(state, self._outcome(input_values(inputs)))
 
-    def _outcome(self, inputs: dict[str, Any]) -> State:
-        task = self.task
-        name = vars(prefect_context).get("task_full_name", task.name)
-        new_state: State | None = None
-        if self._debug:
-            self.logger.debug("Task '%s': Calling task.run() method...", name)
-        try:
-            if task.log_stdout:
-                from prefect_jupyter.utilities.logging import redirect_stdout_to_logger
 
-                with redirect_stdout_to_logger(self.logger):
-                    value = self._call_run(inputs)
-            else:
-                value = self._call_run(inputs)
-        except TaskTimeoutSignal as exc:
-            if prefect_context.get("raise_on_exception"):
-                raise
-            return TimedOut("Task timed out during execution.", result=exc)
-        except signals.LOOP as exc:
-            new_state = exc.state
-            value = new_state.result
-            new_state.loop_count = prefect_context.get("task_loop_count") or 1
-            new_state.message = new_state.message or f"Task is looping ({new_state.loop_count})"
-        except signals.SUCCESS as exc:
-            # the signal's state, with its result: the value given, else the signal itself
-            new_state = exc.state
-            value = new_state.result
-        except signals.PrefectStateSignal as exc:
-            self.logger.info("%s signal raised: %r", type(exc).__name__, exc)
-            if prefect_context.get("raise_on_exception"):
-                raise
-            return exc.state
-        except Exception as exc:
-            if prefect_context.get("raise_on_exception"):
-                raise
-            self.logger.error(
-                "Task '%s': Exception encountered during task execution!", name, exc_info=True
-            )
-            return Failed(f"Error during execution of task: {exc!r}", result=exc)
 
-        try:
-            result = self._checkpoint(value, inputs)
-        except Exception as exc:  # the value could not be stored: the run failed after all
-            self.logger.exception("Task '%s': Unexpected error while writing the result: %r", name, exc)
-            if prefect_context.get("raise_on_exception"):
-                raise
-            return Failed(f"Unexpected error while writing the result: {exc!r}", result=exc)
-        if new_state is None:
-            new_state = Success(message="Task run succeeded.")
-        new_state._result = result
-        if result is value:
-            new_state._result_template = self.result
-        return new_state
 
-    def _call_run(self, inputs: dict[str, Any]) -> Any:
-        task = self.task
-        if task.timeout:
-            return run_with_timeout(task.run, inputs, task.timeout)
-        return task.run(**inputs)
 
-    def _checkpoint(self, value: Any, inputs: dict[str, Any]) -> Any:
-        """Write ``value`` through the task's result when checkpointing is on; else the value."""
-        if (
-            vars(prefect_context).get("checkpointing") is True
-            and self.task.checkpoint is not False
-            and value is not None
-        ):
-            from prefect_jupyter.engine.result.base import ResultNotImplementedError
-
-            try:
-                return self.result.write(value, **self._formatting_kwargs(inputs))
-            except ResultNotImplementedError:
-                return value
-        return value
-
-    def cache_result(self, state: State, inputs: dict[str, Any]) -> State:
-        """With ``cache_for``, a success becomes ``Cached`` and is kept for later runs."""
-        if self.task.cache_for is not None and state.is_successful() and not state.is_skipped():
-            from prefect_jupyter.engine.cache_validators import hash_inputs
-            from prefect_jupyter.engine.result.base import Result
-
-            cached = Cached(
-                result=state._result,
-                cached_inputs={k: Result(value=v) for k, v in inputs.items()},
-                hashed_inputs=hash_inputs(inputs),
-                cached_parameters=prefect_context.get("parameters"),
-                cached_result_expiration=_now() + self.task.cache_for,
-                message=state.message,
-            )
-            # flow.run keeps it for later runs (context.caches), as Prefect 1 does; a FlowRunner
-            # run on its own does not
-            state = self.handle_state_change(state, cached)
-        return state
-
-    def check_for_retry(self, state: State, inputs: dict[str, Any] | None = None) -> State:
-        """A failure with retries left becomes ``Retrying`` (unless ``retry_on`` excludes it)."""
-        if not isinstance(state, Failed):
-            return state
-        task = self.task
-        if task.retry_on and state.result is not None and not isinstance(
-            state.result, tuple(task.retry_on)
-        ):
-            self.logger.info(
-                "Task '%s': Skipping retry. Exception of type %r is not an instance of the "
-                "retry on exception types.",
-                prefect_context.get("task_full_name", task.name),
-                type(state.result).__name__,
-            )
-            return state
-        run_count = prefect_context.get("task_run_count", 1)
-        if run_count > task.max_retries:
-            return state
-        retry = Retrying(
-            message=f"Retrying Task (after attempt {run_count} of {task.max_retries + 1})",
-            start_time=_now() + task.retry_delay,
-            run_count=run_count,
-        )
-        loop_count = prefect_context.get("task_loop_count")
-        if loop_count is not None:
-            # failed inside a loop: the retry resumes at this iteration, with the result so far
-            retry.context["_loop_count"] = loop_count
-            retry.result = prefect_context.get("task_loop_result")
-        return self.handle_state_change(state, retry)
