@@ -270,7 +270,9 @@ def lock_task_run_rows(session: Session, run_ids: set[str]) -> dict[str, TaskRun
         select(*columns).where(table.c.id.in_(run_ids)).order_by(table.c.id),
         session.get_bind().dialect.name,
     )
-    rows = {row.id: TaskRunRow(**row._mapping) for row in session.execute(stmt)}
+    names = [column.name for column in columns]
+    rows = {row[0]: TaskRunRow(**dict(zip(names, row, strict=True)))
+            for row in session.execute(stmt).tuples()}
     for run_id in sorted(run_ids - rows.keys()):
         lock_run(session, "task_run", run_id)  # raises its NotFound
     return rows
@@ -296,17 +298,22 @@ def set_run_state(
         history: where to put the history row for the caller to insert (with others, in one
             statement) instead of adding it to the session.
     """
-    label = f"{'Flow run' if isinstance(run, FlowRun) else 'Task run'} {run.id}"
     if version is not None and version != run.version:
         raise StaleVersion(
-            f"{label} is at version {run.version}, but this write was based on version "
+            f"{_label(run)} is at version {run.version}, but this write was based on version "
             f"{version}: another writer changed the run since it was read. Read the run again "
             "and decide from its current state."
         )
-    check_transition(label, run.state, state)
-    if not isinstance(run, FlowRun) and kind_of(state) is Kind.RUNNING:
+    frm, to = kind_of(run.state), kind_of(state)
+    if frm is not None and to is not None and (frm, to) not in TRANSITIONS:
+        check_transition(_label(run), run.state, state)  # raises, saying what is allowed
+    if to is Kind.RUNNING and not isinstance(run, FlowRun):
         _check_flow_run_running(session, run, flow_run_states)
     _write(session, run, state, serialized, history)
+
+
+def _label(run: FlowRun | TaskRun | TaskRunRow) -> str:
+    return f"{'Flow run' if isinstance(run, FlowRun) else 'Task run'} {run.id}"
 
 
 def _check_flow_run_running(
