@@ -1,7 +1,7 @@
 """Engine overhead of prefect_jupyter next to Prefect 1.4.1, both with the LocalExecutor.
 
     python tests/benchmarks/engine_overhead.py [--quick] [--prefect1 /opt/prefect1/bin/python]
-        [--timeout 600] [--repeat 1] [--markdown] [--no-tracemalloc]
+        [--timeout 600] [--repeat 1] [--markdown] [--no-tracemalloc] [--before DIR]
 
 Workloads (task bodies are trivial, so the time is the engine's): a chain of tasks each adding
 1 to the one before, a fan-out of independent children under one root, and `map` over a list.
@@ -12,6 +12,11 @@ venv (`--prefect1`); without it only prefect_jupyter is measured.
 
 Both engines log at INFO (their default), with the console handler swapped for one that formats
 each record and drops it, and again at WARNING, to show what formatting log records costs.
+
+`--before DIR` also measures an earlier prefect_jupyter, whose `prefect_jupyter` package is in
+DIR (e.g. `git archive <commit> prefect_jupyter | tar -x -C DIR`), each case right after the
+same case of this tree's, so that a before/after comparison sees the same load; the `load`
+column is the machine's 1-minute load average when the case ended.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ HEADERS = [
     "tasks/s",
     "tracemalloc peak MiB",
     "max RSS MiB",
+    "load",
     "result",
 ]
 
@@ -74,6 +80,7 @@ class Interpreter:
     engine: str
     python: str
     label: str = ""  # "prefect_jupyter 0.1.0", filled in by `describe_engine`
+    source: Path = REPO_ROOT  # where prefect_jupyter is imported from (see --before)
 
 
 @dataclass
@@ -95,17 +102,19 @@ class Row:
     log_level: str
     timing: ChildOutcome
     memory: ChildOutcome | None  # None when not measured
+    load: float | None = None  # 1-minute load average when the case ended
 
 
 # --- running children -------------------------------------------------------------------------
 
 
-def child_env(engine: str, log_level: str) -> dict[str, str]:
-    """The environment of a child: the log level set, and this repo importable for our engine."""
+def child_env(engine: str, log_level: str, source: Path = REPO_ROOT) -> dict[str, str]:
+    """The environment of a child: the log level set, and `source` (this repo, or the tree
+    given with --before) importable first for our engine."""
     env = dict(os.environ)
     env[ENGINES[engine].log_level_env] = log_level
     if engine == "prefect_jupyter":
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
     return env
 
 
@@ -131,13 +140,17 @@ def run_child(
     return ChildOutcome("failed", detail=f"exit {done.returncode}: {last_line(done.stderr)}")
 
 
-def describe_engine(engine: str, python: str, timeout: float) -> Interpreter | ChildOutcome:
+def describe_engine(
+    engine: str, python: str, timeout: float, source: Path = REPO_ROOT
+) -> Interpreter | ChildOutcome:
     """Ask `python` which engine version and Python it has; a failure comes back as is."""
-    outcome = run_child(python, [engine, "--describe"], child_env(engine, "INFO"), timeout)
+    outcome = run_child(python, [engine, "--describe"], child_env(engine, "INFO", source), timeout)
     if outcome.status != "ok":
         return outcome
     label = f"{ENGINES[engine].label} {outcome.data['engine_version']}"
-    return Interpreter(engine, python, label)
+    if source != REPO_ROOT:
+        label += " before"
+    return Interpreter(engine, python, label, source)
 
 
 def median_run(python: str, args: list[str], env: dict[str, str], settings: Settings) -> ChildOutcome:
@@ -160,13 +173,14 @@ def measure(
     interpreter: Interpreter, workload: str, size: int, log_level: str, settings: Settings
 ) -> Row:
     """Time one case in fresh processes, then trace its memory in another."""
-    env = child_env(interpreter.engine, log_level)
+    env = child_env(interpreter.engine, log_level, interpreter.source)
     args = [interpreter.engine, workload, str(size)]
     timing = median_run(interpreter.python, args, env, settings)
     memory = None
     if settings.trace_memory and timing.status == "ok":
         memory = run_child(interpreter.python, [*args, "--tracemalloc"], env, settings.timeout)
-    return Row(workload, size, interpreter.label, log_level, timing, memory)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return Row(workload, size, interpreter.label, log_level, timing, memory, load)
 
 
 def progress(message: str) -> None:
@@ -178,11 +192,12 @@ def run_all(
     sizes: Iterable[tuple[str, int]],
     settings: Settings,
 ) -> list[Row]:
+    # the engines of one case one after the other, so that they see the same load
     cases = [
         (workload, size, interpreter, level)
         for workload, size in sizes
-        for interpreter in interpreters
         for level in LOG_LEVELS
+        for interpreter in interpreters
     ]
     rows = []
     for number, (workload, size, interpreter, level) in enumerate(cases, start=1):
@@ -225,8 +240,9 @@ def result_cell(timing: ChildOutcome) -> str:
 def row_cells(row: Row) -> list[str]:
     cells = [workload_name(row.workload, row.size), row.engine_label, row.log_level]
     data = row.timing.data
+    load = "-" if row.load is None else f"{row.load:.1f}"
     if row.timing.status != "ok":
-        return [*cells, "-", "-", row.timing.status, "-", "-", "-", "-", "-", result_cell(row.timing)]
+        return [*cells, "-", "-", row.timing.status, "-", "-", "-", "-", "-", load, result_cell(row.timing)]
     wall, runs = data["wall_s"], data["task_runs"]
     cpu = data.get("cpu_s")
     return [
@@ -239,12 +255,13 @@ def row_cells(row: Row) -> list[str]:
         f"{runs / wall:,.0f}",
         memory_cell(row.memory),
         mib(data["max_rss_bytes"]),
+        load,
         result_cell(row.timing),
     ]
 
 
 NUMERIC_COLUMNS = {"task runs", "build s", "run s", "µs/task", "CPU µs/task", "tasks/s"}
-NUMERIC_COLUMNS |= {"tracemalloc peak MiB", "max RSS MiB"}
+NUMERIC_COLUMNS |= {"tracemalloc peak MiB", "max RSS MiB", "load"}
 
 
 def render_plain(rows: Sequence[Sequence[str]]) -> str:
@@ -276,6 +293,7 @@ machine distorts least); tasks/s: task runs / run s. Task runs count mapped chil
 diamond n: n // 50 layers of 50 tasks, each adding two tasks of the layer before).
 tracemalloc peak: memory allocated during flow.run(), from a second, traced process.
 max RSS: peak resident memory of the untraced process (interpreter + imports + flow + run).
+load: the machine's 1-minute load average when the case ended (other work inflates CPU time too).
 log level INFO: records are formatted and dropped (no console output); WARNING: not emitted."""
 
 
@@ -305,21 +323,23 @@ def machine_lines() -> list[str]:
     return lines
 
 
-def find_interpreters(prefect1: str, timeout: float) -> list[Interpreter]:
+def find_interpreters(prefect1: str, timeout: float, before: Path | None = None) -> list[Interpreter]:
     """The engines to measure, each with its interpreter; says why Prefect 1 is skipped."""
     found = []
-    candidates = [("prefect_jupyter", sys.executable)]
+    candidates = [("prefect_jupyter", sys.executable, REPO_ROOT)]
+    if before is not None:
+        candidates.insert(0, ("prefect_jupyter", sys.executable, before.resolve()))
     if Path(prefect1).exists():
-        candidates.append(("prefect1", prefect1))
+        candidates.append(("prefect1", prefect1, REPO_ROOT))
     else:
         print(f"Prefect 1: skipped, no interpreter at {prefect1}. To compare, create it with")
         print(f"    {MAKE_PREFECT1_VENV}")
-    for engine, python in candidates:
-        described = describe_engine(engine, python, timeout)
+    for engine, python, source in candidates:
+        described = describe_engine(engine, python, timeout, source)
         if isinstance(described, ChildOutcome):
             print(f"{engine}: skipped, {python} cannot load it ({described.detail})")
             continue
-        print(f"{described.label}: {python}")
+        print(f"{described.label}: {python}, from {described.source}")
         found.append(described)
     return found
 
@@ -354,6 +374,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="time each case in N fresh processes and report the median by CPU time",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also measure the prefect_jupyter package in DIR (an earlier version), case by case",
+    )
     return parser.parse_args(argv)
 
 
@@ -362,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("Engine overhead, LocalExecutor, trivial task bodies")
     for line in machine_lines():
         print(line)
-    interpreters = find_interpreters(args.prefect1, args.timeout)
+    interpreters = find_interpreters(args.prefect1, args.timeout, args.before)
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     settings = Settings(args.timeout, args.trace_memory, max(1, args.repeat))
     print(f"Sizes: {', '.join(workload_name(w, s) for w, s in sizes)}")
