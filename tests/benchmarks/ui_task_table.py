@@ -17,8 +17,9 @@ children's counts, to the next page, the last page, a sort by state and by start
 filter, the "mapped children only" filter; then it leaves the page polling for ``--idle``
 seconds. For every GraphQL request the page makes it records the operation, the answer's size
 and the server's time (request sent → first response byte, from Chromium's own timing), and
-the page's main-thread long tasks (> 50 ms, ``PerformanceObserver``). "Usable" means no request
-took > 1 s.
+the page's main-thread long tasks (> 50 ms, ``PerformanceObserver``), and the server process's
+CPU time during each step (from ``/proc``; other work on the machine does not inflate it as it
+does the wall-clock times). "Usable" means no request took > 1 s.
 """
 
 from __future__ import annotations
@@ -130,20 +131,28 @@ class Requests:
         return self.done[mark:]
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) a process has used, in ms: load on the machine does not
+    inflate it as it does wall-clock times."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def measure(page: Any, requests: Requests, url: str, n: int, idle: float,
-            timeout: float) -> list[tuple]:
-    """(step, seconds, requests of the step) for each user step."""
+            timeout: float, server_pid: int) -> list[tuple]:
+    """(step, seconds, requests of the step, server CPU ms) for each user step."""
     steps: list[tuple] = []
     pager = ".task-runs .pager-info"
 
     def step(name: str, action: Any, done: str, arg: Any = None) -> None:
         mark = len(requests.done)
+        cpu = cpu_ms(server_pid)
         began = time.perf_counter()
         action()
         page.wait_for_function(done, arg=arg, timeout=timeout * 1000)
         took = time.perf_counter() - began
         page.wait_for_timeout(100)  # let the step's other requests land
-        steps.append((name, took, requests.since(mark)))
+        steps.append((name, took, requests.since(mark), cpu_ms(server_pid) - cpu))
 
     def pager_is(text: str) -> str:
         return f"() => document.querySelector({pager!r})?.textContent.startsWith({text!r})"
@@ -187,18 +196,21 @@ def measure(page: Any, requests: Requests, url: str, n: int, idle: float,
         page.select_option("select[name=kind]", ""), page.fill("input[name=task-name]", "numbers")),
         f"() => document.querySelector({pager!r})?.textContent === '1–1 of 1 task run'")
     mark = len(requests.done)
+    cpu = cpu_ms(server_pid)
     page.wait_for_timeout(idle * 1000)
-    steps.append((f"idle polling for {idle:g} s", idle, requests.since(mark)))
+    steps.append((f"idle polling for {idle:g} s", idle, requests.since(mark),
+                  cpu_ms(server_pid) - cpu))
     return steps
 
 
 def report(steps: list[tuple], requests: Requests, long_tasks: list) -> bool:
-    print("\nstep | time to done | requests | bytes | slowest request (server ms)")
-    for name, took, reqs in steps:
+    print("\nstep | time to done | requests | bytes | slowest request (server ms) | server CPU")
+    for name, took, reqs, cpu in steps:
         slow = max(reqs, key=lambda r: r["server_ms"], default=None)
         size = sum(r["bytes"] for r in reqs)
         print(f"{name} | {took * 1000:,.0f} ms | {len(reqs)} | {size:,} | "
-              + (f"{slow['op']} {slow['server_ms']:,.0f}" if slow else "—"))
+              + (f"{slow['op']} {slow['server_ms']:,.0f}" if slow else "—")
+              + f" | {cpu:,.0f} ms")
     print("\nGraphQL operations: count, server ms median / max, bytes max")
     by_op: dict[str, list[dict[str, Any]]] = {}
     for r in requests.done:
@@ -235,7 +247,7 @@ def browse(server: ServerProcess, run_id: str, n: int, idle: float, profile: Pat
             page.wait_for_load_state("networkidle")
             requests.done.clear()
             steps = measure(page, requests, f"{server.ui_url}/#/flow-run/{run_id}", n, idle,
-                            timeout=60)
+                            timeout=60, server_pid=server.pid)
             long_tasks = page.evaluate("() => window.__longTasks")
         finally:
             context.close()
