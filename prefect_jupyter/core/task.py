@@ -29,10 +29,9 @@ if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
 from prefect_jupyter.core.task_checks import (
-    infer_nout,
     on_failure_handler,
-    positional_only_arguments,
     retry_on_set,
+    run_facts,
     validate_run_signature,
 )
 
@@ -150,7 +149,7 @@ class Task:
             _warn_on_reserved_attributes(self)
         self.name = name or type(self).__name__
         self.slug = slug
-        positional = positional_only_arguments(self.run)
+        positional, inferred_nout = run_facts(self.run)
         if positional:
             raise TypeError(
                 f"Task {self.name!r} has positional-only parameters {positional}; the engine "
@@ -236,7 +235,7 @@ class Task:
             self.state_handlers.append(on_failure_handler(on_failure))
         self.auto_generated = False
         self.log_stdout = log_stdout
-        self.nout = nout if nout is not None else infer_nout(self.run)
+        self.nout = nout if nout is not None else inferred_nout
         _track_new_task(self)
 
     def _point_result_at_target(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -43,6 +44,22 @@ def validate_run_signature(run: Callable, owner: str = "task") -> None:
             f"Tasks cannot have the following argument names: {', '.join(clashes)}. "
             "These are reserved keyword arguments; rename them in the task's signature."
         )
+
+
+# (positional-only argument names, inferred nout) of a class's ``run`` function: the same for
+# every instance, and a flow run makes a ``Constant`` task for each constant it folded
+_RUN_FACTS: weakref.WeakKeyDictionary[Callable, tuple[list[str], int | None]] = weakref.WeakKeyDictionary()
+
+
+def run_facts(run: Callable) -> tuple[list[str], int | None]:
+    """``(positional_only_arguments(run), infer_nout(run))``, worked out once per class method."""
+    func = getattr(run, "__func__", None)  # a bound method: the class's function
+    if func is None:
+        return positional_only_arguments(run), infer_nout(run)
+    facts = _RUN_FACTS.get(func)
+    if facts is None:
+        facts = _RUN_FACTS[func] = (positional_only_arguments(run), infer_nout(run))
+    return list(facts[0]), facts[1]
 
 
 def infer_nout(run: Callable) -> int | None:
