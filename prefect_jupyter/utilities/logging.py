@@ -258,9 +258,19 @@ class _Formatter(logging.Formatter):
         ):
             return super().format(record)
         fmt = style._fmt
-        record.message = record.getMessage()
+        if type(record) is logging.LogRecord:  # getMessage() as LogRecord has it, without the call
+            message = str(record.msg)
+            if record.args:
+                message = message % record.args
+            record.message = message
+        else:
+            record.message = record.getMessage()
         if self._uses_time:
-            record.asctime = self.formatTime(record, self.datefmt)
+            datefmt, last = self.datefmt, self._last
+            if datefmt is not None and last[0] == int(record.created) and last[1] == datefmt:
+                record.asctime = last[2]  # what formatTime() would answer
+            else:
+                record.asctime = self.formatTime(record, datefmt)
         try:
             return fmt % record.__dict__
         except KeyError as exc:  # as logging says it
