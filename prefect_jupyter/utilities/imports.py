@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from prefect_jupyter.utilities.importtools import import_object as _import_object
 
 
 def import_object(name: str) -> Any:
-    """The object at ``"package.module.attr"``.
+    """The object at ``"package.module.attr"`` (or the module ``"package.module"``).
+
+    Unlike Prefect 1's :func:`~prefect_jupyter.utilities.importtools.import_object`, a missing
+    attribute is an ``ImportError`` too: configuration reports one kind of error for a bad path.
 
     Raises:
         ImportError: naming the path and what could not be found.
     """
-    module_name, _, attr = name.rpartition(".")
-    if not module_name:
-        raise ImportError(f"{name!r} is not a dotted path like 'package.module.Object'.")
     try:
-        module = importlib.import_module(module_name)
+        return _import_object(name)
+    except AttributeError as exc:
+        raise ImportError(str(exc)) from None
     except ImportError as exc:
         raise ImportError(f"Could not import {name!r}: {exc}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ImportError(f"Could not import {name!r}: module {module_name!r} has no {attr!r}.") from None
