@@ -220,38 +220,52 @@ def _function_children(fn: types.FunctionType) -> Iterator[tuple[str, Any]]:
 
 # -- loading ---------------------------------------------------------------------------------------
 def unpickle_flow(name: str | None, storage: dict[str, Any]) -> Any:
-    """The object pickled in ``storage["flow"]`` (base64), checked against the versions that made it.
+    """The object pickled in ``storage["flow"]`` (base64), checked against the versions that made it
+    (``python_version``, ``cloudpickle_version`` and ``prefect_version``, where known).
 
     Raises:
-        FlowLoadError: naming the Python/cloudpickle versions, or the missing module.
+        FlowLoadError: ``An error occurred while unpickling ...`` with the error, then the
+            missing module or the versions that differ, when either may be the cause.
     """
     import cloudpickle
 
-    theirs_py = str(storage.get("python_version") or "?")
-    theirs_cp = str(storage.get("cloudpickle_version") or "?")
-    ours_py, ours_cp = platform.python_version(), cloudpickle.__version__
-    versions = (
-        f"it was pickled by Python {theirs_py} with cloudpickle {theirs_cp}; this process runs "
-        f"Python {ours_py} with cloudpickle {ours_cp}"
-    )
-    if theirs_py.split(".")[:2] != ours_py.split(".")[:2]:
+    from prefect_jupyter import __version__
+
+    theirs = {
+        "python": storage.get("python_version"),
+        "cloudpickle": storage.get("cloudpickle_version"),
+        "prefect": storage.get("prefect_version"),
+    }
+    ours = {"python": platform.python_version(), "cloudpickle": cloudpickle.__version__, "prefect": __version__}
+    which = f"flow {name!r}" if name else "the flow"
+    if theirs["python"] and str(theirs["python"]).split(".")[:2] != ours["python"].split(".")[:2]:
+        minor = ".".join(str(theirs["python"]).split(".")[:2])
         raise FlowLoadError(
-            f"Flow {name!r} can't be loaded: {versions}. Code pickled by value only loads on the "
-            f"same Python version: run it with Python {'.'.join(theirs_py.split('.')[:2])}, or "
-            "register the flow again from this Python."
+            f"An error occurred while unpickling {which}: it was pickled by Python {theirs['python']} "
+            f"and this process runs Python {ours['python']}. Code pickled by value only loads on the "
+            f"same Python version: run it with Python {minor}, or register the flow again from this Python."
         )
     try:
         return cloudpickle.loads(base64.b64decode(storage["flow"]))
-    except ModuleNotFoundError as exc:
-        raise FlowLoadError(
-            f"Flow {name!r} can't be loaded: its code imports the module {exc.name!r}, which is "
-            "not installed here. Install it where the flow runs (or put it on PYTHONPATH)."
-        ) from exc
-    except Exception as exc:  # a broken or incompatible pickle: say which versions made it
-        hint = (
-            " Install the same cloudpickle version, or register the flow again from here."
-            if theirs_cp != ours_cp else ""
-        )
-        raise FlowLoadError(
-            f"Flow {name!r} can't be loaded ({type(exc).__name__}: {exc}); {versions}.{hint}"
-        ) from exc
+    except Exception as exc:  # a missing module, a broken or incompatible pickle: say what may be why
+        lines = [f"An error occurred while unpickling {which}:", f"  {type(exc).__name__}: {exc}"]
+        if isinstance(exc, ImportError):
+            module = f"the module {exc.name!r}" if exc.name else "a module"
+            lines.append(
+                "This may be due to a missing Python module in your current environment: its code "
+                f"imports {module}, which is not installed here. Install it where the flow runs (or "
+                "put it on PYTHONPATH)."
+            )
+        differ = [
+            f"  - {key}: (flow built with {str(value)!r}, currently running with {ours[key]!r})"
+            for key, value in theirs.items()
+            if value and str(value) != ours[key]
+        ]
+        if differ:
+            lines.append(
+                "This may be due to one of the following version mismatches between the flow build "
+                "and execution environments (install the same versions, or register the flow again "
+                "from here):"
+            )
+            lines.extend(differ)
+        raise FlowLoadError("\n".join(lines)) from exc

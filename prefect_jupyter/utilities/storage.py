@@ -8,6 +8,7 @@ that can't be imported elsewhere, with version checks on load) is
   ``{"flow": base64 cloudpickle, "versions": {"cloudpickle", "prefect", "python"}}``.
 * :func:`extract_flow_from_file` — run a ``.py`` file (or its text) and take a flow from it.
 * :func:`extract_flow_from_module` — import a module and take a flow from it.
+* :func:`get_flow_image` — the Docker image a flow runs in.
 """
 
 from __future__ import annotations
@@ -28,7 +29,27 @@ __all__ = [
     "extract_flow_from_module",
     "flow_from_bytes_pickle",
     "flow_to_bytes_pickle",
+    "get_flow_image",
 ]
+
+
+def get_flow_image(flow: Flow) -> str:
+    """The image a flow runs in: its run config's ``image``, else its ``Docker`` storage's name.
+
+    Raises:
+        ValueError: the run config names no image and the storage is not ``Docker``.
+    """
+    image = getattr(flow.run_config, "image", None)
+    if image is not None:
+        return image
+    from prefect_jupyter.storage.docker import Docker
+
+    if not isinstance(flow.storage, Docker):
+        raise ValueError(
+            f"Flow {flow.name!r} names no image: its run config has no `image` and its storage is "
+            "not Docker. Give it a run config with an image (e.g. DockerRun(image=...)) or Docker storage."
+        )
+    return flow.storage.name
 
 
 def _versions() -> dict[str, str]:
@@ -76,14 +97,30 @@ def flow_from_bytes_pickle(data: bytes) -> Flow:
         from prefect_jupyter.exceptions import FlowStorageError
 
         raise FlowStorageError("The stored flow is not a pickled flow (bad base64).") from None
+    _warn_on_prefect_version(versions.get("prefect"))
     return unpickle_flow(
         None,
         {
             "flow": payload,
             "python_version": versions.get("python"),
             "cloudpickle_version": versions.get("cloudpickle"),
+            "prefect_version": versions.get("prefect"),
         },
     )
+
+
+def _warn_on_prefect_version(built_with: str | None) -> None:
+    from prefect_jupyter import __version__
+
+    if built_with and built_with != __version__:
+        import warnings
+
+        warnings.warn(
+            f"This flow was built using Prefect {built_with!r}, but you currently have Prefect "
+            f"{__version__!r} installed. We recommend loading flows with the same Prefect version "
+            "they were built with, failure to do so may result in errors.",
+            stacklevel=3,
+        )
 
 
 def _pick(flows: dict[str, Flow], flow_name: str | None, where: str, first: bool) -> Flow:
