@@ -264,15 +264,15 @@ def lock_task_run_rows(session: Session, run_ids: set[str]) -> dict[str, TaskRun
         NotFound: for the first unknown id.
     """
     table = TaskRun.__table__
-    columns = [table.c[name] for name in ("id", "flow_run_id", "version", "state",
-                                          "start_time", "heartbeat", "end_time")]
+    names = ("id", "flow_run_id", "version", "state", "start_time", "heartbeat", "end_time")
+    # the times are only written back (or replaced): read as stored, not parsed
+    columns = [dialects.stored_value(table.c[name]) for name in names]
     stmt = dialects.for_update(
         select(*columns).where(table.c.id.in_(run_ids)).order_by(table.c.id),
         session.get_bind().dialect.name,
     )
-    names = [column.name for column in columns]
     rows = {row[0]: TaskRunRow(**dict(zip(names, row, strict=True)))
-            for row in session.execute(stmt).tuples()}
+            for row in session.execute(stmt)}
     for run_id in sorted(run_ids - rows.keys()):
         lock_run(session, "task_run", run_id)  # raises its NotFound
     return rows

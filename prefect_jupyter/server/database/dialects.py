@@ -51,6 +51,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -115,6 +116,8 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
             seen, text = last[0]
             if value is seen:
                 return text
+            if type(value) is str and len(value) == 26 and value[10] == " ":
+                return value  # already the stored text (read back with stored_value)
             naive = self.process_bind_param(value, dialect)
             # the text SQLAlchemy's SQLite DATETIME stores (its default storage format)
             text = naive.isoformat(" ", "microseconds")
@@ -129,6 +132,13 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=datetime.UTC)
         return value.astimezone(datetime.UTC)
+
+
+def stored_value(column: Any) -> Any:
+    """``column`` to read as the database stores it, to be written back unchanged: a
+    timestamp comes as its stored text on SQLite (neither parsed when read nor formatted again
+    when written, see :meth:`UTCDateTime.bind_processor`), as the driver's value elsewhere."""
+    return type_coerce(column, String) if isinstance(column.type, UTCDateTime) else column
 
 
 # -- connections -------------------------------------------------------------------------------
@@ -279,6 +289,9 @@ def _sqlite_executemany(
     quote = dialect.identifier_preparer.quote
     processors = [table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
                   for column in columns]
+    processors = [_remembering(session, process)
+                  if process is not None and isinstance(table.c[column].type, JSON) else process
+                  for column, process in zip(columns, processors, strict=True)]
     # column by column: one comprehension per column, not a generator per row
     values_of = []
     for column, process in zip(columns, processors, strict=True):
@@ -288,6 +301,22 @@ def _sqlite_executemany(
         values_of.append(values)
     statement = sql([quote(table.name), *(quote(column) for column in columns)])
     session.connection().exec_driver_sql(statement, list(zip(*values_of, strict=True)))
+
+
+def _remembering(session: Session, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processor that remembers each document's text while ``session``
+    lasts: a batch of states writes the same document to a task run and to its history row."""
+    texts: dict[int, tuple[Any, Any]] = session.info.setdefault("json_texts", {})
+
+    def remembered(value: Any) -> Any:
+        seen = texts.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        text = process(value)
+        texts[id(value)] = (value, text)
+        return text
+
+    return remembered
 
 
 def _recordset(
