@@ -240,12 +240,6 @@ def test_s3_storage_uploads_on_build_and_loads(s3_endpoint) -> None:
         GCS(bucket="b"),
         Azure(container="c"),
         GitHub(repo="o/r", path="flows/etl.py"),
-        Webhook(
-            build_request_kwargs={"url": "https://example.com/flows"},
-            build_request_http_method="POST",
-            get_flow_request_kwargs={"url": "https://example.com/flows"},
-            get_flow_request_http_method="GET",
-        ),
         Docker(image_name="img", image_tag="1"),
     ],
     ids=lambda s: type(s).__name__,
