@@ -142,11 +142,13 @@ def measure(page: Any, requests: Requests, url: str, n: int, idle: float,
             timeout: float, server_pid: int) -> list[tuple]:
     """(step, seconds, requests of the step, server CPU ms) for each user step."""
     steps: list[tuple] = []
+    marks: list[tuple[float, str]] = []  # (page time, step) of each step's start
     pager = ".task-runs .pager-info"
 
     def step(name: str, action: Any, done: str, arg: Any = None) -> None:
         mark = len(requests.done)
         cpu = cpu_ms(server_pid)
+        marks.append((page.evaluate("() => performance.now()"), name))
         began = time.perf_counter()
         action()
         page.wait_for_function(done, arg=arg, timeout=timeout * 1000)
@@ -197,13 +199,15 @@ def measure(page: Any, requests: Requests, url: str, n: int, idle: float,
         f"() => document.querySelector({pager!r})?.textContent === '1–1 of 1 task run'")
     mark = len(requests.done)
     cpu = cpu_ms(server_pid)
+    marks.append((page.evaluate("() => performance.now()"), f"idle polling for {idle:g} s"))
     page.wait_for_timeout(idle * 1000)
     steps.append((f"idle polling for {idle:g} s", idle, requests.since(mark),
                   cpu_ms(server_pid) - cpu))
-    return steps
+    return steps, marks
 
 
-def report(steps: list[tuple], requests: Requests, long_tasks: list) -> bool:
+def report(steps: list[tuple], requests: Requests, long_tasks: list,
+           marks: list[tuple[float, str]]) -> bool:
     print("\nstep | time to done | requests | bytes | slowest request (server ms) | server CPU")
     for name, took, reqs, cpu in steps:
         slow = max(reqs, key=lambda r: r["server_ms"], default=None)
@@ -223,6 +227,9 @@ def report(steps: list[tuple], requests: Requests, long_tasks: list) -> bool:
     longest = max((d for _s, d in long_tasks), default=0)
     print(f"\nmain-thread long tasks (> 50 ms): {len(long_tasks)}, longest {longest:,.0f} ms, "
           f"total {sum(d for _s, d in long_tasks):,.0f} ms")
+    for start, took in long_tasks:
+        during = [name for at, name in marks if at <= start]
+        print(f"  {took:,.0f} ms during '{during[-1] if during else 'the dashboard'}'")
     usable = worst <= 1000
     print(f"slowest request: {worst:,.0f} ms -> {'usable' if usable else 'NOT usable'} "
           "(no request > 1 s)")
@@ -246,14 +253,14 @@ def browse(server: ServerProcess, run_id: str, n: int, idle: float, profile: Pat
             page.goto(f"{server.ui_url}/#/")  # the UI's own files cached, as for a user
             page.wait_for_load_state("networkidle")
             requests.done.clear()
-            steps = measure(page, requests, f"{server.ui_url}/#/flow-run/{run_id}", n, idle,
+            steps, marks = measure(page, requests, f"{server.ui_url}/#/flow-run/{run_id}", n, idle,
                             timeout=60, server_pid=server.pid)
             long_tasks = page.evaluate("() => window.__longTasks")
         finally:
             context.close()
     if errors:
         print("page errors:", *errors, sep="\n  ")
-    return report(steps, requests, long_tasks)
+    return report(steps, requests, long_tasks, marks)
 
 
 def main() -> None:

@@ -10,3 +10,5 @@ export function fmtDuration(seconds: number | null | undefined): string;
 export function fmtRelative(ts: string | null | undefined, now?: number): string;
 /** Seconds between two timestamps (end defaults to now), or null. */
 export function duration(start: string | null | undefined, end?: string | null): number | null;
+/** Local time of day as a 24-hour clock ("22:13:20"), e.g. for log lines. */
+export const CLOCK: Intl.DateTimeFormat;

@@ -9,13 +9,22 @@ export function ms(ts) {
   return Number.isNaN(t) ? null : t;
 }
 
+// What toLocaleTimeString() and toLocaleString() print, made once: each of those calls sets up
+// a new formatter (~0.2 ms), which a page of rows or 500 log lines pays hundreds of times.
+const TIME = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "numeric", second: "numeric" });
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "numeric",
+  day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+/** Local time of day as a 24-hour clock ("22:13:20"), e.g. for log lines. */
+export const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "numeric",
+  second: "numeric", hour12: false });
+
 /** A server timestamp as local time (the date too unless it is today), or "—". */
 export function fmtTime(ts) {
   const t = ms(ts);
   if (t == null) return "—";
   const d = new Date(t);
   const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString() : d.toLocaleString();
+  return today ? TIME.format(d) : DATE_TIME.format(d);
 }
 
 /** Seconds as "250 ms", "4.2 s", "3 min 5 s" or "2 h 5 min" ("—" for none). */

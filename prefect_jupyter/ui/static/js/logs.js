@@ -3,6 +3,7 @@
 
 import { gql } from "./api.js";
 import { fill, h, ms, plural } from "./dom.js";
+import { CLOCK } from "./format.js";
 
 const LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 const ALIASES = { WARNING: ["WARN"], CRITICAL: ["FATAL"] };
@@ -62,7 +63,7 @@ export class LogView {
 
 function line(l) {
   const t = ms(l.timestamp);
-  const time = t == null ? "" : new Date(t).toLocaleTimeString([], { hour12: false }) +
+  const time = t == null ? "" : CLOCK.format(new Date(t)) +
     `.${String(t % 1000).padStart(3, "0")}`;
   return h("div", { class: "log-line", dataset: { level: l.level || "" } },
     h("span", { class: "log-time" }, time),
