@@ -33,6 +33,22 @@ from prefect_jupyter.utilities.serialization import Nested, ObjectSchema, to_qua
 __all__ = ["FlowSchema"]
 
 
+class _Storage(fields.Nested):
+    """A storage as :class:`StorageSchema`; loading also reads the ``storage`` entry that
+    :func:`~prefect_jupyter.serialization.flow.serialize_flow` writes (what ``flow.serialize()``
+    returns): ``Module`` as that storage, ``Pickle`` (the flow's code inline, not a storage
+    class) as none."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict) and value.get("type") == "Pickle":
+            return None
+        if isinstance(value, dict) and value.get("type") == "Module" and isinstance(value.get("flow"), dict):
+            from prefect_jupyter.storage.module import Module
+
+            return Module(value["flow"]["module"], attribute=value["flow"].get("attribute"))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _slug_of(task: Any, context: dict) -> str:
     slugs = context.get("slugs") or {}
     return slugs.get(task) or getattr(task, "slug", None) or ""
@@ -92,7 +108,7 @@ class FlowSchema(ObjectSchema):
         only=["slug"],
     )
     run_config = fields.Nested(RunConfigSchema, allow_none=True)
-    storage = fields.Nested(StorageSchema, allow_none=True)
+    storage = _Storage(StorageSchema, allow_none=True)
 
     @pre_dump
     def _flow_slugs(self, obj: Any, **kwargs: Any) -> Any:

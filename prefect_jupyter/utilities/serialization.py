@@ -348,7 +348,7 @@ class StatefulFunctionReference(fields.Field):
     ``outer(x=1)`` returning ``inner`` dumps as ``{"fn": "mod.outer", "kwargs": {"x": 1}}``
     (the closure's variables, which must be JSON, datetimes, times or timedeltas); loading calls
     ``outer(x=1)`` again. A plain allowed function dumps with empty ``kwargs`` and loads as
-    itself.
+    itself; its bare name (``"prefect_jupyter.triggers.all_successful"``) loads too.
 
     Args:
         valid_functions: the functions (and factories) that may be dumped and loaded.
@@ -385,6 +385,8 @@ class StatefulFunctionReference(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value is None and self.allow_none:
             return None
+        if isinstance(value, str):  # a plain name, as flow.serialize() writes triggers
+            value = {"fn": value}
         name = value["fn"]
         if name not in self.valid_functions and _ours(name) in self.valid_functions:
             name = _ours(name)

@@ -144,6 +144,27 @@ def test_flow_round_trip_keeps_graph_slugs_schedule_run_config_and_storage() -> 
     assert isinstance(loaded.get_tasks(name="p")[0], Parameter)
 
 
+def test_what_flow_serialize_returns_loads_with_the_schema(tmp_path) -> None:
+    @task(trigger=triggers.all_failed)
+    def cleanup(x):
+        return x
+
+    with Flow("shipped", storage=Module("pkg.flows", attribute="flow")) as by_module:
+        cleanup(Parameter("p"), task_args={"name": "clean"})
+    loaded = FlowSchema().load(by_module.serialize())
+    assert loaded.get_tasks(name="clean")[0].trigger is triggers.all_failed
+    assert {(e.upstream_task.name, e.downstream_task.name, e.key) for e in loaded.edges} == {("p", "clean", "x")}
+    assert isinstance(loaded.storage, Module)
+    assert (loaded.storage.module, loaded.storage.attribute) == ("pkg.flows", "flow")
+
+    with Flow("pickled") as pickled:
+        cleanup(1)
+    assert pickled.serialize(build=True)["storage"]["type"] == "Pickle"
+    loaded = FlowSchema().load(pickled.serialize(build=True))
+    assert loaded.name == "pickled" and loaded.storage is None
+    assert len(loaded.tasks) == len(pickled.tasks)
+
+
 def test_flow_type_names_this_package() -> None:
     assert FlowSchema().dump(Flow("f"))["type"] == "prefect_jupyter.core.flow.Flow"
 
