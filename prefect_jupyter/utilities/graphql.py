@@ -245,8 +245,9 @@ def format_graphql_request_error(response: Any) -> str:
         if messages
         else "The server did not provide any error messages."
     )
+    listed = f"    {multiline_indent(chr(10).join(messages), 4)}" if messages else ""
     return (
-        f"\n{header}\n    {multiline_indent(chr(10).join(messages), 4)}\n\n"
+        f"\n{header}\n{listed}\n\n"
         f"The GraphQL query was:\n\n    {multiline_indent(query, 4)}\n\n"
         f"The passed variables were:\n\n    {multiline_indent(variables, 4)}\n"
     )

@@ -11,6 +11,7 @@ from prefect_jupyter.utilities.graphql import (
     GQLObject,
     GraphQLResult,
     LiteralSetValue,
+    format_graphql_request_error,
     parse_graphql,
     parse_graphql_arguments,
     with_args,
@@ -71,3 +72,17 @@ def test_results_read_as_attributes_and_print_as_json() -> None:
     with pytest.raises(AttributeError, match="no field 'nope'"):
         _ = result.nope
     assert type(result.to_dict()["data"]) is dict
+
+
+def test_a_failed_request_is_described_without_stray_indentation() -> None:
+    import httpx
+
+    request = httpx.Request("POST", "http://server/graphql", json={"query": "query { flow { id } }", "variables": {}})
+    silent = httpx.Response(400, json={}, request=request)
+    lines = format_graphql_request_error(silent).strip().splitlines()
+    assert lines[:4] == ["The server did not provide any error messages.", "", "", "The GraphQL query was:"]
+    assert all(line == line.rstrip() for line in lines)
+
+    told = httpx.Response(400, json={"errors": [{"message": "bad", "extensions": {"code": "X"}}]}, request=request)
+    lines = format_graphql_request_error(told).strip().splitlines()
+    assert lines[:3] == ["The following error messages were provided by the GraphQL server:", "", "    X: bad"]
