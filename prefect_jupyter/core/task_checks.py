@@ -124,10 +124,12 @@ def check_mapped_constants(flow: Any) -> None:
     Raises:
         TypeError: naming the task and the argument, and how to pass the value whole.
     """
-    for edge in sorted(flow.edges, key=lambda e: (e.downstream_task.name, e.key or "")):
+    # only mapped edges can be wrong: sorted (for a deterministic message) once one is found
+    mapped = [edge for edge in flow.edges if edge.mapped]
+    for edge in sorted(mapped, key=lambda e: (e.downstream_task.name, e.key or "")):
         value = getattr(edge.upstream_task, "value", None)
         constant = edge.upstream_task.flow_role == "constant"
-        if edge.mapped and constant and not hasattr(value, "__getitem__"):
+        if constant and not hasattr(value, "__getitem__"):
             where = f"argument {edge.key!r}" if edge.key else "an upstream constant"
             raise TypeError(
                 f"Cannot map {edge.downstream_task.name!r} over {where}: an object of type "

@@ -244,10 +244,17 @@ def _keep_fresh_caches(flow: Any, flow_state: State) -> None:
     now = _now()
     results = flow_state.result if isinstance(flow_state.result, dict) else {}
     for task in flow.tasks:
-        key = task.cache_key or task.name
         task_state = results.get(task)
-        children = task_state.map_states if isinstance(task_state, Mapped) else ()
-        for s in (*children, task_state):  # isinstance, not is_cached(): a map has many children
+        if isinstance(task_state, Mapped):
+            found: tuple = (*task_state.map_states, task_state)
+        elif isinstance(task_state, Cached):
+            found = (task_state,)
+        elif not caches:  # nothing cached, nothing to keep or expire (most flows)
+            continue
+        else:
+            found = ()
+        key = task.cache_key or task.name
+        for s in found:  # isinstance, not is_cached(): a map has many children
             if isinstance(s, Cached) and s.cached_result_expiration is not None:
                 kept = caches.setdefault(key, [])
                 expires = s.cached_result_expiration

@@ -18,9 +18,9 @@ __all__ = ["MappingSteps", "all_upstream"]
 
 def all_upstream(upstream_states: dict) -> Iterable[State]:
     """Upstream states, with unmapped edges from mapped tasks expanded into their children."""
-    for edge, state in upstream_states.items():
-        if isinstance(state, Mapped) and not edge.mapped:
-            return _expanded(upstream_states)  # rare (a reduce over a mapped task)
+    for state in upstream_states.values():
+        if isinstance(state, Mapped):  # rare: then see whether the edge is a reduce
+            return _expanded(upstream_states)
     return upstream_states.values()
 
 

@@ -251,7 +251,7 @@ class TaskRunner(ResultSteps, OutcomeSteps, MappingSteps, Runner):
 
     def check_upstream_finished(self, state: State, upstream_states: dict) -> State:
         """End the run (unchanged) unless every upstream state is finished."""
-        for upstream in all_upstream(upstream_states) if upstream_states else ():
+        for upstream in all_upstream(upstream_states):
             if not isinstance(upstream, Finished):
                 self.logger.debug(
                     "Task '%s': Not all upstream states are finished; ending run.",
@@ -262,7 +262,7 @@ class TaskRunner(ResultSteps, OutcomeSteps, MappingSteps, Runner):
 
     def check_upstream_skipped(self, state: State, upstream_states: dict) -> State:
         """Skip when an upstream task skipped (unless ``skip_on_upstream_skip=False``)."""
-        if not (self.task.skip_on_upstream_skip and upstream_states):
+        if not self.task.skip_on_upstream_skip:
             return state
         for upstream in all_upstream(upstream_states):
             if not isinstance(upstream, Skipped):
