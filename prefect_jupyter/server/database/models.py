@@ -307,9 +307,10 @@ class TaskRun(_RunStateColumns, Base):
         # a run page's poll: which task runs (tasks or mapped children) of a flow run
         # changed since a time, from the index alone
         Index(None, "flow_run_id", "updated", "map_index"),
-        # a run's task runs in a state (the UI's state filter), and a mapped task's children
-        # counted by state with their first start and last end, from the index alone
-        Index("ix_task_run__children", "flow_run_id", "state", "task_id", "map_index",
+        # a run's task runs in a state (the UI's state filter) or by state and map index (its
+        # sort, either way), and a mapped task's children counted by state with their first
+        # start and last end, from the index alone
+        Index("ix_task_run__children", "flow_run_id", "state", "map_index", "task_id",
               "start_time", "end_time"),
     )
 

@@ -127,6 +127,10 @@ def where_clause(model: type, where: dict[str, Any] | None, dialect: str) -> Col
 
 
 _DIRECTIONS: dict[str, Callable[[Any], Any]] = {
+    # a column that is never null sorts without a null placement, which is the same order
+    # and lets the database walk an index (SQLite uses none for a non-default placement)
+    "_asc": lambda e: e.asc(),
+    "_desc": lambda e: e.desc(),
     "asc": lambda e: e.asc().nulls_last(),
     "asc_nulls_last": lambda e: e.asc().nulls_last(),
     "asc_nulls_first": lambda e: e.asc().nulls_first(),
@@ -137,13 +141,15 @@ _DIRECTIONS: dict[str, Callable[[Any], Any]] = {
 
 
 def _sort_keys(
-    model: type, spec: dict[str, Any], source: Any = None, joins: list[Any] | None = None
+    model: type, spec: dict[str, Any], source: Any = None, joins: list[Any] | None = None,
+    related: bool = False,
 ) -> list[tuple[Any, str]]:
     """(expression over ``model``, direction) pairs for one order_by object.
 
     An object relationship's columns are read by a correlated subquery, or, given ``joins``,
     from an outer join appended to it (``source`` is then the entity the keys are read from:
-    ``model`` or an alias of it).
+    ``model`` or an alias of it). ``related``: the keys are read through a relationship, so
+    even a NOT NULL column can be null (no related row).
     """
     source = model if source is None else source
     relationships = _relationships(model)
@@ -152,6 +158,8 @@ def _sort_keys(
         if direction is None:
             continue
         if key in model.__table__.c:
+            if not related and not model.__table__.c[key].nullable and direction in _DIRECTIONS:
+                direction = "_" + direction.split("_")[0]
             keys.append((getattr(source, key), direction))
         elif key in relationships and relationships[key].direction is RelationshipDirection.MANYTOONE:
             rel = relationships[key]
@@ -159,10 +167,10 @@ def _sort_keys(
             if joins is not None:
                 joined = aliased(target)
                 joins.append(getattr(source, key).of_type(joined))
-                keys.extend(_sort_keys(target, direction, joined, joins))
+                keys.extend(_sort_keys(target, direction, joined, joins, related=True))
                 continue
             (local, remote), = rel.local_remote_pairs
-            for expr, inner_direction in _sort_keys(target, direction):
+            for expr, inner_direction in _sort_keys(target, direction, related=True):
                 keys.append(
                     (select(expr).where(remote == local).scalar_subquery(), inner_direction)
                 )

@@ -200,6 +200,7 @@ def test_limit_and_offset_page_through_the_rows(api, data):
     "[{flow: {name: desc}}, {state: asc}]",  # ties, broken by the id
     "[{start_time: asc}, {name: desc}]",  # nulls last
     "{end_time: desc}",  # nulls first
+    "[{version: desc}, {scheduled_start_time: asc}]",  # NOT NULL columns: no null placement
 ])
 def test_sorted_pages_are_slices_of_the_sorted_rows(api, app, data, order):
     query = f"""query($p: [String!], $limit: Int, $offset: Int) {{

@@ -18,7 +18,8 @@ const QUERY = `query TaskRuns($where: task_run_bool_exp!, $order: [task_run_orde
 const SORTS = {
   task: (dir) => [{ task: { name: dir } }, { map_index: "asc" }],
   map_index: (dir) => [{ map_index: dir }],
-  state: (dir) => [{ state: dir }, { map_index: "asc" }],
+  // descending is the ascending order reversed, which an index of the server serves both ways
+  state: (dir) => [{ state: dir }, { map_index: dir }],
   start_time: (dir) => [{ start_time: `${dir}_nulls_last` }, { map_index: "asc" }],
   end_time: (dir) => [{ end_time: `${dir}_nulls_last` }, { map_index: "asc" }],
 };
