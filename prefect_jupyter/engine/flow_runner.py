@@ -451,6 +451,9 @@ class FlowRunner(Runner):
             s = run.task_states.get(edge.upstream_task)
             if s is None:
                 s = Pending(message="Task state not available.")
+            elif not (edge.flattened or isinstance(s, Mapped)):  # the usual edge: its state as it is
+                upstream[edge] = s
+                continue
             if edge.flattened and not isinstance(s, Mapped):
                 s = executor.wait(s)
                 s = _flattened(s)
