@@ -1,33 +1,21 @@
-"""``prefect-jupyter register``: register the flows found in scripts and modules."""
+"""``prefect-jupyter register``: register the flows found in scripts, modules and flows files.
+
+The steps (finding flows, building storage, registering) are Prefect 1's
+``prefect.cli.build_register`` functions, in :mod:`prefect_jupyter.cli.build_register`.
+"""
 
 from __future__ import annotations
 
 import importlib
 import runpy
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from prefect_jupyter.cli.common import graphql, make_client
-
-_LATEST = """
-query($project: String, $name: String) {
-  flow(where: {name: {_eq: $name}, archived: {_eq: false}, project: {name: {_eq: $project}}},
-       order_by: {version: desc}, limit: 1) { id version }
-}
-"""
-
-
-def flows_in_namespace(namespace: dict[str, Any]) -> list[Any]:
-    """The distinct ``Flow`` objects bound in a module's namespace, in definition order."""
-    from prefect_jupyter.core.flow import Flow
-
-    found: list[Any] = []
-    for value in namespace.values():
-        if isinstance(value, Flow) and all(value is not f for f in found):
-            found.append(value)
-    return found
+from prefect_jupyter.cli.build_register import flows_in_namespace
 
 
 def load_flows(path: str | None = None, module: str | None = None) -> list[Any]:
@@ -55,72 +43,79 @@ def load_flows(path: str | None = None, module: str | None = None) -> list[Any]:
     return flows_in_namespace(vars(loaded))
 
 
-def register_one(
-    flow: Any, project: str, labels: list[str], schedule: bool
-) -> tuple[str, int, bool]:
-    """Register ``flow``; returns (flow id, version, whether a new version was created)."""
-    before = graphql(_LATEST, {"project": project, "name": flow.name})["flow"]
-    flow_id = make_client().register(
-        flow,
-        project_name=project,
-        labels=labels or None,
-        set_schedule_active=schedule,
-        no_url=True,
-    )
-    after = graphql("query($id: uuid!) { flow_by_pk(id: $id) { version } }", {"id": flow_id})
-    version = after["flow_by_pk"]["version"]
-    return flow_id, version, not (before and before[0]["id"] == flow_id)
-
-
 @click.command()
 @click.option("--project", required=True, help="The project to register the flows in.")
-@click.option("--path", "-p", "paths", multiple=True, help="A Python file with flows (repeatable).")
+@click.option("--path", "-p", "paths", multiple=True,
+              help="A Python file, a directory of them, or a glob (repeatable).")
 @click.option("--module", "-m", "modules", multiple=True, help="An importable module with flows.")
+@click.option("--json", "-j", "json_paths", multiple=True,
+              help="A flows file written by `prefect-jupyter build` (a path or URL).")
 @click.option("--name", "-n", "names", multiple=True, help="Register only flows with this name.")
 @click.option("--label", "-l", "labels", multiple=True, help="A label to add to every flow.")
+@click.option("--force", "-f", is_flag=True, help="Register a new version even if nothing changed.")
+@click.option("--watch", is_flag=True, help="Register again whenever a script or module changes.")
 @click.option("--schedule/--no-schedule", default=True, help="Turn the flows' schedules on.")
 def register(
     project: str,
     paths: tuple[str, ...],
     modules: tuple[str, ...],
+    json_paths: tuple[str, ...],
     names: tuple[str, ...],
     labels: tuple[str, ...],
+    force: bool,
+    watch: bool,
     schedule: bool,
 ) -> None:
-    """Register flows: `prefect-jupyter register --project P -p flow.py` or `-m my.module`.
+    """Register flows: `prefect-jupyter register --project P -p flow.py` (or `-m my.module`,
+    `-j flows.json`), as Prefect 1's `prefect register`.
 
     An unchanged flow keeps its version ("Skipped (metadata unchanged)"); a changed one gets a
     new version and the previous one is archived.
     """
-    if not paths and not modules:
-        raise click.UsageError("Give at least one --path/-p FILE or --module/-m MODULE.")
-    from prefect_jupyter.client import ClientError
+    from prefect_jupyter.cli.build_register import TerminalError, watch_for_changes
 
-    sources = [("path", p) for p in paths] + [("module", m) for m in modules]
-    counts = {"registered": 0, "skipped": 0, "errored": 0}
-    click.echo("Collecting flows...")
-    for kind, source in sources:
+    if not paths and not modules and not json_paths:
+        raise click.UsageError("Give at least one --path/-p FILE, --module/-m MODULE or --json/-j FILE.")
+    if watch and json_paths:
+        raise click.UsageError("--watch can't be used with --json.")
+    try:
+        if not watch:
+            errored = _register_all(project, paths, modules, json_paths, names, labels, force, schedule)
+            raise SystemExit(1 if errored else 0)
+        for changed_paths, changed_modules in watch_for_changes(paths=paths, modules=modules):
+            try:
+                _register_all(project, changed_paths, changed_modules, (), names, labels, force, schedule)
+            except TerminalError as exc:  # keep watching: the next save may fix it
+                click.secho(str(exc), fg="red")
+    except TerminalError as exc:
+        click.secho(str(exc), fg="red")
+        raise SystemExit(1) from None
+
+
+def _register_all(
+    project: str,
+    paths: Sequence[str],
+    modules: Sequence[str],
+    json_paths: Sequence[str],
+    names: Sequence[str],
+    labels: Sequence[str],
+    force: bool,
+    schedule: bool,
+) -> int:
+    """Register the flows of every source; returns how many errored."""
+    import prefect_jupyter
+    from prefect_jupyter.cli import build_register
+
+    client = prefect_jupyter.Client()
+    project_id = build_register.get_project_id(client, project)
+    by_source = build_register.collect_flows(paths, modules, json_paths, names=names)
+    stats: Counter = Counter(registered=0, skipped=0, errored=0)
+    for source, flows in by_source.items():
         click.echo(f"Processing {source!r}:")
-        flows = load_flows(**{kind: source})
-        flows = [f for f in flows if not names or f.name in names]
         if not flows:
             click.secho("  No flows found.", fg="yellow")
-        for flow in flows:
-            click.echo(f"  Registering {flow.name!r}...", nl=False)
-            try:
-                flow_id, version, is_new = register_one(flow, project, list(labels), schedule)
-            except (ClientError, ValueError, TypeError) as exc:
-                click.secho(f" Error\n    {exc}", fg="red")
-                counts["errored"] += 1
-                continue
-            if is_new:
-                click.secho(" Done", fg="green")
-                click.echo(f"  └── ID: {flow_id}\n  └── Version: {version}")
-                counts["registered"] += 1
-            else:
-                click.secho(" Skipped (metadata unchanged)", fg="yellow")
-                counts["skipped"] += 1
-    summary = ", ".join(f"{n} {word}" for word, n in counts.items() if n or word == "registered")
-    click.echo(f"{'=' * 24} {summary} {'=' * 24}")
-    if counts["errored"]:
-        raise SystemExit(1)
+        stats += build_register.build_and_register(
+            client, flows, project_id, labels=list(labels), force=force, schedule=schedule
+        )
+    click.echo(build_register.summary_line(stats))
+    return stats["errored"]

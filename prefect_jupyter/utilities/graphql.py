@@ -64,9 +64,16 @@ def multiline_indent(string: str, spaces: int) -> str:
 class GraphQLResult(dict):
     """A JSON object from the API whose keys can also be read as attributes.
 
-    ``client.graphql(q).data.flow[0].id``; nested objects are ``GraphQLResult`` too (when
-    built with :meth:`from_json`, as the client does). It prints as indented JSON.
+    ``client.graphql(q).data.flow[0].id``; nested objects (in lists too) are ``GraphQLResult``
+    too, as in Prefect 1: ``GraphQLResult({"data": {"flow": []}}).data.flow``. It prints as
+    indented JSON.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, value in self.items():
+            if isinstance(value, (dict, list)) and not isinstance(value, GraphQLResult):
+                self[key] = type(self).from_json(value)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -86,6 +93,8 @@ class GraphQLResult(dict):
     @classmethod
     def from_json(cls, value: Any) -> Any:
         """``value`` with every JSON object turned into a ``GraphQLResult``."""
+        if isinstance(value, GraphQLResult):
+            return value
         if isinstance(value, dict):
             return cls({k: cls.from_json(v) for k, v in value.items()})
         if isinstance(value, list):

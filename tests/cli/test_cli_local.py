@@ -128,7 +128,7 @@ def test_run_script_that_raises_names_the_file_and_error(tmp_path: Path) -> None
 def test_register_needs_a_source() -> None:
     result = CliRunner().invoke(cli, ["register", "--project", "p"])
     assert result.exit_code == 2
-    assert "--path/-p FILE or --module/-m MODULE" in result.output
+    assert "--path/-p FILE, --module/-m MODULE or --json/-j FILE" in result.output
 
 
 def test_console_script_help_runs_quickly() -> None:

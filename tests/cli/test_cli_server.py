@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -218,3 +219,38 @@ def test_server_start_on_a_public_address_needs_a_token(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "token" in (out.stdout + out.stderr).lower()
     assert "Traceback" not in out.stderr
+
+
+def test_register_a_directory_a_module_and_a_flows_file_with_force_and_names(
+    invoke, project: str, tmp_path: Path, monkeypatch
+) -> None:
+    from prefect_jupyter import Flow
+    from prefect_jupyter.run_configs import LocalRun
+
+    scripts = tmp_path / "flows"
+    scripts.mkdir()
+    write_flow(scripts / "a.py", "dir-a")
+    write_flow(scripts / "b.py", "dir-b")
+    (scripts / "notes.txt").write_text("not a flow")
+    write_flow(tmp_path / "modflows.py", "from-module")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    flows_file = tmp_path / "flows.json"
+    listed = Flow("from-json", run_config=LocalRun(labels=["gpu"])).serialize(build=True)
+    flows_file.write_text(json.dumps({"version": 1, "flows": [listed]}))
+
+    first = invoke("register", "--project", project, "-p", str(scripts), "-m", "modflows",
+                   "-j", str(flows_file), "-l", "team")
+    assert first.exit_code == 0, first.output
+    assert "4 registered" in first.output
+    assert f"Processing {str(flows_file)!r}:" in first.output
+
+    again = invoke("register", "--project", project, "-p", str(scripts), "-n", "dir-b", "-l", "team")
+    assert again.exit_code == 0, again.output
+    assert "Registering 'dir-b'... Skipped (metadata unchanged)" in again.output
+    assert "dir-a" not in again.output
+    forced = invoke("register", "--project", project, "-p", str(scripts / "b.py"), "-l", "team", "--force")
+    assert "└── Version: 2" in forced.output
+
+    missing = invoke("register", "--project", project, "-p", str(scripts), "-n", "nope")
+    assert missing.exit_code == 1
+    assert "Failed to find the following flows:\n- nope" in missing.output
