@@ -36,6 +36,7 @@ from prefect_jupyter.utilities.filesystems import read_bytes_from_path
 __all__ = [
     "TerminalError",
     "build_and_register",
+    "build_flows",
     "collect_flows",
     "expand_paths",
     "get_project_id",
@@ -281,6 +282,52 @@ def register_serialized_flow(
     return flow_id, previous_version + 1, True
 
 
+def _by_storage(flows: Sequence[Any]) -> list[tuple[Any, list[Any]]]:
+    """The flows grouped by storage object (serialized flows under ``None``), in first-seen order."""
+    groups: dict[int, tuple[Any, list[Any]]] = {}
+    for flow in flows:
+        storage = None if isinstance(flow, dict) else flow.storage
+        groups.setdefault(id(storage), (storage, []))[1].append(flow)
+    return list(groups.values())
+
+
+def _add_labels(flow: Any, storage: Any, labels: Sequence[str]) -> None:
+    """``labels`` (and the storage's) on the flow's run config, a ``UniversalRun`` if it has
+    none; the storage's result as the flow's when it has none."""
+    from prefect_jupyter.run_configs import UniversalRun
+
+    if isinstance(flow, dict):
+        run_config = flow.get("run_config") or {"type": "UniversalRun", "labels": []}
+        run_config["labels"] = sorted(set(run_config.get("labels") or ()) | set(labels))
+        flow["run_config"] = run_config
+        return
+    if flow.run_config is None:
+        flow.run_config = UniversalRun()
+    flow.run_config.labels.update(labels)
+    if storage is not None:
+        flow.run_config.labels.update(storage.labels)
+        if flow.result is None and getattr(storage, "result", None) is not None:
+            flow.result = storage.result
+
+
+def _build_storage(storage: Any, group: list[Any], verb: str) -> bool:
+    """Add the group's flows to ``storage`` and build it once; on failure print why and each
+    flow as errored, and return ``False``."""
+    click.echo(f"  Building `{type(storage).__name__}` storage...")
+    try:
+        for flow in group:
+            if flow.name not in storage:
+                storage.add_flow(flow)
+        storage.build()
+    except Exception as exc:  # reported with its traceback; its flows go no further
+        click.secho("    Error building storage:", fg="red")
+        _echo_traceback(exc, 6)
+        for flow in group:
+            click.echo(f"  {verb} {flow.name!r}... {click.style('Error', fg='red')}")
+        return False
+    return True
+
+
 def build_and_register(
     client: Any,
     flows: Sequence[Any],
@@ -298,42 +345,13 @@ def build_and_register(
     object is built once, for all its flows; the flows of a storage that fails to build are
     errored. A flow's code travels with its registration (see ``flow.serialize(build=True)``).
     """
-    from prefect_jupyter.run_configs import UniversalRun
-
-    labels = list(labels or ())
     stats: Counter = Counter(registered=0, skipped=0, errored=0)
-    by_storage: dict[int, tuple[Any, list[Any]]] = {}
-    for flow in flows:
-        storage = None if isinstance(flow, dict) else flow.storage
-        by_storage.setdefault(id(storage), (storage, []))[1].append(flow)
-    for storage, group in by_storage.values():
+    for storage, group in _by_storage(flows):
         for flow in group:
-            if isinstance(flow, dict):
-                run_config = flow.setdefault("run_config", None) or {"type": "UniversalRun", "labels": []}
-                run_config["labels"] = sorted(set(run_config.get("labels") or ()) | set(labels))
-                flow["run_config"] = run_config
-                continue
-            if flow.run_config is None:
-                flow.run_config = UniversalRun()
-            flow.run_config.labels.update(labels)
-            if storage is not None:
-                flow.run_config.labels.update(storage.labels)
-                if flow.result is None and getattr(storage, "result", None) is not None:
-                    flow.result = storage.result
-        if storage is not None:
-            click.echo(f"  Building `{type(storage).__name__}` storage...")
-            try:
-                for flow in group:
-                    if flow.name not in storage:
-                        storage.add_flow(flow)
-                storage.build()
-            except Exception as exc:  # reported with its traceback; its flows are not registered
-                click.secho("    Error building storage:", fg="red")
-                _echo_traceback(exc, 6)
-                for flow in group:
-                    click.echo(f"  Registering {flow.name!r}... {click.style('Error', fg='red')}")
-                    stats["errored"] += 1
-                continue
+            _add_labels(flow, storage, labels or ())
+        if storage is not None and not _build_storage(storage, group, "Registering"):
+            stats["errored"] += len(group)
+            continue
         for flow in group:
             click.echo(f"  Registering {_name(flow)!r}...", nl=False)
             try:
@@ -355,6 +373,32 @@ def build_and_register(
                     click.secho(" Skipped (metadata unchanged)", fg="yellow")
                     stats["skipped"] += 1
     return stats
+
+
+def build_flows(flows: Sequence[Any], labels: Sequence[str] | None = None) -> tuple[list[dict[str, Any]], Counter]:
+    """Build the storage of ``flows`` (as :func:`build_and_register` does) and serialize them,
+    code included, for a flows file; returns the serialized flows and the counts ``built`` and
+    ``errored``."""
+    built: list[dict[str, Any]] = []
+    stats: Counter = Counter(built=0, errored=0)
+    for storage, group in _by_storage(flows):
+        for flow in group:
+            _add_labels(flow, storage, labels or ())
+        if storage is not None and not _build_storage(storage, group, "Building"):
+            stats["errored"] += len(group)
+            continue
+        for flow in group:
+            click.echo(f"  Building {flow.name!r}...", nl=False)
+            try:
+                built.append(flow.serialize(build=True))
+            except Exception as exc:  # one flow's failure is reported and the others go on
+                click.secho(" Error", fg="red")
+                _echo_traceback(exc, 4)
+                stats["errored"] += 1
+            else:
+                click.secho(" Done", fg="green")
+                stats["built"] += 1
+    return built, stats
 
 
 def summary_line(stats: Counter, word: str = "registered") -> str:

@@ -6,6 +6,7 @@ import click
 
 from prefect_jupyter.cli.agent import agent
 from prefect_jupyter.cli.backend import backend
+from prefect_jupyter.cli.build import build
 from prefect_jupyter.cli.create import create
 from prefect_jupyter.cli.delete import delete
 from prefect_jupyter.cli.execute import execute
@@ -30,7 +31,7 @@ def cli() -> None:
     """
 
 
-for command in (backend, server, create, register, get, run, delete, agent, execute):
+for command in (backend, server, create, build, register, get, run, delete, agent, execute):
     cli.add_command(command)
 
 

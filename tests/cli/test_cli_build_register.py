@@ -145,3 +145,31 @@ def test_watch_yields_everything_then_what_changed(tmp_path: Path) -> None:
     assert next(changes) == ([str(first)], [])
     with pytest.raises(TerminalError, match="not_a_module_here"):
         next(watch_for_changes(modules=["not_a_module_here"]))
+
+
+def test_build_update_keeps_other_flows_and_a_broken_storage_fails_the_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prefect_jupyter.cli import cli
+
+    script = tmp_path / "flows.py"
+    script.write_text(textwrap.dedent("""
+        from prefect_jupyter import Flow
+        from prefect_jupyter.storage import Module
+
+        class Broken(Module):
+            def build(self):
+                raise ValueError("storage is down")
+
+        fresh = Flow("fresh")
+        broken = Flow("broken", storage=Broken("x"))
+    """))
+    output = tmp_path / "flows.json"
+    output.write_text(json.dumps({"version": 1, "flows": [{"name": "fresh"}, {"name": "older"}]}))
+    result = CliRunner().invoke(cli, ["build", "-p", str(script), "-o", str(output), "--update"])
+    assert result.exit_code == 1
+    assert "ValueError: storage is down" in result.output
+    assert "1 built, 1 errored" in result.output
+    names = [f["name"] for f in json.loads(output.read_text())["flows"]]
+    assert names == ["fresh", "older"]
+    assert json.loads(output.read_text())["flows"][0]["type"]  # rebuilt, not the old entry

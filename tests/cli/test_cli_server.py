@@ -254,3 +254,22 @@ def test_register_a_directory_a_module_and_a_flows_file_with_force_and_names(
     missing = invoke("register", "--project", project, "-p", str(scripts), "-n", "nope")
     assert missing.exit_code == 1
     assert "Failed to find the following flows:\n- nope" in missing.output
+
+
+def test_build_writes_a_flows_file_that_registers_and_runs(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "built-flow")
+    output = tmp_path / "flows.json"
+    built = CliRunner().invoke(cli, ["build", "-p", str(script), "-l", "gpu", "-o", str(output)])
+    assert built.exit_code == 0, built.output
+    assert "  Building 'built-flow'... Done" in built.output
+    assert "1 built" in built.output
+    data = json.loads(output.read_text())
+    assert data["version"] == 1 and [f["name"] for f in data["flows"]] == ["built-flow"]
+    assert "gpu" in data["flows"][0]["run_config"]["labels"]
+    assert data["flows"][0]["storage"]["type"] == "Pickle"  # the code travels in the file
+
+    registered = invoke("register", "--project", project, "-j", str(output))
+    assert registered.exit_code == 0, registered.output
+    assert "Registering 'built-flow'... Done" in registered.output
+    run = invoke("run", "--name", "built-flow", "--project", project, "--run-name", "from-file")
+    assert run.exit_code == 0, run.output

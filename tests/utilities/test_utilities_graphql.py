@@ -86,3 +86,9 @@ def test_a_failed_request_is_described_without_stray_indentation() -> None:
     told = httpx.Response(400, json={"errors": [{"message": "bad", "extensions": {"code": "X"}}]}, request=request)
     lines = format_graphql_request_error(told).strip().splitlines()
     assert lines[:3] == ["The following error messages were provided by the GraphQL server:", "", "    X: bad"]
+
+
+def test_results_made_from_nested_json_read_as_attributes_all_the_way_down() -> None:
+    result = GraphQLResult({"data": {"flow": [{"id": "f", "tasks": [{"name": "t"}]}]}})
+    assert result.data.flow[0].tasks[0].name == "t"
+    assert GraphQLResult.from_json(result) is result
