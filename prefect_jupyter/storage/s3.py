@@ -111,7 +111,8 @@ class S3(Storage):
         key = self.flows[flow_name]
         self.logger.info("Downloading flow from s3://%s/%s", self.bucket, key)
         try:
-            body = self._boto3_client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            answer = self._boto3_client.get_object(Bucket=self.bucket, Key=key)
+            body = answer["Body"]
             try:
                 data = body.read()
             finally:
@@ -119,6 +120,11 @@ class S3(Storage):
         except Exception as exc:  # boto3's errors are many; say which object, then re-raise
             self.logger.error("Error downloading flow from s3://%s/%s: %s", self.bucket, key, exc)
             raise
+        modified = answer.get("LastModified")
+        self.logger.info(
+            "Flow successfully downloaded. ETag: %s, LastModified: %s, VersionId: %s",
+            answer.get("ETag"), modified.isoformat() if modified else None, answer.get("VersionId"),
+        )
         if self.stored_as_script:
             return extract_flow_from_file(file_contents=data, flow_name=flow_name)
         return flow_from_bytes_pickle(data)

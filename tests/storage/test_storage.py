@@ -217,7 +217,7 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-def test_s3_storage_uploads_on_build_and_loads(s3_endpoint) -> None:
+def test_s3_storage_uploads_on_build_and_loads(s3_endpoint, caplog) -> None:
     from prefect_jupyter.utilities.aws import get_boto_client
 
     options = {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}
@@ -230,7 +230,10 @@ def test_s3_storage_uploads_on_build_and_loads(s3_endpoint) -> None:
         storage.build()
         fresh = S3(bucket="flows", client_options=options)
         fresh.flows = dict(storage.flows)
-        assert _result_of(fresh.get_flow("greeting"), name="s3") == "hello s3"
+        with caplog.at_level("INFO"):
+            assert _result_of(fresh.get_flow("greeting"), name="s3") == "hello s3"
+    downloaded = [r.getMessage() for r in caplog.records if "successfully downloaded" in r.getMessage()]
+    assert len(downloaded) == 1 and "ETag: " in downloaded[0] and "LastModified: 20" in downloaded[0]
 
 
 # -- registration-only storages, the base class, the default -------------------------------------
