@@ -26,12 +26,13 @@ _LOCK = threading.Lock()
 
 
 def _credentials(credentials: dict | None, kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
+    # the explicit keyword arguments always leave `kwargs` (they are passed once, below); the
+    # credentials dict, when it has a value, wins over them
+    explicit = [kwargs.pop(name, None) for name in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")]
     given = credentials or (context.get("secrets") or {}).get("AWS_CREDENTIALS") or {}
-    return (
-        given.get("ACCESS_KEY") or kwargs.pop("aws_access_key_id", None),
-        given.get("SECRET_ACCESS_KEY") or kwargs.pop("aws_secret_access_key", None),
-        given.get("SESSION_TOKEN") or kwargs.pop("aws_session_token", None),
-    )
+    names = ("ACCESS_KEY", "SECRET_ACCESS_KEY", "SESSION_TOKEN")
+    key_id, secret, token = (given.get(name) or value for name, value in zip(names, explicit, strict=True))
+    return key_id, secret, token
 
 
 def get_boto_client(
