@@ -32,6 +32,8 @@ __all__ = [
     "gmail_notifier",
     "slack_message_formatter",
     "slack_notifier",
+    "snowflake_logger",
+    "snowflake_message_formatter",
 ]
 
 StateHandler = Callable[[Any, Any, Any], Any]
@@ -217,4 +219,68 @@ def gmail_notifier(
         raise ValueError(f"Email notification for {tracked_obj} failed: {exc}") from exc
     finally:
         connection.quit()
+    return new_state
+
+
+def snowflake_message_formatter(tracked_obj: Any, state: Any) -> dict:
+    """The row :func:`snowflake_logger` writes: ``flow_id`` (the flow run's id), ``flow_name``,
+    ``task_name`` (the tracked object's name), ``state`` (its class name) and ``message`` (a list
+    of ``{"value": text}``: the state's message, or its exception's repr)."""
+    text = repr(state.result) if isinstance(state.result, Exception) else state.message
+    return {
+        "flow_id": context.get("flow_run_id"),
+        "flow_name": context.get("flow_name"),
+        "task_name": tracked_obj.name,
+        "state": type(state).__name__,
+        "message": [] if text is None else [{"value": str(text)}],
+    }
+
+
+@_handler_factory
+def snowflake_logger(
+    tracked_obj: Any,
+    old_state: Any,
+    new_state: Any,
+    ignore_states: list | None = None,
+    only_states: list | None = None,
+    snowflake_secret: str | None = None,
+    snowflake_log_table_name: str | None = None,
+    test_env: bool = False,
+) -> Any:
+    """A state handler inserting each selected state change as a row of a Snowflake table.
+
+    Connects with the credentials in the secret ``snowflake_secret`` (default
+    ``SNOWFLAKE_CREDS``: ``snowflake.connector.connect`` arguments) and writes ``FLOW_ID,
+    FLOW_NAME, TASK_NAME, STATE, MESSAGE, INGESTED_AT`` into the table named by the secret
+    ``snowflake_log_table_name`` (default ``LOG_TABLE_NAME_FULL``: ``DB.SCHEMA.TABLE``).
+    Needs ``snowflake-connector-python``, which prefect_jupyter does not install.
+
+    Raises:
+        ImportError: the Snowflake connector is not installed.
+    """
+    if not _selected(new_state, ignore_states, only_states):
+        return new_state
+    from prefect_jupyter.client.secrets import Secret
+
+    try:
+        import snowflake.connector
+    except ImportError as exc:
+        raise ImportError(
+            "snowflake_logger writes with Snowflake's connector: `pip install "
+            "snowflake-connector-python`."
+        ) from exc
+    credentials = Secret(snowflake_secret or "SNOWFLAKE_CREDS").get() or {}
+    table = Secret(snowflake_log_table_name or "LOG_TABLE_NAME_FULL").get() or "DB.SCHEMA.TABLE"
+    row = snowflake_message_formatter(tracked_obj, new_state)
+    message = row["message"][0]["value"] if row["message"] else ""
+    connection = snowflake.connector.connect(**credentials)
+    try:
+        # the table name can't be a bind parameter; the values are bound, never formatted in
+        connection.cursor().execute(
+            f"INSERT INTO {table} (FLOW_ID, FLOW_NAME, TASK_NAME, STATE, MESSAGE, INGESTED_AT) "
+            "VALUES (%s, %s, %s, %s, %s, CURRENT_TIMESTAMP())",
+            (row["flow_id"], row["flow_name"], row["task_name"], row["state"], message),
+        )
+    finally:
+        connection.close()
     return new_state
