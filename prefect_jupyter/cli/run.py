@@ -13,6 +13,21 @@ from prefect_jupyter.cli.restart import restart
 from prefect_jupyter.cli.watch import watch_to_the_end
 
 
+def load_json_key_values(cli_input: list[str], display_name: str) -> dict[str, Any]:
+    """``KEY=VALUE`` options as a dict, each value read as JSON when it is, else as text
+    (Prefect 1's helper for ``--param`` and ``--context``).
+
+    Raises:
+        TerminalError: for an option without ``=``, naming the option kind ``display_name``.
+    """
+    from prefect_jupyter.cli.build_register import TerminalError
+
+    try:
+        return parse_params(cli_input)
+    except click.BadParameter as exc:
+        raise TerminalError(f"Invalid {display_name} option: {exc.message}") from None
+
+
 def _is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)

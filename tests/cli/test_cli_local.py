@@ -136,3 +136,14 @@ def test_console_script_help_runs_quickly() -> None:
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0
     assert "prefect-jupyter server start" in out.stdout
+
+
+def test_load_json_key_values_reads_json_else_text_and_names_a_bad_option() -> None:
+    from prefect_jupyter.cli.build_register import TerminalError
+    from prefect_jupyter.cli.run import load_json_key_values
+
+    assert load_json_key_values(["a=1", "b=[1, 2]", "c=text", "d=x=y"], "parameter") == {
+        "a": 1, "b": [1, 2], "c": "text", "d": "x=y",
+    }
+    with pytest.raises(TerminalError, match="Invalid parameter option"):
+        load_json_key_values(["no-equals-sign"], "parameter")
