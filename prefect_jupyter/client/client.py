@@ -435,6 +435,27 @@ class Client:
         """Delete a flow run, its task runs and logs."""
         return bool(self._mutate("delete_flow_run", "success", flow_run_id=flow_run_id).success)
 
+    def register_agent(
+        self,
+        agent_type: str,
+        name: str | None = None,
+        labels: list[str] | None = None,
+        agent_config_id: str | None = None,
+    ) -> str:
+        """Register an agent (an agent registering again with the same name, type and labels
+        keeps its id); returns the agent's id.
+
+        Raises:
+            ValueError: when the server gave no id back.
+        """
+        registered = self._mutate(
+            "register_agent", "id", type=agent_type, name=name, labels=list(labels or []),
+            agent_config_id=agent_config_id,
+        )
+        if not registered or not registered.id:
+            raise ValueError("Error registering agent")
+        return registered.id
+
     def update_flow_run_heartbeat(self, flow_run_id: str) -> None:
         """Tell the server the flow run is alive."""
         self._mutate("update_flow_run_heartbeat", "success", flow_run_id=flow_run_id)

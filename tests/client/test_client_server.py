@@ -266,3 +266,12 @@ def test_token_and_payload_cap(tmp_path):
             big()
         with pytest.raises(ClientError, match="max_payload_bytes"):
             client.register(flow, project_name="p", no_url=True)
+
+
+def test_register_agent_keeps_its_id_when_it_registers_again(client):
+    first = client.register_agent("LocalAgent", name="desk", labels=["gpu"])
+    again = client.register_agent("LocalAgent", name="desk", labels=["gpu"])
+    other = client.register_agent("LocalAgent", name="laptop")
+    assert first == again != other
+    agents = client.graphql("query { agent(where: {name: {_eq: \"desk\"}}) { id labels type } }").data.agent
+    assert [(a.id, a.labels, a.type) for a in agents] == [(first, ["gpu"], "LocalAgent")]
