@@ -52,7 +52,8 @@ class Runner:
         self.state_handlers = list(state_handlers or [])
         # an EventStream, or a forwarder with the same publish() (see engine.remote_events)
         self.events = observers if hasattr(observers, "publish") else EventStream(observers)
-        self.logger = _logger(logger_name or type(self).__name__)
+        name = logger_name or type(self).__name__
+        self.logger = _LOGGERS.get(name) or _logger(name)  # a lookup, without a call, per task run
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

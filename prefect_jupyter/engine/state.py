@@ -28,10 +28,11 @@ from prefect_jupyter.context import context as _run_context
 
 # ``_result_class`` (the task runner's) and ``_NOTHING`` (named by older pickles) stay importable
 # from this module
+from prefect_jupyter.engine import state_result as _state_result
 from prefect_jupyter.engine.state_result import (
     _NOTHING,
     ResultCarrier,
-    _result_class,  # noqa: F401
+    _result_class,
 )
 
 __all__ = [
@@ -87,10 +88,13 @@ class State(ResultCarrier):
         cached_inputs: dict | None = None,
     ) -> None:
         self.message = message
-        self._result_value = _NOTHING
         self._result_obj = None
-        if result is not None:
-            self._result = result
+        if result is None:
+            self._result_value = _NOTHING
+        elif isinstance(result, _state_result._RESULT_CLASS or _result_class()):
+            self._result_obj, self._result_value = result, _NOTHING  # a Result object, kept
+        else:
+            self._result_value = result  # a plain value: wrapped only if asked (see _result)
         self.context = context if context is not None else {}
         self.cached_inputs = cached_inputs if cached_inputs is not None else {}
         tags = _run_context.__dict__.get("task_tags")
