@@ -5,11 +5,13 @@ notebook code), so most flows need no storage. Set one to keep the flow elsewher
 
 * loaded for real here: :class:`Local` (files on this machine, pickled or as scripts),
   :class:`Module` (an importable module), :class:`Git` (a file in a git repository, cloned with
-  ``git``), :class:`S3` (a bucket, or any S3-compatible store, through boto3);
+  ``git``), :class:`S3` (a bucket, or any S3-compatible store, through boto3),
+  :class:`CodeCommit` (a file in an AWS CodeCommit repository, through boto3), :class:`Webhook`
+  (HTTP requests, through ``requests``);
 * kept for registration (Prefect 1's arguments, locations and JSON; loading raises
   :class:`~prefect_jupyter.exceptions.FlowStorageError` naming what is missing):
   :class:`GCS`, :class:`Azure`, :class:`GitHub`, :class:`GitLab`, :class:`Bitbucket`,
-  :class:`CodeCommit`, :class:`Webhook`, :class:`Docker`.
+  :class:`Docker`.
 
 Example:
     >>> from prefect_jupyter.storage import Local

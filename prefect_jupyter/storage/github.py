@@ -1,4 +1,4 @@
-"""``GitHub``, ``GitLab``, ``Bitbucket`` and ``CodeCommit`` storage: a flow's file in a hosted repo.
+"""``GitHub``, ``GitLab`` and ``Bitbucket`` storage: a flow's file in a hosted repo.
 
 Kept for registration (Prefect 1's arguments, locations and JSON). Loading needs each host's
 API client, which prefect_jupyter does not provide; :class:`~prefect_jupyter.storage.Git`
@@ -14,7 +14,7 @@ from prefect_jupyter.storage.base import Storage, unavailable
 if TYPE_CHECKING:
     from prefect_jupyter.core.flow import Flow
 
-__all__ = ["Bitbucket", "CodeCommit", "GitHub", "GitLab"]
+__all__ = ["Bitbucket", "GitHub", "GitLab"]
 
 
 class _HostedRepository:
@@ -144,32 +144,4 @@ class Bitbucket(_HostedRepository, Storage):
                 "Bitbucket Cloud, which authenticates with `cloud_username_secret` and "
                 "`cloud_app_password_secret`; `access_token_secret` is for Bitbucket Server."
             )
-        super().__init__(**kwargs)
-
-
-class CodeCommit(_HostedRepository, Storage):
-    """A flow's file in an AWS CodeCommit repository (Prefect 1's ``CodeCommit`` storage).
-
-    Args:
-        repo: the repository.
-        path: the flow's file in the repository.
-        commit: a branch or commit.
-        client_options: boto3 client arguments.
-        **kwargs: :class:`~prefect_jupyter.storage.base.Storage` arguments.
-    """
-
-    client_needed = "AWS CodeCommit's file API (boto3 codecommit)"
-
-    def __init__(
-        self,
-        repo: str,
-        path: str | None = None,
-        commit: str | None = None,
-        client_options: dict | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.repo = repo
-        self.path = path
-        self.commit = commit
-        self.client_options = client_options
         super().__init__(**kwargs)

@@ -16,6 +16,7 @@ from prefect_jupyter.storage import (
     GCS,
     S3,
     Azure,
+    CodeCommit,
     Docker,
     Git,
     GitHub,
@@ -279,3 +280,31 @@ def test_default_storage_class_from_config() -> None:
     with set_temporary_config({"flows.defaults.storage.default_class": "no.such.Storage"}):
         with pytest.warns(UserWarning, match="default_class = 'no.such.Storage' is ignored"):
             assert get_default_storage_class() is Local
+
+
+# -- CodeCommit (AWS's file API can't run here: a stand-in client answers get_file) --------------
+class CodeCommitFiles:
+    def __init__(self, files):
+        self.files = files
+        self.asked = []
+
+    def get_file(self, repositoryName, commitSpecifier, filePath):  # noqa: N803 - boto3's names
+        self.asked.append((repositoryName, commitSpecifier, filePath))
+        return {"fileContent": self.files[filePath].encode()}
+
+
+def test_codecommit_storage_reads_the_file_at_its_commit_and_runs_the_flow() -> None:
+    script = (
+        "from prefect_jupyter import Flow, task\n"
+        "@task\ndef hello():\n    return 'hello codecommit'\n"
+        "with Flow('greeting') as flow:\n    hello()\n"
+    )
+    storage = CodeCommit(repo="flows", path="etl/flow.py", commit="main")
+    storage.add_flow(Flow("greeting"))
+    storage._boto3_client = CodeCommitFiles({"etl/flow.py": script})
+    flow = storage.get_flow("greeting")
+    assert storage._boto3_client.asked == [("flows", "main", "etl/flow.py")]
+    state = flow.run()
+    assert state.result[flow.get_tasks(name="hello")[0]].result == "hello codecommit"
+    with pytest.raises(ValueError):
+        storage.get_flow("other")
