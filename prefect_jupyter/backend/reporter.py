@@ -27,7 +27,9 @@ without progress. What is left then can be spooled to disk and delivered later
 (:class:`~prefect_jupyter.client.errors.WriteRejected`: a stale version, a transition it does
 not allow, invalid input) is given up: a state is retried once with a fresh version, then logged
 (and kept in :attr:`RunReporter.refusals`) and dropped, so one bad write never blocks the rest.
-A write whose answer was lost is recognized by the task runs' versions and not stored twice.
+A batch whose answer was lost is sent again exactly as it was; when it carries task states,
+their versions tell whether it had landed, and it is not stored twice (a batch of log records
+alone can be: log records carry no version).
 
 The same thread sends heartbeats: the flow run's every ``heartbeat_interval`` seconds, and one for
 each task run that is ``Running`` at the time.

@@ -18,7 +18,8 @@ the queues and decides what goes when). Given a batch of writes, it
 
 A write whose answer was lost (``ServerUnavailable`` in flight) may have been stored: the next
 attempt is *uncertain*, and if the server then refuses it, the task runs' versions tell whether
-the first one landed — versions only grow by accepted writes — so nothing is stored twice.
+the first one landed — versions only grow by accepted writes — so no state is stored twice
+(log records carry no version: a report of log records alone can be).
 
 Versions: each task run's version is known from when it was found, and each accepted write adds
 one, as the server does.
