@@ -25,8 +25,9 @@ def local() -> None:
               help="Seconds between looks for new runs (default: config `cloud.agent.poll_interval`).")
 @click.option("--api", "-a", help="The server's address, e.g. http://127.0.0.1:4200 "
               "(default: config `cloud.graphql`).")
-@click.option("--token", "-t", "api_token", envvar="PREFECT_JUPYTER__SERVER__API_TOKEN",
-              help="The server's API token (default: config `server.api_token`).")
+@click.option("--token", "-t", "--key", "-k", "api_token", envvar="PREFECT_JUPYTER__SERVER__API_TOKEN",
+              help="The server's API token (default: config `server.api_token`); `--key`/`-k` is "
+              "Prefect 1's name for it.")
 @click.option("--name", "-n", help="The agent's name (default: config `cloud.agent.name`).")
 @click.option("--env", "-e", "env_pairs", multiple=True,
               help="An environment variable for every flow run, as KEY=VALUE (repeatable).")
@@ -41,6 +42,10 @@ def local() -> None:
               help="Don't send the flow runs' logs to the server (their states still go).")
 @click.option("--hostname-label/--no-hostname-label", default=False,
               help="Add this machine's hostname to the agent's labels.")
+@click.option("--agent-config-id", help="Prefect 1's agent configuration id, sent when the agent "
+              "registers (the server keeps no agent configurations).")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+              case_sensitive=False), help="The agent's log level (default: config `logging.level`).")
 @click.option("--max-polls", type=int, hidden=True, help="Stop after this many polls.")
 def start(
     labels: tuple[str, ...],
@@ -55,6 +60,8 @@ def start(
     warm_start: bool | None,
     no_cloud_logs: bool,
     hostname_label: bool,
+    agent_config_id: str | None,
+    log_level: str | None,
     max_polls: int | None,
 ) -> None:
     """Start a local agent (Ctrl-C stops it after its runs finish; twice stops them too)."""
@@ -72,8 +79,10 @@ def start(
             poll_interval=poll_interval, api=api, api_token=api_token or None, env_vars=env,
             import_paths=import_paths, show_flow_logs=show_flow_logs,
             hostname_label=hostname_label, no_cloud_logs=no_cloud_logs, warm_start=warm_start,
-            max_polls=max_polls,
+            max_polls=max_polls, agent_config_id=agent_config_id,
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    if log_level:
+        agent_.logger.setLevel(log_level.upper())
     agent_.start()

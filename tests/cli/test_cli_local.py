@@ -147,3 +147,30 @@ def test_load_json_key_values_reads_json_else_text_and_names_a_bad_option() -> N
     }
     with pytest.raises(TerminalError, match="Invalid parameter option"):
         load_json_key_values(["no-equals-sign"], "parameter")
+
+
+def test_agent_start_takes_prefect_1s_key_config_id_and_log_level(monkeypatch) -> None:
+    import logging
+
+    import prefect_jupyter.agent
+
+    made = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            made.update(kwargs)
+            self.logger = logging.getLogger("prefect_jupyter.test-agent-cli")
+
+        def start(self):
+            made["started"] = True
+            made["level"] = self.logger.level
+
+    monkeypatch.setattr(prefect_jupyter.agent, "LocalAgent", Recorder)
+    result = CliRunner().invoke(cli, [
+        "agent", "local", "start", "--key", "s3cret", "--agent-config-id", "cfg-1",
+        "--log-level", "debug", "-l", "gpu", "-e", "A=x=y",
+    ])
+    assert result.exit_code == 0, result.output
+    assert made["api_token"] == "s3cret" and made["agent_config_id"] == "cfg-1"
+    assert made["labels"] == ["gpu"] and made["env_vars"] == {"A": "x=y"}
+    assert made["started"] and made["level"] == logging.DEBUG
