@@ -17,7 +17,7 @@ def execute() -> None:
 @execute.command("flow-run")
 @click.option("--id", "-i", "flow_run_id",
               help="The flow run's id (default: env PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID, or "
-              "Prefect 1's PREFECT__CONTEXT__FLOW_RUN_ID).")
+              "Prefect 1's PREFECT__CONTEXT__FLOW_RUN_ID, or `context.flow_run_id`).")
 def flow_run(flow_run_id: str | None) -> None:
     """Execute one flow run, reporting its states and logs to the server as it goes."""
     from prefect_jupyter.backend.execution import (
@@ -27,10 +27,12 @@ def flow_run(flow_run_id: str | None) -> None:
         flow_run_id_from_env,
     )
     from prefect_jupyter.backend.spool import SPOOLED_EXIT_CODE
+    from prefect_jupyter.context import context
 
-    flow_run_id = flow_run_id or flow_run_id_from_env()
+    flow_run_id = flow_run_id or flow_run_id_from_env() or context.get("flow_run_id")
     if not flow_run_id:
-        raise click.UsageError(
+        # exit 1, as Prefect 1's `prefect execute flow-run` outside a flow run's context
+        raise click.ClickException(
             "No flow run to execute: pass --id RUN_ID, or set PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID."
         )
     try:

@@ -174,3 +174,21 @@ def test_agent_start_takes_prefect_1s_key_config_id_and_log_level(monkeypatch) -
     assert made["api_token"] == "s3cret" and made["agent_config_id"] == "cfg-1"
     assert made["labels"] == ["gpu"] and made["env_vars"] == {"A": "x=y"}
     assert made["started"] and made["level"] == logging.DEBUG
+
+
+def test_execute_flow_run_finds_its_run_in_the_context_or_says_how_to_give_one(monkeypatch) -> None:
+    import prefect_jupyter.backend.execution as execution
+    from prefect_jupyter.context import context
+
+    for name in execution.FLOW_RUN_ID_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    missing = CliRunner().invoke(cli, ["execute", "flow-run"])
+    assert missing.exit_code == 1
+    assert "pass --id RUN_ID" in missing.output
+
+    executed = []
+    monkeypatch.setattr(execution, "execute_flow_run", lambda run_id: executed.append(run_id))
+    with context(flow_run_id="run-from-context"):
+        result = CliRunner().invoke(cli, ["execute", "flow-run"])
+    assert result.exit_code == 0, result.output
+    assert executed == ["run-from-context"]
