@@ -2,7 +2,9 @@
 
 The flow runner calls ``submit(fn, *args, **kwargs)`` for each task run and gets back a future
 (anything the executor understands); arguments may hold futures from earlier submissions, which
-the executor resolves before calling ``fn``. ``wait(futures)`` returns the same structure
+the executor resolves before calling ``fn``. (With the ``LocalExecutor``, whose ``submit`` is the
+call ``fn(*args, **kwargs)`` itself, the flow runner makes that call directly; a subclass that
+overrides ``submit`` is called as usual.) ``wait(futures)`` returns the same structure
 (a future, or a dict/list/tuple of them) with every future replaced by its value.
 """
 

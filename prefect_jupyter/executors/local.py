@@ -11,6 +11,9 @@ from prefect_jupyter.executors.base import Executor
 class LocalExecutor(Executor):
     """Runs every task synchronously where ``flow.run`` was called; easiest to debug.
 
+    ``submit(fn, ...)`` is ``fn(...)``, so the flow runner calls the task runs itself (without
+    going through ``submit``) when an executor's ``submit`` is this one.
+
     Example:
         >>> flow.run(executor=LocalExecutor())
     """

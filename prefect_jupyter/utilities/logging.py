@@ -21,10 +21,12 @@ factory, as in Prefect 1), so any handler's format may use e.g. ``%(task_name)s`
 Cost: the engine logs two INFO lines per task run, so a record is kept cheap. The engine makes
 those records with :func:`log_line`, which builds the same ``LogRecord`` as ``logger.info``
 (every attribute, the context attributes, the caller's file and line) without the per-record
-work that does not change within a process (splitting the caller's path, the process name); the
+work that does not change within a process (splitting the caller's path, the process name), and
+hands it to the handlers of the logger and its ancestors in one loop (:func:`_handle`); the
 message is still formatted only by a handler that formats it. Context values are read from the
-thread's plain dict, the date is formatted once per second, and the cloud handler answers "not
-in a backend run" without taking its lock.
+thread's plain dict, the console formatter formats a plain record in one step and the date once
+per second, and an inactive cloud handler is skipped (or, called, answers "not in a backend run"
+without taking its lock).
 """
 
 from __future__ import annotations
