@@ -72,3 +72,66 @@ def test_a_forked_child_logs_its_own_process_id():
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_handler_up_the_hierarchy_gets_the_record_once(kept):
+    logger, records = kept  # a handler on prefect_jupyter.log-line-test
+    root_records: list[logging.LogRecord] = []
+    on_root = Keep()
+    on_root.records = root_records
+    logging.getLogger().addHandler(on_root)
+    try:
+        log_line(logger, logging.WARNING, "up")
+    finally:
+        logging.getLogger().removeHandler(on_root)
+    assert [r.getMessage() for r in records] == ["up"]
+    assert [r.getMessage() for r in root_records] == ["up"]
+
+
+def test_propagate_false_stops_the_walk_and_handler_levels_apply(kept):
+    logger, records = kept
+    on_package = Keep()
+    get_logger().addHandler(on_package)
+    quiet = Keep()
+    quiet.setLevel(logging.ERROR)
+    logger.addHandler(quiet)
+    logger.propagate = False
+    try:
+        log_line(logger, logging.WARNING, "here only")
+    finally:
+        logger.propagate = True
+        logger.removeHandler(quiet)
+        get_logger().removeHandler(on_package)
+    assert [r.getMessage() for r in records] == ["here only"]
+    assert quiet.records == [] and on_package.records == []
+
+
+def test_a_logger_filter_is_applied(kept):
+    logger, records = kept
+
+    class DropAll(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return False
+
+    drop = DropAll()
+    logger.addFilter(drop)
+    try:
+        log_line(logger, logging.WARNING, "dropped")
+    finally:
+        logger.removeFilter(drop)
+    log_line(logger, logging.WARNING, "kept")
+    assert [r.getMessage() for r in records] == ["kept"]
+
+
+def test_the_console_formatter_formats_as_logging_does():
+    from prefect_jupyter.utilities.logging import _Formatter
+
+    ours = _Formatter("[%(asctime)s] %(levelname)s - %(name)s | %(message)s", "%Y-%m-%d %H:%M:%S%z")
+    theirs = logging.Formatter("[%(asctime)s] %(levelname)s - %(name)s | %(message)s", "%Y-%m-%d %H:%M:%S%z")
+    record = logging.LogRecord("prefect_jupyter.TaskRunner", logging.INFO, "f.py", 1, "Task '%s': done", ("a",), None)
+    assert ours.format(record) == theirs.format(record)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord("x", logging.ERROR, "f.py", 1, "failed", (), sys.exc_info())
+    assert ours.format(failed) == theirs.format(failed)
