@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,9 +48,20 @@ class FlowSurface:
             TypeError: before anything runs, when a task maps over a constant that is not a
                 sequence (e.g. ``add.map(x=5)``).
             RuntimeError: when called inside the flow's own ``with Flow(...)`` block.
+
+        While a flow file is loaded for registration (``prefect-jupyter register``, which sets
+        ``context.loading_flow``), nothing runs: this warns and returns ``None``, as in Prefect 1.
         """
+        from prefect_jupyter.context import context
         from prefect_jupyter.core.task_checks import check_mapped_constants
 
+        if context.get("loading_flow", False):  # the file is being loaded to register its flows
+            warnings.warn(
+                "Attempting to call `flow.run` during execution of flow file will lead "
+                "to unexpected results.",
+                stacklevel=2,
+            )
+            return None
         if self.__dict__.get("_context_overlays"):  # inside this flow's own ``with`` block
             raise RuntimeError(
                 "Don't call `flow.run()` from within a `Flow` context manager: the flow is "

@@ -55,6 +55,28 @@ def test_a_script_runs_with_its_directory_importable_and_gets_local_storage(tmp_
     assert isinstance(flows["kept"].storage, Module)
 
 
+def test_a_script_ending_in_flow_run_is_loaded_without_running_it(tmp_path: Path) -> None:
+    ran = tmp_path / "ran.txt"
+    script = tmp_path / "runs_at_the_end.py"
+    script.write_text(textwrap.dedent(f"""
+        from prefect_jupyter import Flow, task
+
+        @task
+        def touch():
+            open({str(ran)!r}, "w").close()
+
+        with Flow("runs-at-the-end") as flow:
+            touch()
+
+        state = flow.run()
+        assert state is None
+    """))
+    with pytest.warns(UserWarning, match="call `flow.run` during execution of flow file"):
+        (flow,) = load_flows_from_script(str(script))
+    assert flow.name == "runs-at-the-end"
+    assert not ran.exists()
+
+
 def test_a_failing_script_prints_its_error_then_stops(tmp_path: Path, capsys) -> None:
     script = tmp_path / "broken.py"
     script.write_text("raise ValueError('no good')\n")
