@@ -58,6 +58,9 @@ DEFAULT_CONFIG = os.path.join(os.path.dirname(__file__), "config.toml")
 ENV_VAR_PREFIX = "PREFECT_JUPYTER"
 USER_CONFIG_ENV_VAR = f"{ENV_VAR_PREFIX}__USER_CONFIG_PATH"
 DEFAULT_USER_CONFIG = "~/.prefect_jupyter/config.toml"
+# Prefect 1's `prefect.configuration.USER_CONFIG`: the user file this process reads (as set when
+# the package was imported)
+USER_CONFIG = os.environ.get(USER_CONFIG_ENV_VAR, DEFAULT_USER_CONFIG)
 
 # `${key}` with no `$`, `{` or `}` inside, so nested references resolve from the inside out.
 _REFERENCE = re.compile(r"\$\{([^${}]+)\}")

@@ -382,3 +382,10 @@ class TestConfigObject:
         loaded = load_configuration(base_toml, env_var_prefix=PREFIX)
         assert loaded.section.number == 7
         assert loaded.section.text == "bye"
+
+
+def test_user_config_names_the_file_read_at_import():
+    import prefect_jupyter.configuration as configuration
+
+    expected = os.environ.get("PREFECT_JUPYTER__USER_CONFIG_PATH", "~/.prefect_jupyter/config.toml")
+    assert configuration.USER_CONFIG == expected

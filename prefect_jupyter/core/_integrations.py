@@ -42,6 +42,20 @@ def structure_hash(flow: Any) -> str:
     return structure_hash(flow)
 
 
+def serialize_task(task: Any) -> dict[str, Any]:
+    """:class:`prefect_jupyter.serialization.task.TaskSchema`'s dump of ``task``."""
+    from prefect_jupyter.serialization.task import TaskSchema
+
+    return TaskSchema().dump(task)
+
+
+def serialize_edge(edge: Any) -> dict[str, Any]:
+    """:class:`prefect_jupyter.serialization.edge.EdgeSchema`'s dump of ``edge``."""
+    from prefect_jupyter.serialization.edge import EdgeSchema
+
+    return EdgeSchema().dump(edge)
+
+
 def flow_to_bytes(flow: Any) -> bytes:
     """:func:`prefect_jupyter.utilities.storage.flow_to_bytes_pickle`."""
     from prefect_jupyter.utilities.storage import flow_to_bytes_pickle

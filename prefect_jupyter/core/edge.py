@@ -62,6 +62,12 @@ class Edge:
         """Both ends of the edge."""
         return {self.upstream_task, self.downstream_task}
 
+    def serialize(self) -> dict[str, Any]:
+        """The edge as a dict: its tasks' slugs, key, mapped, flattened (Prefect 1's ``EdgeSchema``)."""
+        from prefect_jupyter.core import _integrations
+
+        return _integrations.serialize_edge(self)
+
     def _identity(self) -> tuple:
         return (self.upstream_task, self.downstream_task, self.key, self.mapped, self.flattened)
 

@@ -466,6 +466,12 @@ class Task:
         return _task(self, **kwargs)
 
     # -- operators: each builds a hidden task --------------------------------------------------
+    def serialize(self) -> dict[str, Any]:
+        """The task as a dict (Prefect 1's ``TaskSchema``): what registration stores of it."""
+        from prefect_jupyter.core import _integrations
+
+        return _integrations.serialize_task(self)
+
     def __iter__(self) -> Iterator[Task]:
         if self.nout is None:
             raise TypeError(

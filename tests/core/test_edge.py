@@ -105,3 +105,18 @@ class TestIdentity:
             repr(Edge(a, b, mapped=True, flattened=True))
             == "<Edge(key=None, mapped=True, flattened=True): a to b>"
         )
+
+
+def test_edges_and_tasks_serialize_as_registration_stores_them() -> None:
+    from prefect_jupyter import Flow, Task
+
+    flow = Flow("f")
+    up, down = Task(name="up"), Task(name="down")
+    edge = flow.add_edge(up, down, key="x", mapped=True)
+    dumped = edge.serialize()
+    assert dumped["upstream_task"]["slug"] == up.slug
+    assert dumped["downstream_task"]["slug"] == down.slug
+    assert (dumped["key"], dumped["mapped"], dumped["flattened"]) == ("x", True, False)
+    task = up.serialize()
+    assert (task["name"], task["slug"]) == ("up", up.slug)
+    assert task["type"].endswith("core.task.Task")
