@@ -467,7 +467,7 @@ class FlowRunner(Runner):
             if edge.mapped and edge.flattened and isinstance(s, Mapped):
                 # mapping over flatten(a mapped task): one child per element of each child's result
                 children = executor.wait(run.mapped_children.get(edge.upstream_task) or s.map_states)
-                s = Mapped(s.message, map_states=_flattened_children(children))
+                s = Mapped(s.message, map_states=_flattened_children(children, self.logger))
             upstream[edge] = s
         for key, value in (self.flow.constants.get(task) or {}).items():
             upstream[_constant_edge(self.flow, task, key, value)] = Success(
@@ -563,14 +563,23 @@ def _flattened(state: State) -> State:
     return Success(message=state.message, result=flat)
 
 
-def _flattened_children(children: list) -> list:
-    """Each successful child's result split into one state per element (others kept whole)."""
+def _flattened_children(children: list, logger: Any) -> list:
+    """Each successful child's result split into one state per element (others kept whole;
+    a successful child whose result is not a sequence is passed on with a warning, as in Prefect 1).
+    """
     flat: list = []
     for child in children:
+        if not child.is_successful() or child.is_skipped():
+            flat.append(child)
+            continue
         value = child.result
-        if child.is_successful() and not child.is_skipped() and hasattr(value, "__len__") and hasattr(value, "__getitem__"):
+        if hasattr(value, "__len__") and hasattr(value, "__getitem__"):
             flat.extend(Success(message=child.message, result=item) for item in value)
         else:
+            logger.warning(
+                "`flatten` was used on upstream task that did not return an iterable. "
+                "The value will be passed downstream unmodified."
+            )
             flat.append(child)
     return flat
 
@@ -591,6 +600,11 @@ def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) ->
                 run.mapped_children.get(edge.upstream_task) or s.map_states
             )
             sources.append((edge, _STATES, elements))
+        elif s.is_successful() and s.result is None:
+            # no result to index: a rerun whose parent is already Mapped (its children's count
+            # comes from its map_states) while the upstream's result is not here; each child gets
+            # a Success without a result, as in Prefect 1
+            sources.append((edge, _SAME, Success(message=s.message)))
         elif s.is_successful():
             sources.append((edge, _RESULTS, s))
         else:

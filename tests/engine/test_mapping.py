@@ -325,3 +325,55 @@ class TestChildContext:
         flow.run()
         messages = [r.getMessage() for r in caplog.records]
         assert "Task 'inc[1]': Finished task run for task with final state: 'Success'" in messages
+
+
+def test_a_rerun_of_a_mapped_task_remakes_its_children_without_the_upstream_result():
+    from prefect_jupyter.engine.flow_runner import FlowRunner
+    from prefect_jupyter.engine.result import Result
+    from prefect_jupyter.engine.state import Mapped, Pending, Success
+
+    @task
+    def numbers():
+        return [1, 2, 3]
+
+    @task
+    def identity(x):
+        return x
+
+    with Flow("rerun") as flow:
+        n = numbers()
+        x = identity.map(n)
+        total = identity(x)
+
+    from_map_states = FlowRunner(flow=flow).run(
+        task_states={n: Success(), x: Mapped(map_states=[Pending() for _ in range(3)])},
+        return_tasks=flow.tasks,
+    )
+    assert from_map_states.is_successful()
+    assert from_map_states.result[x].result == [None, None, None]
+
+    from_a_count = flow.run(task_states={x: Mapped(n_map_states=3), n: Success(result=Result())})
+    assert from_a_count.is_successful()
+    assert from_a_count.result[total].result == [None, None, None]
+
+
+def test_flatten_passes_a_child_that_is_not_a_sequence_on_with_a_warning(caplog):
+    @task
+    def nest(x):
+        return x if x == 2 else [x]
+
+    @task
+    def add_one(x):
+        return x + 1
+
+    with Flow("flat") as flow:
+        z = add_one.map(flatten(nest.map([1, 2, 3])))
+
+    state = flow.run()
+    assert state.result[z].result == [2, 3, 4]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert [r.getMessage() for r in warnings] == [
+        "`flatten` was used on upstream task that did not return an iterable. "
+        "The value will be passed downstream unmodified."
+    ]
+    assert warnings[0].name == "prefect_jupyter.FlowRunner"
