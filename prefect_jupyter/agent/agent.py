@@ -94,6 +94,9 @@ class Agent:
         max_polls: stop after this many passes (for tests and one-shot use; default: forever).
         client: a ready API client (instead of ``api``/``api_token``).
         agent_config_id: sent when registering with the server (Prefect 1's argument).
+        agent_address: where to serve the agent's health check while it runs, e.g.
+            ``http://127.0.0.1:8080`` (``GET /api/health``; default config
+            ``cloud.agent.agent_address``; none by default). See ``agent/health.py``.
     """
 
     agent_type = "Agent"
@@ -110,6 +113,7 @@ class Agent:
         max_polls: int | None = None,
         client: Any = None,
         agent_config_id: str | None = None,
+        agent_address: str | None = None,
     ) -> None:
         from prefect_jupyter.backend.api import BackendAPI
 
@@ -124,6 +128,12 @@ class Agent:
         self.api_token = api_token
         self.max_polls = max_polls
         self.agent_config_id = agent_config_id
+        self.agent_address = _setting(agent_address, "agent_address") or None
+        if self.agent_address:
+            from prefect_jupyter.agent.health import parse_agent_address
+
+            parse_agent_address(self.agent_address)  # a bad address fails here, not at start
+        self.api_server: Any = None  # the health-check server while the agent runs
         if client is None:
             from prefect_jupyter.client import Client
 
@@ -163,6 +173,7 @@ class Agent:
                 "Agent %r started, labels %s, concurrency %d; polling %s every %.1f s",
                 self.name, self.labels, self.concurrency, self._where(), self.poll_interval,
             )
+            self._start_api_server()
             self._register()
             polls = 0
             while not self._stopping:
@@ -175,6 +186,7 @@ class Agent:
             self._shut_down()
             self.on_shutdown()
         finally:
+            self._stop_api_server()
             restore()
         self.logger.info("Agent %r stopped.", self.name)
 
@@ -441,6 +453,21 @@ class Agent:
         self._last_heartbeat = time.monotonic()
         if self.api.supports("update_agent_heartbeat"):
             self.api.mutate("update_agent_heartbeat", {"agent_id": self.agent_id})
+
+    # -- the health-check server ---------------------------------------------------------------
+    def _start_api_server(self) -> None:
+        if not self.agent_address:
+            return
+        from prefect_jupyter.agent.health import AgentAPIServer
+
+        self.api_server = AgentAPIServer(self.agent_address, on_poke=self._wake.set)
+        self.api_server.start()
+        self.logger.info("Agent health check at %s/api/health", self.api_server.url)
+
+    def _stop_api_server(self) -> None:
+        if self.api_server is not None:
+            self.api_server.stop()
+            self.api_server = None
 
     # -- stopping --------------------------------------------------------------------------------
     def _shut_down(self) -> None:

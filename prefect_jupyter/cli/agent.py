@@ -44,6 +44,9 @@ def local() -> None:
               help="Add this machine's hostname to the agent's labels.")
 @click.option("--agent-config-id", help="Prefect 1's agent configuration id, sent when the agent "
               "registers (the server keeps no agent configurations).")
+@click.option("--agent-address", help="Serve a health check (GET /api/health) at this address "
+              "while the agent runs, e.g. http://127.0.0.1:8080 (default: config "
+              "`cloud.agent.agent_address`).")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
               case_sensitive=False), help="The agent's log level (default: config `logging.level`).")
 @click.option("--max-polls", type=int, hidden=True, help="Stop after this many polls.")
@@ -61,6 +64,7 @@ def start(
     no_cloud_logs: bool,
     hostname_label: bool,
     agent_config_id: str | None,
+    agent_address: str | None,
     log_level: str | None,
     max_polls: int | None,
 ) -> None:
@@ -80,6 +84,7 @@ def start(
             import_paths=import_paths, show_flow_logs=show_flow_logs,
             hostname_label=hostname_label, no_cloud_logs=no_cloud_logs, warm_start=warm_start,
             max_polls=max_polls, agent_config_id=agent_config_id,
+            agent_address=agent_address,
         )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
