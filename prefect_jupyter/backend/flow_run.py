@@ -39,11 +39,18 @@ class FlowRunLog(NamedTuple):
     message: str
 
 
-@dataclass(frozen=True)
+_FLOW_RUN_FIELDS = """id name flow_id parameters context labels run_config state serialized_state
+  updated states(order_by: [{timestamp: asc}, {version: asc}]) { timestamp serialized_state state
+  message }"""
+
+
+@dataclass
 class FlowRunView:
     """A flow run as the server knows it now; `get_latest` fetches a fresh view.
 
-    Build one with `from_flow_run_id`.
+    Build one with `from_flow_run_id`. Prefect 1's attributes: ``flow_run_id``, ``name``,
+    ``flow_id``, ``state``, ``labels``, ``parameters``, ``context``, ``states`` (its past states,
+    oldest first, each with a ``timestamp``), ``updated_at`` and ``run_config``.
     """
 
     flow_run_id: str
@@ -53,27 +60,67 @@ class FlowRunView:
     parameters: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
+    states: list[State] = field(default_factory=list)
+    updated_at: Any = None
+    run_config: Any = None
+    task_runs: Any = None  # Prefect 1's cache argument: task runs are always read fresh here
 
     @classmethod
-    def from_flow_run_id(cls, flow_run_id: str) -> FlowRunView:
-        """The flow run ``flow_run_id`` as it is now.
+    def from_flow_run_id(cls, flow_run_id: str, load_static_tasks: bool = False) -> FlowRunView:
+        """The flow run ``flow_run_id`` as it is now (``load_static_tasks`` is accepted for
+        Prefect 1's signature; task runs are read when asked for).
 
         Raises:
             ValueError: there is no such flow run.
         """
-        from prefect_jupyter.client import Client, queries
-        from prefect_jupyter.engine.state_schema import state_from_dict
+        from prefect_jupyter.client import Client
 
-        run = Client().graphql(queries.FLOW_RUN_VIEW, {"id": flow_run_id}).data.flow_run_by_pk
+        run = Client().graphql(
+            f"query($id: uuid!) {{ flow_run_by_pk(id: $id) {{ {_FLOW_RUN_FIELDS} }} }}",
+            {"id": flow_run_id},
+        ).data.flow_run_by_pk
         if run is None:
             raise ValueError(f"No flow run with id {flow_run_id!r} on the server.")
-        data = run.serialized_state.to_dict() if run.get("serialized_state") else {}
+        return cls._from_flow_run_data(run.to_dict() if hasattr(run, "to_dict") else run)
+
+    @classmethod
+    def _from_flow_run_data(cls, run: dict[str, Any]) -> FlowRunView:
+        from prefect_jupyter.backend.flow import _load
+
         return cls(
-            flow_run_id=run.id, name=run.name, flow_id=run.flow_id,
-            state=state_from_dict(data) if data else State(),
+            flow_run_id=run["id"], name=run.get("name") or "", flow_id=run["flow_id"],
+            state=_state(run.get("serialized_state"), run.get("state")),
             parameters=dict(run.get("parameters") or {}), context=dict(run.get("context") or {}),
             labels=list(run.get("labels") or []),
+            states=[_timestamped(row) for row in run.get("states") or []],
+            updated_at=_pendulum(run.get("updated")),
+            run_config=_load("prefect_jupyter.run_configs.schema.RunConfigSchema",
+                             run.get("run_config")),
         )
+
+    def get_flow_metadata(self, no_cache: bool = False) -> FlowView:
+        """The registered flow this run is of (``no_cache`` is accepted for Prefect 1's
+        signature; it is read each time)."""
+        return FlowView.from_flow_id(self.flow_id)
+
+    def get_task_run_ids(self) -> list[str]:
+        """The ids of this run's task runs (mapped children included)."""
+        from prefect_jupyter.client import Client
+
+        rows = Client().graphql(
+            "query($id: uuid!) { task_run(where: {flow_run_id: {_eq: $id}}, "
+            "order_by: [{created: asc}, {map_index: asc}]) { id } }", {"id": self.flow_run_id},
+        ).data.task_run
+        return [row["id"] for row in rows]
+
+    def get_all_task_runs(self) -> list[TaskRunView]:
+        """All of this run's task runs, as they are now."""
+        from prefect_jupyter.client import Client, queries
+
+        rows = Client().graphql(
+            queries.TASK_RUN_VIEW, {"where": {"flow_run_id": {"_eq": self.flow_run_id}}}
+        ).data.task_run
+        return [TaskRunView._from_row(row) for row in rows]
 
     def get_latest(self) -> FlowRunView:
         """A fresh view of the same flow run."""
@@ -93,6 +140,31 @@ class FlowRunView:
 
     def __repr__(self) -> str:
         return f"FlowRunView(flow_run_id={self.flow_run_id!r}, name={self.name!r}, state={self.state!r})"
+
+
+def _state(serialized: Any, name: str | None = None) -> State:
+    from prefect_jupyter.backend.task_run import _state_named
+    from prefect_jupyter.engine.state_schema import state_from_dict
+
+    data = serialized.to_dict() if hasattr(serialized, "to_dict") else serialized
+    if data:
+        return state_from_dict(dict(data))
+    return _state_named(name) if name else State()
+
+
+def _pendulum(text: Any) -> Any:
+    import pendulum
+
+    return pendulum.parse(text) if isinstance(text, str) else None
+
+
+def _timestamped(row: dict[str, Any]) -> State:
+    """A past state with its ``timestamp`` (as Prefect 1's views give them)."""
+    state = _state(row.get("serialized_state"), row.get("state"))
+    if not row.get("serialized_state") and row.get("message"):
+        state.message = row["message"]
+    state.timestamp = _pendulum(row.get("timestamp"))  # type: ignore[attr-defined]
+    return state
 
 
 def _level(name: str | None) -> int:
