@@ -14,8 +14,17 @@ This package sits above ``engine`` and ``client``: it uses both, and neither imp
 
 ``FlowView``, ``FlowRunView``, ``TaskRunView`` and ``watch_flow_run`` are Prefect 1's read-only
 views of what the server knows (used by the flow-of-flows tasks in ``tasks.prefect``).
+``create_markdown_artifact`` and its siblings publish artifacts of a task run
+(:mod:`~prefect_jupyter.backend.artifacts`).
 """
 
+from prefect_jupyter.backend.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    delete_artifact,
+    update_link_artifact,
+    update_markdown_artifact,
+)
 from prefect_jupyter.backend.flow import FlowView
 from prefect_jupyter.backend.flow_run import FlowRunLog, FlowRunView, watch_flow_run
 from prefect_jupyter.backend.reporter import RunReporter
@@ -27,7 +36,12 @@ __all__ = [
     "FlowView",
     "RunReporter",
     "TaskRunView",
+    "create_link_artifact",
+    "create_markdown_artifact",
+    "delete_artifact",
     "execute_flow_run",
+    "update_link_artifact",
+    "update_markdown_artifact",
     "watch_flow_run",
 ]
 

@@ -435,6 +435,47 @@ class Client:
         """Delete a flow run, its task runs and logs."""
         return bool(self._mutate("delete_flow_run", "success", flow_run_id=flow_run_id).success)
 
+    # -- artifacts --------------------------------------------------------------------------------
+    def create_task_run_artifact(
+        self, task_run_id: str, kind: str, data: dict[str, Any], tenant_id: str | None = None
+    ) -> str:
+        """Store an artifact of a task run (``kind`` ``"markdown"`` with ``data``
+        ``{"markdown": ...}``, or ``"link"`` with ``{"link": ...}``); returns its id.
+
+        Raises:
+            ValueError: no ``task_run_id`` (outside a task run of a server run), or no id back.
+            ObjectNotFoundError: the server has no such task run.
+        """
+        if not task_run_id:
+            raise ValueError(
+                "create_task_run_artifact needs the id of a task run the server knows; inside a "
+                "task run by an agent it is prefect_jupyter.context.task_run_id."
+            )
+        created = self._mutate(
+            "create_task_run_artifact", "id",
+            task_run_id=task_run_id, kind=kind, data=data, tenant_id=tenant_id,
+        )
+        if not created or not created.id:
+            raise ValueError("Error creating task run artifact")
+        return created.id
+
+    def update_task_run_artifact(self, task_run_artifact_id: str, data: dict[str, Any]) -> None:
+        """Replace an artifact's data.
+
+        Raises:
+            ObjectNotFoundError: the server has no such artifact.
+        """
+        self._mutate("update_task_run_artifact", "success",
+                     task_run_artifact_id=task_run_artifact_id, data=data)
+
+    def delete_task_run_artifact(self, task_run_artifact_id: str) -> None:
+        """Delete an artifact.
+
+        Raises:
+            ObjectNotFoundError: the server has no such artifact.
+        """
+        self._mutate("delete_task_run_artifact", "success", task_run_artifact_id=task_run_artifact_id)
+
     def register_agent(
         self,
         agent_type: str,

@@ -327,6 +327,7 @@ class TaskRun(_RunStateColumns, Base):
     task: Mapped[Task] = _parent("Task", "task_runs")
     logs: Mapped[list[Log]] = _children("Log", "task_run")
     states: Mapped[list[TaskRunState]] = _children("TaskRunState", "task_run")
+    artifacts: Mapped[list[TaskRunArtifact]] = _children("TaskRunArtifact", "task_run")
 
 
 class _StateHistoryColumns:
@@ -385,6 +386,26 @@ class Log(Base):
     task_run: Mapped[TaskRun | None] = _parent("TaskRun", "logs")
 
 
+class TaskRunArtifact(Base):
+    """Something a task run published for people to see (Prefect 1's artifacts): ``kind``
+    ``"markdown"`` with ``data`` ``{"markdown": ...}``, or ``"link"`` with ``{"link": ...}``.
+
+    ``tenant_id`` is kept for Prefect 1's clients; this server has one tenant.
+    """
+
+    __tablename__ = "task_run_artifact"
+
+    id: Mapped[str] = _id()
+    task_run_id: Mapped[str] = _fk("task_run.id")
+    kind: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]]
+    tenant_id: Mapped[str | None] = mapped_column(String(36))
+    created: Mapped[datetime.datetime] = _created()
+    updated: Mapped[datetime.datetime] = _updated()
+
+    task_run: Mapped[TaskRun] = _parent("TaskRun", "artifacts")
+
+
 #: Every table the GraphQL API exposes, by table name.
 MODELS: dict[str, type[Base]] = {
     model.__tablename__: model
@@ -400,5 +421,6 @@ MODELS: dict[str, type[Base]] = {
         TaskRunState,
         Log,
         Agent,
+        TaskRunArtifact,
     )
 }

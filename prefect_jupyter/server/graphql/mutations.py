@@ -8,6 +8,7 @@ from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
 from prefect_jupyter.server.api import (
+    artifacts,
     flow_runs,
     flows,
     heartbeats,
@@ -200,4 +201,24 @@ def resolve_write_run_report(_obj: Any, info: GraphQLResolveInfo, input: dict) -
 @mutation.field("write_run_logs")
 def resolve_write_run_logs(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
     logs.write_run_logs(_session(info), input["logs"])
+    return SUCCESS
+
+
+@mutation.field("create_task_run_artifact")
+def resolve_create_task_run_artifact(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    artifact_id = artifacts.create_task_run_artifact(
+        _session(info), input["task_run_id"], input["kind"], input["data"], input.get("tenant_id")
+    )
+    return {"id": artifact_id}
+
+
+@mutation.field("update_task_run_artifact")
+def resolve_update_task_run_artifact(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    artifacts.update_task_run_artifact(_session(info), input["task_run_artifact_id"], input["data"])
+    return SUCCESS
+
+
+@mutation.field("delete_task_run_artifact")
+def resolve_delete_task_run_artifact(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    artifacts.delete_task_run_artifact(_session(info), input["task_run_artifact_id"])
     return SUCCESS

@@ -22,7 +22,7 @@ from prefect_jupyter.server.database.migrate import (
 from prefect_jupyter.server.database.models import MODELS, Base, Project
 
 TABLES = {"project", "flow_group", "flow", "task", "edge", "flow_run", "task_run", "flow_run_state",
-          "task_run_state", "log", "agent"}
+          "task_run_state", "log", "agent", "task_run_artifact"}
 
 
 @pytest.fixture
