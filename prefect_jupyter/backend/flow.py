@@ -95,17 +95,24 @@ class FlowView:
         )
 
     @classmethod
-    def _query(cls, where: dict[str, Any], what: str) -> FlowView:
+    def _query(cls, where: dict[str, Any], what: str, limit: int | None = 1) -> list[FlowView]:
+        """The flows matching ``where``, newest version first (at least one).
+
+        Raises:
+            ValueError: none matches (``what`` names what was looked for).
+        """
         from prefect_jupyter.client import Client
 
         found = Client().graphql(
-            f"""query($where: flow_bool_exp) {{ flow(where: $where,
-                order_by: [{{version: desc}}], limit: 1) {{ {_FIELDS} }} }}""",
-            {"where": where},
+            f"""query($where: flow_bool_exp, $limit: Int) {{ flow(where: $where,
+                order_by: [{{version: desc}}], limit: $limit) {{ {_FIELDS} }} }}""",
+            {"where": where, "limit": limit},
         ).data.flow
         if not found:
-            raise ValueError(f"No flow found for {what}: check it with `prefect-jupyter get flows`.")
-        return cls._from_flow_data(found[0].to_dict() if hasattr(found[0], "to_dict") else found[0])
+            raise ValueError(f"No flow {what} is registered: check it with "
+                             "`prefect-jupyter get flows`.")
+        return [cls._from_flow_data(row.to_dict() if hasattr(row, "to_dict") else row)
+                for row in found]
 
     @classmethod
     def from_id(cls, flow_id: str) -> FlowView:
@@ -132,8 +139,8 @@ class FlowView:
         if not isinstance(flow_id, str):
             raise TypeError(f"Unexpected type {type(flow_id)!r} for `flow_id`, expected 'str'.")
         if not _is_uuid(flow_id):  # a flow id is a UUID; anything else names no flow
-            raise ValueError(f"No flow found for id {flow_id!r}: a flow id is a UUID.")
-        return cls._query({"id": {"_eq": flow_id}}, f"id {flow_id!r}")
+            raise ValueError(f"No flow with id {flow_id!r} is registered: a flow id is a UUID.")
+        return cls._query({"id": {"_eq": flow_id}}, f"with id {flow_id!r}")[0]
 
     @classmethod
     def from_flow_group_id(cls, flow_group_id: str) -> FlowView:
@@ -149,24 +156,33 @@ class FlowView:
         either = [{"version_group_id": {"_eq": flow_group_id}}]
         if _is_uuid(flow_group_id):
             either.append({"flow_group_id": {"_eq": flow_group_id}})
-        return cls._query({"_or": either}, f"flow group id {flow_group_id!r}")
+        return cls._query({"_or": either}, f"with flow group id {flow_group_id!r}")[0]
 
     @classmethod
     def from_flow_name(
         cls, flow_name: str, project_name: str = "", last_updated: bool = False
     ) -> FlowView:
-        """The newest unarchived version of the flow ``flow_name`` (in ``project_name``);
-        ``last_updated`` is accepted for Prefect 1's signature (the newest is the latest).
+        """The unarchived flow ``flow_name`` (in ``project_name``).
 
         Raises:
-            ValueError: there is no such flow (in that project).
+            ValueError: there is no such flow (in that project), or flows of that name live
+                in several projects and neither ``project_name`` nor ``last_updated`` (take
+                the newest) says which.
         """
         where: dict[str, Any] = {"name": {"_eq": flow_name}, "archived": {"_eq": False}}
-        what = f"name {flow_name!r}"
+        what = f"named {flow_name!r}"
         if project_name:
             where["project"] = {"name": {"_eq": project_name}}
             what += f" in project {project_name!r}"
-        return cls._query(where, what)
+        found = cls._query(where, what, limit=None)
+        projects = sorted({view.project_name for view in found})
+        if len(projects) > 1 and not last_updated:
+            raise ValueError(
+                f"Flows named {flow_name!r} exist in several projects ({', '.join(projects)}): "
+                "give the project (project_name=..., or --project), or last_updated=True for "
+                "the newest."
+            )
+        return found[0]
 
     def __repr__(self) -> str:
         return (f"FlowView(flow_id={self.flow_id!r}, name={self.name!r}, "

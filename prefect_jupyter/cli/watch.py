@@ -20,8 +20,9 @@ _LOGS = """query($id: uuid!, $limit: Int, $offset: Int) {
       limit: $limit, offset: $offset) { timestamp level message } }"""
 
 
-def watch_run(run_id: str, poll: float = 0.5) -> str:
-    """Print the run's state changes and logs until it finishes; returns the final state name."""
+def watch_run(run_id: str, poll: float = 0.5, stream_logs: bool = True) -> str:
+    """Print the run's state changes (and its logs, with ``stream_logs``) until it finishes;
+    returns the final state name."""
     seen_states: set[str] = set()
     seen_logs = 0
     hinted = False
@@ -34,7 +35,8 @@ def watch_run(run_id: str, poll: float = 0.5) -> str:
                 click.echo(
                     f"└── {change['timestamp']} | {change['state']} | {change['message'] or ''}"
                 )
-        for record in graphql_pages(_LOGS, {"id": run_id}, "log", start=seen_logs):
+        records = graphql_pages(_LOGS, {"id": run_id}, "log", start=seen_logs) if stream_logs else ()
+        for record in records:
             click.echo(f"└── {record['timestamp']} | {record['level']} | {record['message']}")
             seen_logs += 1
         if run["state"] in FINISHED:

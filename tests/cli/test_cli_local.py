@@ -107,14 +107,17 @@ def test_run_path_with_a_failing_task_exits_1(tmp_path: Path) -> None:
 
 def test_run_needs_exactly_one_source() -> None:
     result = CliRunner().invoke(cli, ["run"])
-    assert result.exit_code == 2
-    assert "exactly one of --id, --name, --path or --module" in result.output
+    assert result.exit_code == 1
+    assert "Received no options to look up the flow" in result.output
+    result = CliRunner().invoke(cli, ["run", "--id", "x", "--path", "f.py"])
+    assert "Received too many options to look up the flow: --id, --path" in result.output
 
 
 def test_run_missing_file_names_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "-p", str(tmp_path / "nope.py")])
     assert result.exit_code == 1
-    assert "No such file" in result.output and "nope.py" in result.output
+    assert "Retrieving local flow... Error" in result.output
+    assert "nope.py' doesn't exist" in result.output
 
 
 def test_run_script_that_raises_names_the_file_and_error(tmp_path: Path) -> None:
@@ -192,3 +195,50 @@ def test_execute_flow_run_finds_its_run_in_the_context_or_says_how_to_give_one(m
         result = CliRunner().invoke(cli, ["execute", "flow-run"])
     assert result.exit_code == 0, result.output
     assert executed == ["run-from-context"]
+
+
+TWO_FLOWS = """
+from prefect_jupyter import Flow, task
+
+@task
+def hello():
+    return "hi"
+
+with Flow("a") as a:
+    hello()
+
+with Flow("b") as b:
+    hello()
+"""
+
+
+def test_run_path_with_several_flows_asks_for_a_name_and_runs_the_named_one(tmp_path: Path) -> None:
+    script = tmp_path / "two.py"
+    script.write_text(TWO_FLOWS)
+    result = CliRunner().invoke(cli, ["run", "-p", str(script)])
+    assert result.exit_code == 1
+    assert f"Found multiple flows at {str(script)!r}: 'a', 'b'" in result.output
+    assert "Specify a flow name to run." in result.output
+    result = CliRunner().invoke(cli, ["run", "-p", str(script), "--name", "b", "--no-logs"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "Retrieving local flow... Done", "Running flow locally...", "Flow run succeeded!",
+    ]
+
+
+def test_run_path_shows_parameters_and_context(tmp_path: Path) -> None:
+    script = tmp_path / "doubler.py"
+    script.write_text(FLOW_FILE)
+    result = CliRunner().invoke(cli, ["run", "-p", str(script), "--param", "x=2",
+                                      "--context", "who=me"])
+    assert result.exit_code == 0, result.output
+    assert "Configured local flow run\n└── Parameters: {'x': 2}\n└── Context: {'who': 'me'}\n" \
+        in result.output
+
+
+def test_a_value_that_is_broken_json_is_named() -> None:
+    from prefect_jupyter.cli.build_register import TerminalError
+    from prefect_jupyter.cli.run import load_json_key_values
+
+    with pytest.raises(TerminalError, match="Failed to parse JSON for parameter 'x'"):
+        load_json_key_values(['x={"a": '], "parameter")

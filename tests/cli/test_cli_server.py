@@ -273,3 +273,58 @@ def test_build_writes_a_flows_file_that_registers_and_runs(invoke, project: str,
     assert "Registering 'built-flow'... Done" in registered.output
     run = invoke("run", "--name", "built-flow", "--project", project, "--run-name", "from-file")
     assert run.exit_code == 0, run.output
+
+
+def _run_row(server: ServerProcess, run_id: str) -> dict:
+    with set_temporary_config({"cloud.graphql": server.graphql_url}):
+        from prefect_jupyter.client import Client
+
+        return Client().graphql(
+            "query($id: uuid!) { flow_run_by_pk(id: $id) { state labels parameters run_config } }",
+            {"id": run_id},
+        )["data"]["flow_run_by_pk"].to_dict()
+
+
+def test_run_execute_runs_the_registered_flow_here_without_an_agent(
+    invoke, server, project: str, tmp_path: Path
+) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-execute")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    result = invoke("run", "--name", "cli-execute", "--project", project, "--param", "x=4",
+                    "--execute")
+    assert result.exit_code == 0, result.output
+    assert "Executing flow run..." in result.output and "Flow run succeeded!" in result.output
+    run_id = result.output.split("└── UUID: ")[1].split()[0]
+    row = _run_row(server, run_id)
+    assert row["state"] == "Success" and row["parameters"] == {"x": 4}
+    # a label no agent has kept the run for this process
+    assert any(label.startswith("agentless-run-") for label in row["labels"])
+
+
+def test_run_quiet_prints_only_the_run_id_and_log_level_reaches_the_run(
+    invoke, server, project: str, tmp_path: Path
+) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-quiet")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    result = invoke("run", "--name", "cli-quiet", "--quiet", "--log-level", "debug")
+    assert result.exit_code == 0, result.output
+    run_id = result.output.strip()
+    assert str(uuid.UUID(run_id)) == run_id
+    env = _run_row(server, run_id)["run_config"]["env"]
+    assert env["PREFECT_JUPYTER__LOGGING__LEVEL"] == "DEBUG"
+
+
+def test_run_param_file_with_cli_params_winning(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-param-file")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    (tmp_path / "params.json").write_text(json.dumps({"x": 1}))
+    result = invoke("run", "--name", "cli-param-file", "--param-file",
+                    str(tmp_path / "params.json"), "--param", "x=3", "--context", "k=v")
+    assert result.exit_code == 0, result.output
+    assert "specified by file and CLI, the CLI value will be used: {'x'}" in result.output
+    assert "└── Parameters: {'x': 3}" in result.output
+    assert "└── Context: {'k': 'v'}" in result.output
+    missing = invoke("run", "--name", "cli-param-file", "--param-file", "nope.json")
+    assert missing.exit_code == 1 and "Parameter file does not exist" in missing.output
+    both = invoke("run", "--name", "cli-param-file", "--id", "x")
+    assert both.exit_code == 1 and "cannot specify both `--name` and `--id`" in both.output
