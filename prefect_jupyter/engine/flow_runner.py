@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context as prefect_context
 from prefect_jupyter.core.edge import Edge
 from prefect_jupyter.engine import signals
+from prefect_jupyter.engine.flow_mapping import child_upstream_states, flattened, flattened_children
 from prefect_jupyter.engine.runner import Runner
 from prefect_jupyter.engine.signals import ENDRUN
 from prefect_jupyter.engine.state import (
@@ -437,7 +438,8 @@ class FlowRunner(Runner):
         if not isinstance(parent, Mapped):
             return
         children = []
-        for index, child_upstream in enumerate(_child_upstream_states(parent, upstream_states, run)):
+        each_child = child_upstream_states(parent, upstream_states, run.mapped_children)
+        for index, child_upstream in enumerate(each_child):
             if isinstance(task_state, Mapped):
                 current = task_state.map_states[index] if index < len(task_state.map_states) else None
             else:
@@ -456,18 +458,18 @@ class FlowRunner(Runner):
                 continue
             if edge.flattened and not isinstance(s, Mapped):
                 s = executor.wait(s)
-                s = _flattened(s)
+                s = flattened(s)
             if not edge.mapped and isinstance(s, Mapped):
                 # a reduce over a mapped task needs every child
                 children = run.mapped_children.get(edge.upstream_task)
                 if children is not None:
                     s.map_states = executor.wait(children)
                 if edge.flattened:
-                    s = _flattened(Success(result=[c.result for c in s.map_states]))
+                    s = flattened(Success(result=[c.result for c in s.map_states]))
             if edge.mapped and edge.flattened and isinstance(s, Mapped):
                 # mapping over flatten(a mapped task): one child per element of each child's result
                 children = executor.wait(run.mapped_children.get(edge.upstream_task) or s.map_states)
-                s = Mapped(s.message, map_states=_flattened_children(children, self.logger))
+                s = Mapped(s.message, map_states=flattened_children(children, self.logger))
             upstream[edge] = s
         for key, value in (self.flow.constants.get(task) or {}).items():
             upstream[_constant_edge(self.flow, task, key, value)] = Success(
@@ -547,78 +549,3 @@ class _Submitter:
             is_mapped_parent=is_mapped_parent,
             events=self.events,
         )
-
-
-def _flattened(state: State) -> State:
-    """A copy of a successful state whose list-of-lists result is flattened one level.
-
-    A result that is not a list of lists is passed on as it is (as in Prefect 1).
-    """
-    if not state.is_successful() or state.is_mapped():
-        return state
-    try:
-        flat = [item for part in state.result for item in part]
-    except TypeError:
-        return state
-    return Success(message=state.message, result=flat)
-
-
-def _flattened_children(children: list, logger: Any) -> list:
-    """Each successful child's result split into one state per element (others kept whole;
-    a successful child whose result is not a sequence is passed on with a warning, as in Prefect 1).
-    """
-    flat: list = []
-    for child in children:
-        if not child.is_successful() or child.is_skipped():
-            flat.append(child)
-            continue
-        value = child.result
-        if hasattr(value, "__len__") and hasattr(value, "__getitem__"):
-            flat.extend(Success(message=child.message, result=item) for item in value)
-        else:
-            logger.warning(
-                "`flatten` was used on upstream task that did not return an iterable. "
-                "The value will be passed downstream unmodified."
-            )
-            flat.append(child)
-    return flat
-
-
-def _child_upstream_states(parent: Mapped, upstream_states: dict, run: _Pass) -> Iterator[dict]:
-    """For each mapped child in turn, its upstream states: element ``i`` of each mapped upstream.
-
-    Made one child at a time, so that a map over 100,000 items never holds every child's
-    upstream states at once.
-    """
-    # per edge: a list of states to index, a result to index, or one state for every child
-    sources: list[tuple[Any, int, Any]] = []
-    for edge, s in upstream_states.items():
-        if not edge.mapped:
-            sources.append((edge, _SAME, s))
-        elif isinstance(s, Mapped):
-            elements = s.map_states if edge.flattened else (
-                run.mapped_children.get(edge.upstream_task) or s.map_states
-            )
-            sources.append((edge, _STATES, elements))
-        elif s.is_successful() and s.result is None:
-            # no result to index: a rerun whose parent is already Mapped (its children's count
-            # comes from its map_states) while the upstream's result is not here; each child gets
-            # a Success without a result, as in Prefect 1
-            sources.append((edge, _SAME, Success(message=s.message)))
-        elif s.is_successful():
-            sources.append((edge, _RESULTS, s))
-        else:
-            sources.append((edge, _SAME, s))
-    for i in range(parent.n_map_states):
-        child: dict = {}
-        for edge, kind, source in sources:
-            if kind == _STATES:
-                child[edge] = source[i]
-            elif kind == _RESULTS:
-                child[edge] = Success(result=source.result[i], message=source.message)
-            else:
-                child[edge] = source
-        yield child
-
-
-_SAME, _STATES, _RESULTS = 0, 1, 2  # how a child gets an edge's state (see _child_upstream_states)
