@@ -483,7 +483,12 @@ _FIELDS = ("run_count", "loop_count", "n_map_states", "cached_parameters")
 _TIMES = ("start_time", "cached_result_expiration")
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most fields of most states: no encoding needed to know
+        return value
     try:
         json.dumps(value)
     except (TypeError, ValueError):
