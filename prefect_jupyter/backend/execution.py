@@ -39,6 +39,7 @@ from prefect_jupyter.backend.logs import shipping_logs
 from prefect_jupyter.backend.reporter import RunReporter
 from prefect_jupyter.backend.restore import restore_task_states
 from prefect_jupyter.backend.spool import deliver_spools, write_spool
+from prefect_jupyter.backend.task_run_names import TaskRunNamer
 from prefect_jupyter.backend.writes import TaskRunRef
 from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
 from prefect_jupyter.configuration import config
@@ -195,7 +196,8 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
     start = _parse_time(run.get("scheduled_start_time"))
     if start is not None:
         context["scheduled_start_time"] = start
-    runner = FlowRunner(flow, observers=[reporter])
+    namer = TaskRunNamer(reporter.api.client, flow.slugs)
+    runner = FlowRunner(flow, observers=[reporter, namer])
     ship = config.cloud.get("send_flow_run_logs", True)
     try:
         with reporter, (shipping_logs(reporter) if ship else contextlib.nullcontext()):
@@ -215,6 +217,8 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
                 raise
     finally:
         spooled = _spool_unsent(reporter)
+    if namer.names:  # after the reports: a mapped child's task run exists only then
+        namer.send(reporter.task_runs)
     if spooled is not None:
         raise ReportsSpooled(spooled[1], spooled[0], state)
     if not state.is_finished():

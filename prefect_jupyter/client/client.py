@@ -431,6 +431,11 @@ class Client:
         """Rename a flow run; returns True once the server has it."""
         return bool(self._mutate("set_flow_run_name", "success", flow_run_id=flow_run_id, name=name).success)
 
+    def set_task_run_name(self, task_run_id: str, name: str) -> bool:
+        """Name a task run (Prefect 1's method); returns True once the server has it."""
+        return bool(self._mutate("set_task_run_name", "success", task_run_id=task_run_id,
+                                 name=name).success)
+
     def delete_flow_run(self, flow_run_id: str) -> bool:
         """Delete a flow run, its task runs and logs."""
         return bool(self._mutate("delete_flow_run", "success", flow_run_id=flow_run_id).success)

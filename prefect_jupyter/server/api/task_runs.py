@@ -47,6 +47,20 @@ def _find(session: Session, flow_run_id: str, task_id: str, map_index: int) -> T
     ).scalar_one_or_none()
 
 
+def set_task_run_name(session: Session, task_run_id: str, name: str) -> None:
+    """Name a task run (what its task's ``task_run_name`` template made of its inputs).
+
+    Raises:
+        InvalidInput: for an empty name or one longer than the column holds.
+    """
+    if not name.strip():
+        raise InvalidInput("A task run's name can't be empty: pass the name.")
+    if len(name) > 255:
+        raise InvalidInput(f"A task run's name has at most 255 characters; this one has {len(name)}.")
+    get_or_404(session, TaskRun, task_run_id).name = name
+    session.flush()
+
+
 def get_or_create_task_run_info(
     session: Session, flow_run_id: str, task_id: str, map_index: int | None = -1
 ) -> dict[str, Any]:

@@ -189,6 +189,12 @@ def resolve_set_flow_run_name(_obj: Any, info: GraphQLResolveInfo, input: dict) 
     return SUCCESS
 
 
+@mutation.field("set_task_run_name")
+def resolve_set_task_run_name(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    task_runs.set_task_run_name(_session(info), input["task_run_id"], input["name"])
+    return SUCCESS
+
+
 @mutation.field("write_run_report")
 def resolve_write_run_report(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
     task_run_states, logs_ = input.get("task_run_states"), input.get("logs")
