@@ -11,9 +11,11 @@ prints only the run's id. A path or module runs here, with ``flow.run()``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,10 +23,11 @@ from typing import Any
 
 import click
 
-from prefect_jupyter.backend import FlowRunView, FlowView
+from prefect_jupyter.backend import FlowRunView, FlowView, watch_flow_run
 from prefect_jupyter.cli.build_register import TerminalError
-from prefect_jupyter.cli.common import api_errors, make_client, parse_params
+from prefect_jupyter.cli.common import api_errors, parse_params
 from prefect_jupyter.cli.restart import restart
+from prefect_jupyter.client import Client
 
 LOG_FORMAT = "└── %(asctime)s | %(levelname)-7s | %(message)s"
 
@@ -290,7 +293,7 @@ def _run_on_server(flow_id: str | None, project: str | None, name: str | None,
                    run_name: str | None, log_level: str | None, idempotency_key: str | None,
                    execute: bool, quiet: bool, no_logs: bool, watch: bool,
                    echo: Callable[..., None]) -> None:
-    client = make_client()
+    client = Client()
     with try_error_done("Looking up flow metadata...", echo), api_errors():
         flow_view = get_flow_view(flow_or_group_id=flow_id, project=project, name=name)
     run_config = None
@@ -321,15 +324,20 @@ def _run_on_server(flow_id: str | None, project: str | None, name: str | None,
              f"└── URL: {client.get_cloud_url('flow-run', flow_run_id)}")
     if execute:
         echo("Executing flow run...")
-        _execute_here(flow_run_id, silent=no_logs or quiet)
+        execute_flow_run_in_subprocess(flow_run_id, client, silent=no_logs or quiet)
     elif watch:
-        from prefect_jupyter.cli.watch import watch_run
-
         echo("Watching flow run execution...")
-        watch_run(flow_run_id, stream_logs=not no_logs)
+        for log in watch_flow_run(flow_run_id, stream_logs=not no_logs):
+            _echo_log(log)
     else:
         return
-    final = FlowRunView.from_flow_run_id(flow_run_id).state
+    flow_run = FlowRunView.from_flow_run_id(flow_run_id)
+    for _ in range(3):  # reports spooled by the run process may still be on their way
+        if flow_run.state.is_finished():
+            break
+        time.sleep(1)
+        flow_run = flow_run.get_latest()
+    final = flow_run.state
     if final.is_failed():
         echo("Flow run failed!", fg="red")
         sys.exit(1)
@@ -340,7 +348,18 @@ def _run_on_server(flow_id: str | None, project: str | None, name: str | None,
     sys.exit(1)
 
 
-def _execute_here(flow_run_id: str, silent: bool) -> None:
+_LOG_COLOURS = {logging.ERROR: "red", logging.CRITICAL: "red", logging.WARNING: "yellow"}
+
+
+def _echo_log(log: Any) -> None:
+    """One watched line, as Prefect 1 prints it: ``└── 14:03:07 | INFO    | message``."""
+    when = log.timestamp.astimezone().strftime("%H:%M:%S")
+    click.secho(f"└── {when} | {logging.getLevelName(log.level):<7} | {log.message}",
+                fg=_LOG_COLOURS.get(log.level))
+
+
+def execute_flow_run_in_subprocess(flow_run_id: str, client: Any = None,
+                                   silent: bool = False) -> None:
     """Execute the run in a subprocess of this one, as an agent would (its output shown here
     unless ``silent``)."""
     import subprocess
@@ -348,7 +367,7 @@ def _execute_here(flow_run_id: str, silent: bool) -> None:
     from prefect_jupyter.agent.processes import flow_run_command
 
     env = dict(os.environ)
-    client = make_client()
+    client = client or Client()
     env["PREFECT_JUPYTER__CLOUD__GRAPHQL"] = str(client.api_server)
     if getattr(client, "api_token", None):
         env["PREFECT_JUPYTER__SERVER__API_TOKEN"] = client.api_token

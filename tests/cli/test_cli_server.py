@@ -328,3 +328,34 @@ def test_run_param_file_with_cli_params_winning(invoke, project: str, tmp_path: 
     assert missing.exit_code == 1 and "Parameter file does not exist" in missing.output
     both = invoke("run", "--name", "cli-param-file", "--id", "x")
     assert both.exit_code == 1 and "cannot specify both `--name` and `--id`" in both.output
+
+
+def test_run_watch_follows_the_run_an_agent_executes_to_its_end(
+    invoke, server, project: str, tmp_path: Path
+) -> None:
+    import threading
+
+    from prefect_jupyter.agent import LocalAgent
+
+    script = write_flow(tmp_path / "flow.py", "cli-watched")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    label = f"watch-{uuid.uuid4().hex[:6]}"
+    agent = LocalAgent(api=server.url, labels=[label], poll_interval=0.2)
+    thread = threading.Thread(target=agent.start)
+    thread.start()
+    try:
+        result = invoke("run", "--name", "cli-watched", "--label", label, "--param", "x=3",
+                        "--watch")
+        no_logs = invoke("run", "--name", "cli-watched", "--label", label, "--watch",
+                         "--no-logs")
+    finally:
+        agent.stop()
+        thread.join(60)
+    assert result.exit_code == 0, result.output
+    assert "Watching flow run execution..." in result.output
+    assert "| INFO    | Entered state <Success>" in result.output
+    assert "Task 'double': Finished task run" in result.output  # a log line of the run
+    assert result.output.rstrip().endswith("Flow run succeeded!")
+    assert no_logs.exit_code == 0, no_logs.output
+    assert "Entered state <Success>" in no_logs.output
+    assert "Task 'double'" not in no_logs.output
