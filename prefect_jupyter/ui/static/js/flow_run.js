@@ -8,6 +8,7 @@
 // or the log tail fetched again.
 
 import { gql, restartFlowRun } from "./api.js";
+import { ARTIFACT_PROBE, ArtifactView } from "./artifacts.js";
 import { badge, card, duration, fill, flowLink, fmtDuration, h, labels, link, ms, pretty,
   when } from "./dom.js";
 import { LogView } from "./logs.js";
@@ -48,6 +49,7 @@ const POLL_QUERY = `query RunPoll($id: uuid!, $since: timestamptz!, $childSince:
   child_window: task_run_aggregate(where: {flow_run_id: {_eq: $id}, map_index: {_gte: 0},
     updated: {_gt: $childSince}}) { aggregate { count } }
   log_count: log_aggregate(where: $logWhere) { aggregate { count } }
+  ${ARTIFACT_PROBE}
 }`;
 
 export async function flowRunPage(root, [runId], ctx) {
@@ -80,6 +82,9 @@ export async function flowRunPage(root, [runId], ctx) {
   const taskTable = new TaskRunTable(runId, tasks);
   const timeline = h("div", { class: "timeline" });
   const logs = new LogView(runId);
+  const artifacts = new ArtifactView(runId);
+  const artifactCard = card("Artifacts", artifacts.el);
+  artifactCard.hidden = true; // shown once the run has any
   const params = h("pre", { class: "json" });
   const context = h("pre", { class: "json" });
   fill(root, head,
@@ -87,6 +92,7 @@ export async function flowRunPage(root, [runId], ctx) {
     card("Task runs", taskTable.el),
     card("Timeline", timeline),
     card("Logs", logs.el),
+    artifactCard,
     h("div", { class: "grid2" }, card("Parameters", params), card("Context", context)));
 
   let actions = null;
@@ -133,6 +139,7 @@ export async function flowRunPage(root, [runId], ctx) {
       work.push(taskTable.refresh());
     }
     work.push(logs.update(data.log_count.aggregate.count));
+    work.push(artifacts.update(data).then((any) => { artifactCard.hidden = !any; }));
     await Promise.all(work);
     if (runChanged) renderHead(true);
     if (childActivity || changedParents) {
