@@ -17,13 +17,6 @@ const QUERY = `query Artifacts($id: uuid!, $limit: Int!) {
   }
 }`;
 
-/** The poll's fields for this view (``$id``: the flow run). */
-export const ARTIFACT_PROBE = `
-  artifact_count: task_run_artifact_aggregate(where: {task_run: {flow_run_id: {_eq: $id}}}) {
-    aggregate { count } }
-  artifact_newest: task_run_artifact(where: {task_run: {flow_run_id: {_eq: $id}}},
-    order_by: [{updated: desc}], limit: 1) { updated }`;
-
 export class ArtifactView {
   constructor(runId) {
     this.runId = runId;
@@ -32,7 +25,8 @@ export class ArtifactView {
     this.el = this.box;
   }
 
-  /** Called with the poll's answer; fetches the list when the artifacts changed. Resolves to
+  /** Called with the run page's poll answer (its ``artifact_count`` and ``artifact_newest``
+   * fields); fetches the list when the artifacts changed. Resolves to
    * whether there are any. */
   async update(data) {
     const count = data.artifact_count.aggregate.count;

@@ -3,12 +3,13 @@
 //
 // Live updates poll one small query each ~0.7 s: the run's own row, the task runs of the flow's
 // tasks (map_index -1) updated since the last one seen, a probe for changed mapped children,
-// and the number of matching log lines. Only when something changed are the mapped children's
-// counts, the current table page (at most every 3 s while only children change), the timeline
-// or the log tail fetched again.
+// the number of matching log lines, and the number and newest change of the run's artifacts.
+// Only when something changed are the mapped children's counts, the current table page (at
+// most every 3 s while only children change), the timeline, the log tail or the artifacts
+// fetched again.
 
 import { gql, restartFlowRun } from "./api.js";
-import { ARTIFACT_PROBE, ArtifactView } from "./artifacts.js";
+import { ArtifactView } from "./artifacts.js";
 import { badge, card, duration, fill, flowLink, fmtDuration, h, labels, link, ms, pretty,
   when } from "./dom.js";
 import { LogView } from "./logs.js";
@@ -49,7 +50,10 @@ const POLL_QUERY = `query RunPoll($id: uuid!, $since: timestamptz!, $childSince:
   child_window: task_run_aggregate(where: {flow_run_id: {_eq: $id}, map_index: {_gte: 0},
     updated: {_gt: $childSince}}) { aggregate { count } }
   log_count: log_aggregate(where: $logWhere) { aggregate { count } }
-  ${ARTIFACT_PROBE}
+  artifact_count: task_run_artifact_aggregate(where: {task_run: {flow_run_id: {_eq: $id}}}) {
+    aggregate { count } }
+  artifact_newest: task_run_artifact(where: {task_run: {flow_run_id: {_eq: $id}}},
+    order_by: [{updated: desc}], limit: 1) { updated }
 }`;
 
 export async function flowRunPage(root, [runId], ctx) {
