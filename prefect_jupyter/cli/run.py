@@ -142,18 +142,22 @@ def get_flow_view(flow_or_group_id: str | None = None, project: str | None = Non
         TerminalError: no such flow, or ``--project`` without ``--name``.
     """
     if flow_or_group_id:
-        try:
-            return FlowView.from_id(flow_or_group_id)
-        except ValueError:
-            raise TerminalError(
-                f"No flow with id {flow_or_group_id!r}: no flow or flow group id matches it. "
-                "See `prefect-jupyter get flows`."
-            ) from None
+        for lookup in (FlowView.from_flow_id, FlowView.from_flow_group_id):
+            try:
+                return lookup(flow_or_group_id)
+            except ValueError:
+                pass
+        raise TerminalError(
+            f"No flow with id {flow_or_group_id!r}: no flow or flow group id matches it. "
+            "See `prefect-jupyter get flows`."
+        )
     if not name:
         raise TerminalError("Missing required option `--name`. Cannot look up a flow by "
                             "project without also passing a name.")
     try:
-        return FlowView.from_flow_name(name, project_name=project or "")
+        if project:
+            return FlowView.from_flow_name(flow_name=name, project_name=project)
+        return FlowView.from_flow_name(flow_name=name)
     except ValueError as exc:
         raise TerminalError(
             f"{exc} Register it with `prefect-jupyter register --project P -p flow.py`."
@@ -305,30 +309,35 @@ def _run_on_server(flow_id: str | None, project: str | None, name: str | None,
                           "PREFECT_JUPYTER__LOGGING__LEVEL": log_level.upper()}
     if execute:  # a label no agent has keeps agents away from the run
         labels.append(f"agentless-run-{str(uuid.uuid4())[:8]}")
-    with try_error_done(f"Creating run for flow {flow_view.name!r}...", echo,
-                        skip_done=True), api_errors():
-        flow_run_id = client.create_flow_run(
-            flow_id=flow_view.flow_id, parameters=parameters, context=context or None,
-            labels=labels or None, run_name=run_name, run_config=run_config,
-            idempotency_key=idempotency_key,
-        )
-    if quiet:
-        click.echo(flow_run_id)
-    else:
-        flow_run = FlowRunView.from_flow_run_id(flow_run_id)
-        echo(" Done", fg="green")
-        # plain values: a GraphQL result's own repr is indented JSON, not one line
-        plain = json.loads(json.dumps([flow_run.labels, flow_run.parameters, flow_run.context]))
-        echo(f"└── Name: {flow_run.name}\n└── UUID: {flow_run.flow_run_id}\n"
-             f"└── Labels: {plain[0]}\n└── Parameters: {plain[1]}\n└── Context: {plain[2]}\n"
-             f"└── URL: {client.get_cloud_url('flow-run', flow_run_id)}")
+    flow_run_id = None
+    try:  # Ctrl-C while the run is made: don't leave a run nobody asked for
+        with try_error_done(f"Creating run for flow {flow_view.name!r}...", echo,
+                            skip_done=True), api_errors():
+            flow_run_id = client.create_flow_run(
+                flow_id=flow_view.flow_id, parameters=parameters, context=context,
+                labels=labels or None, run_name=run_name, run_config=run_config,
+                idempotency_key=idempotency_key,
+            )
+        _show_run(client, flow_run_id, quiet, echo)
+    except KeyboardInterrupt:
+        echo("\nKeyboard interrupt detected! Aborting...", fg="yellow")
+        if flow_run_id:
+            client.cancel_flow_run(flow_run_id=flow_run_id)
+            echo("Cancelled flow run.")
+        else:
+            echo("Aborted.")
+        return
     if execute:
         echo("Executing flow run...")
         execute_flow_run_in_subprocess(flow_run_id, client, silent=no_logs or quiet)
     elif watch:
         echo("Watching flow run execution...")
-        for log in watch_flow_run(flow_run_id, stream_logs=not no_logs):
-            _echo_log(log)
+        try:
+            for log in watch_flow_run(flow_run_id, stream_logs=not no_logs):
+                _echo_log(log)
+        except KeyboardInterrupt:
+            _interrupted_watch(client, flow_run_id, echo)
+            return
     else:
         return
     flow_run = FlowRunView.from_flow_run_id(flow_run_id)
@@ -346,6 +355,37 @@ def _run_on_server(flow_id: str | None, project: str | None, name: str | None,
         return
     echo(f"Flow run is in unexpected state: {final!r}", fg="yellow")
     sys.exit(1)
+
+
+def _show_run(client: Any, flow_run_id: str, quiet: bool, echo: Callable[..., None]) -> None:
+    """The new run's id (``quiet``), or its name, id, labels, parameters, context and URL."""
+    if quiet:
+        click.echo(flow_run_id)
+        return
+    flow_run = FlowRunView.from_flow_run_id(flow_run_id)
+    echo(" Done", fg="green")
+    # plain values: a GraphQL result's own repr is indented JSON, not one line
+    labels, parameters, context = json.loads(
+        json.dumps([flow_run.labels, flow_run.parameters, flow_run.context]))
+    echo(f"└── Name: {flow_run.name}\n└── UUID: {flow_run.flow_run_id}\n└── Labels: {labels}\n"
+         f"└── Parameters: {parameters}\n└── Context: {context}\n"
+         f"└── URL: {client.get_cloud_url('flow-run', flow_run_id)}")
+
+
+def _interrupted_watch(client: Any, flow_run_id: str, echo: Callable[..., None]) -> None:
+    """Ctrl-C while watching: ask whether to cancel the run (a second Ctrl-C leaves it)."""
+    echo("Keyboard interrupt detected!", fg="yellow")
+    try:
+        cancel = click.confirm("On exit, we can leave your flow run executing or cancel it.\n"
+                               "Do you want to cancel this flow run?", default=True)
+    except click.Abort:
+        cancel = False
+    if cancel:
+        client.cancel_flow_run(flow_run_id=flow_run_id)
+        echo("Cancelled flow run.", fg="green")
+        return
+    echo("Exiting without cancelling flow run!", fg="yellow")
+    raise KeyboardInterrupt
 
 
 _LOG_COLOURS = {logging.ERROR: "red", logging.CRITICAL: "red", logging.WARNING: "yellow"}
