@@ -37,8 +37,9 @@ def create_task_run_artifact(
     """
     kind = require_str(kind, "An artifact's kind").strip()
     data = _check_data(data)
-    get_or_404(session, TaskRun, task_run_id)
-    artifact = TaskRunArtifact(task_run_id=task_run_id, kind=kind, data=data, tenant_id=tenant_id)
+    task_run = get_or_404(session, TaskRun, task_run_id)
+    artifact = TaskRunArtifact(task_run_id=task_run_id, flow_run_id=task_run.flow_run_id,
+                               kind=kind, data=data, tenant_id=tenant_id)
     session.add(artifact)
     session.flush()
     return artifact.id

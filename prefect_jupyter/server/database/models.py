@@ -390,13 +390,17 @@ class TaskRunArtifact(Base):
     """Something a task run published for people to see (Prefect 1's artifacts): ``kind``
     ``"markdown"`` with ``data`` ``{"markdown": ...}``, or ``"link"`` with ``{"link": ...}``.
 
-    ``tenant_id`` is kept for Prefect 1's clients; this server has one tenant.
+    ``tenant_id`` is kept for Prefect 1's clients; this server has one tenant. ``flow_run_id``
+    (the task run's, not in Prefect Server 1's table) lets a run page ask whether the run's
+    artifacts changed from one index, whatever the number of artifacts of other runs.
     """
 
     __tablename__ = "task_run_artifact"
+    __table_args__ = (Index(None, "flow_run_id", "updated"),)
 
     id: Mapped[str] = _id()
     task_run_id: Mapped[str] = _fk("task_run.id")
+    flow_run_id: Mapped[str] = _fk("flow_run.id", index=False)
     kind: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
     tenant_id: Mapped[str | None] = mapped_column(String(36))

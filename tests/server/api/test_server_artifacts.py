@@ -28,6 +28,7 @@ def test_artifacts_are_stored_read_updated_and_deleted(api, make_flow):
     assert {r["kind"]: r["data"] for r in rows} == {
         "markdown": {"markdown": "# Hello"}, "link": {"link": "https://example.com/report"}}
     assert {r["task_run"]["flow_run_id"] for r in rows} == {run_id}
+    assert api.count("task_run_artifact", {"flow_run_id": {"_eq": run_id}}) == 2
     nested = api.query("query($id: uuid!) { task_run_by_pk(id: $id) { artifacts_aggregate "
                        "{ aggregate { count } } artifacts(where: {kind: {_eq: \"link\"}}) { id } } }",
                        {"id": task_run_id})["task_run_by_pk"]

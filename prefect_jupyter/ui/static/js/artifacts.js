@@ -11,7 +11,7 @@ import { fill, h, when } from "./dom.js";
 export const LIMIT = 200;
 
 const QUERY = `query Artifacts($id: uuid!, $limit: Int!) {
-  task_run_artifact(where: {task_run: {flow_run_id: {_eq: $id}}},
+  task_run_artifact(where: {flow_run_id: {_eq: $id}},
     order_by: [{created: asc}, {id: asc}], limit: $limit) {
     id kind data created task_run { map_index task { name slug } }
   }

@@ -50,9 +50,9 @@ const POLL_QUERY = `query RunPoll($id: uuid!, $since: timestamptz!, $childSince:
   child_window: task_run_aggregate(where: {flow_run_id: {_eq: $id}, map_index: {_gte: 0},
     updated: {_gt: $childSince}}) { aggregate { count } }
   log_count: log_aggregate(where: $logWhere) { aggregate { count } }
-  artifact_count: task_run_artifact_aggregate(where: {task_run: {flow_run_id: {_eq: $id}}}) {
+  artifact_count: task_run_artifact_aggregate(where: {flow_run_id: {_eq: $id}}) {
     aggregate { count } }
-  artifact_newest: task_run_artifact(where: {task_run: {flow_run_id: {_eq: $id}}},
+  artifact_newest: task_run_artifact(where: {flow_run_id: {_eq: $id}},
     order_by: [{updated: desc}], limit: 1) { updated }
 }`;
 
