@@ -181,3 +181,21 @@ def test_rename_flow_run_renames_a_run_on_the_server(backend):
         assert FlowRunView.from_flow_run_id(run_id).name == "after"
         with pytest.raises(Exception, match="can't be empty"):
             client.set_flow_run_name(run_id, "  ")
+
+
+def test_start_flow_run_links_the_run_it_starts_as_an_artifact(backend, monkeypatch):
+    from urllib.parse import urlparse
+
+    from prefect_jupyter.run_configs import LocalRun
+    from prefect_jupyter.tasks.prefect import flow_run as flow_run_tasks
+
+    links: list[str] = []
+    monkeypatch.setattr(flow_run_tasks, "create_link_artifact", links.append)
+    waits = LocalRun(labels=["no-agent-has-this"])
+    linked = StartFlowRun(flow_name="child-a", project_name="fof", run_config=waits).run()
+    unlinked = StartFlowRun(flow_name="child-a", project_name="fof", run_config=waits,
+                            create_link_artifact=False).run()
+    with Client() as client:
+        assert links == [urlparse(client.get_cloud_url("flow-run", linked)).path]
+    for run_id in (linked, unlinked):
+        CancelFlowRun(flow_run_id=run_id).run()

@@ -21,7 +21,9 @@ import datetime
 import time
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlparse
 
+from prefect_jupyter.backend.artifacts import create_link_artifact
 from prefect_jupyter.backend.flow_run import FlowRunView, FlowView, watch_flow_run
 from prefect_jupyter.client import Client, queries
 from prefect_jupyter.context import context
@@ -196,7 +198,8 @@ class StartFlowRun(Task):
         run_name: the run's name.
         scheduled_start_time: when to start.
         poll_interval: how often to check while waiting (at least 3 seconds).
-        create_link_artifact: accepted for Prefect 1 compatibility (no artifacts here).
+        create_link_artifact: whether a backend run stores a link artifact to the new run on
+            this task run (outside an agent run, artifacts do nothing).
         **kwargs: passed on to `Task`.
 
     Raises:
@@ -280,7 +283,10 @@ class StartFlowRun(Task):
             idempotency_key=idempotency_key if idempotency_key is not None else context.get("task_run_id"),
             context=new_flow_context, run_name=run_name, scheduled_start_time=scheduled_start_time,
         )
-        self.logger.info(f"Flow Run: {client.get_cloud_url('flow-run', flow_run_id)}")
+        run_link = client.get_cloud_url("flow-run", flow_run_id)
+        if self.create_link_artifact:  # in an agent run, the parent task run links to its child
+            create_link_artifact(urlparse(run_link).path)
+        self.logger.info(f"Flow Run: {run_link}")
         if not self.wait:
             return flow_run_id
         while True:
