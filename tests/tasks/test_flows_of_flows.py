@@ -104,7 +104,7 @@ def test_start_flow_run_waits_and_cancel_flow_run_cancels(backend):
 
 
 def test_bad_input_fails_clearly(backend):
-    with pytest.raises(ValueError, match="No flow found for name 'no-such-flow'"):
+    with pytest.raises(ValueError, match="No flow named 'no-such-flow' in project 'fof'"):
         create_flow_run.run(flow_name="no-such-flow", project_name="fof")
     with pytest.raises(ValueError, match="`flow_id` and `flow_name` are null"):
         create_flow_run.run()
