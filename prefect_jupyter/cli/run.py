@@ -148,8 +148,8 @@ def get_flow_view(flow_or_group_id: str | None = None, project: str | None = Non
             except ValueError:
                 pass
         raise TerminalError(
-            f"No flow with id {flow_or_group_id!r}: no flow or flow group id matches it. "
-            "See `prefect-jupyter get flows`."
+            f"Failed to find flow id or flow group id matching {flow_or_group_id!r}: no flow "
+            "has that id. See `prefect-jupyter get flows`."
         )
     if not name:
         raise TerminalError("Missing required option `--name`. Cannot look up a flow by "

@@ -131,7 +131,9 @@ def test_run_by_flow_id_and_an_unknown_id_says_so(invoke, project: str, tmp_path
     assert by_id.exit_code == 0, by_id.output
     assert "Creating run for flow 'cli-by-id'... Done" in by_id.output
     missing = invoke("run", "--id", "not-a-uuid-nor-a-group")
-    assert missing.exit_code == 1 and "No flow with id 'not-a-uuid-nor-a-group'" in missing.output
+    assert missing.exit_code == 1 and (
+        "Failed to find flow id or flow group id matching 'not-a-uuid-nor-a-group'"
+        in missing.output)
 
 
 def test_run_with_an_unknown_parameter_is_refused(invoke, project: str, tmp_path: Path) -> None:
