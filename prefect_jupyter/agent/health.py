@@ -7,7 +7,7 @@ As in Prefect 1, an agent given ``agent_address="http://127.0.0.1:8080"`` (or co
 - ``GET /api/poke`` → 200, and the agent looks for due runs now instead of at its next tick.
 
 It listens only on the host the address names (``127.0.0.1`` when it names none) and applies the
-server's browser policy (``server/http_policy.py``): a foreign ``Host`` is refused (DNS
+server's browser policy (``utilities/http_policy.py``): a foreign ``Host`` is refused (DNS
 rebinding), and a poke from another origin is refused like any cross-site write. It runs in a
 daemon thread and stops with the agent.
 
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from prefect_jupyter.server.http_policy import HttpPolicy, policy_error
+from prefect_jupyter.utilities.http_policy import HttpPolicy, policy_error
 
 __all__ = ["AgentAPIServer", "parse_agent_address"]
 

@@ -4,7 +4,7 @@ Every failure is answered with JSON in GraphQL's error shape, ``{"errors": [{"me
 "extensions": {"code"}}]}``:
 
 * 400 ``HOST_NOT_ALLOWED``, 403 ``CROSS_SITE_REQUEST``, 415 ``UNSUPPORTED_MEDIA_TYPE``: the
-  browser-attack policy of :mod:`prefect_jupyter.server.http_policy` (checked first);
+  browser-attack policy of :mod:`prefect_jupyter.utilities.http_policy` (checked first);
 * 401 ``UNAUTHENTICATED`` without the right token; 413 ``PAYLOAD_TOO_LARGE`` over the cap;
 * 400 ``BAD_REQUEST`` for a body that is not a GraphQL request (including JSON nested deeper
   than :data:`MAX_JSON_DEPTH`); 404/405 for other paths and methods;
@@ -53,7 +53,7 @@ from prefect_jupyter.server.errors import DatabaseUnavailable
 from prefect_jupyter.server.graphql import build_schema
 from prefect_jupyter.server.graphql.answers import AnswerCache
 from prefect_jupyter.server.graphql.execute import answer_request, error
-from prefect_jupyter.server.http_policy import HttpPolicy, HttpPolicyMiddleware
+from prefect_jupyter.utilities.http_policy import HttpPolicy, HttpPolicyMiddleware
 from prefect_jupyter.utilities.logging import get_logger
 
 logger = get_logger("server")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import uvicorn
 
-from prefect_jupyter.server.http_policy import is_loopback
+from prefect_jupyter.utilities.http_policy import is_loopback
 from prefect_jupyter.utilities.logging import get_logger
 
 logger = get_logger("server")
@@ -62,7 +62,7 @@ def open_app(database_url: str | None, token: str | None, host: str) -> Any:
 
     from prefect_jupyter.server.app import create_app
     from prefect_jupyter.server.database.engine import describe_failure
-    from prefect_jupyter.server.http_policy import HttpPolicy
+    from prefect_jupyter.utilities.http_policy import HttpPolicy
 
     try:
         return create_app(database_url, api_token=token, http_policy=HttpPolicy.for_bind(host))

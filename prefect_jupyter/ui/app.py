@@ -10,7 +10,7 @@
   the API on the UI's own origin: no CORS, no proxy.
 
 The app answers under the same browser-attack policy as the API port
-(:mod:`prefect_jupyter.server.http_policy`): only allowed ``Host`` names (loopback, plus config
+(:mod:`prefect_jupyter.utilities.http_policy`): only allowed ``Host`` names (loopback, plus config
 ``server.allowed_hosts``), which defeats DNS rebinding; no writes that a browser marks as coming
 from another origin or site (another page could otherwise start flow runs — running code — by
 posting a form to ``localhost``); POST only as ``application/json``.
@@ -37,7 +37,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from prefect_jupyter.server.http_policy import LOOPBACK_HOSTS, HttpPolicy, HttpPolicyMiddleware
+from prefect_jupyter.utilities.http_policy import LOOPBACK_HOSTS, HttpPolicy, HttpPolicyMiddleware
 
 __all__ = ["create_ui_app", "STATIC", "WIDGET_STATIC", "LOOPBACK_HOSTS"]
 

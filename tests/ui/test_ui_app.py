@@ -175,7 +175,7 @@ def test_other_host_names_are_refused(client: Http):
 
 
 def test_configured_host_names_and_origins_pass(tmp_path: Path):
-    from prefect_jupyter.server.http_policy import HttpPolicy
+    from prefect_jupyter.utilities.http_policy import HttpPolicy
 
     # a reverse proxy serving https://flows.example.com, passing the Host on
     policy = HttpPolicy.for_bind("127.0.0.1", allowed_hosts=["flows.example.com"],

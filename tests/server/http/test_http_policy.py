@@ -1,4 +1,4 @@
-"""The API port's browser-attack policy (``server/http_policy.py``), through the real app:
+"""The API port's browser-attack policy (``utilities/http_policy.py``), through the real app:
 Host allow-list (DNS rebinding), cross-site writes, JSON-only POST, configured names and
 origins, GET never running a query, and deep JSON."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from prefect_jupyter.server.http_policy import HttpPolicy
+from prefect_jupyter.utilities.http_policy import HttpPolicy
 from prefect_jupyter.utilities.configuration import set_temporary_config
 
 CREATE = "mutation($name: String!) { create_project(input: {name: $name}) { id } }"

@@ -1,4 +1,4 @@
-"""What a browser may do on every port the server opens: one policy for the API and the UI.
+"""What a browser may do on every port we open: one policy for the API, the UI, the agent's port.
 
 The server runs on a user's machine, and every web page the user visits can send requests to
 ``127.0.0.1``. Three checks keep those pages out, in this order:
