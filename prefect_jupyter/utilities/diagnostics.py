@@ -50,9 +50,9 @@ def config_overrides(include_secret_names: bool = False) -> dict[str, Any]:
     ``True``, with ``include_secret_names``)."""
     from prefect_jupyter import configuration
 
-    path = getattr(configuration, "USER_CONFIG", None) or os.environ.get(
-        configuration.USER_CONFIG_ENV_VAR, configuration.DEFAULT_USER_CONFIG
-    )
+    # the file this process would read now: the environment variable when set, else the one
+    # named at import (Prefect 1's `configuration.USER_CONFIG`)
+    path = os.environ.get(configuration.USER_CONFIG_ENV_VAR) or configuration.USER_CONFIG
     path = os.path.expanduser(str(path))
     user = configuration.load_toml(path) if os.path.isfile(path) else {}
     defaults = configuration.load_toml(configuration.DEFAULT_CONFIG)
