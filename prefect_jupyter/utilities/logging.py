@@ -302,6 +302,31 @@ class _StderrHandler(logging.StreamHandler):
         # StreamHandler.__init__ assigns a stream; we always look it up instead.
         pass
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        # a flow-run process whose agent does not show flow logs writes to /dev/null: a record
+        # nobody can read is not formatted (a handler with filters still runs them)
+        if not self.filters and _discards(sys.stderr):
+            return False
+        return bool(super().handle(record))
+
+
+# (stream, whether it writes to /dev/null), for the last stream asked about
+_DISCARDS: list[tuple[Any, bool]] = [(None, False)]
+
+
+def _discards(stream: Any) -> bool:
+    """Whether ``stream`` writes to the null device (checked once per stream object)."""
+    seen, answer = _DISCARDS[0]
+    if stream is seen:
+        return answer
+    try:
+        stat, null = os.fstat(stream.fileno()), os.stat(os.devnull)
+        answer = (stat.st_dev, stat.st_ino) == (null.st_dev, null.st_ino)
+    except (AttributeError, OSError, ValueError):  # no file behind it (a notebook, a StringIO)
+        answer = False
+    _DISCARDS[0] = (stream, answer)
+    return answer
+
 
 def _level(value: Any) -> int:
     """Turn a configured level ("info", "DEBUG", 10) into a logging level number."""

@@ -1,6 +1,7 @@
 """Tests for prefect_jupyter.utilities.logging."""
 
 import logging
+import os
 import sys
 import threading
 
@@ -133,6 +134,27 @@ class TestConfigureLogging:
         # do) redirects output without reconfiguring.
         test_logger.error("to the captured stream")
         assert "to the captured stream" in capsys.readouterr().err
+
+    def test_records_to_the_null_device_are_not_formatted(self, test_logger, monkeypatch,
+                                                           tmp_path):
+        # an agent that does not show flow logs starts the run with stderr on /dev/null
+        formatted = []
+
+        class Counting(logging.Formatter):
+            def format(self, record):
+                formatted.append(record.getMessage())
+                return super().format(record)
+
+        (handler,) = our_handlers(test_logger)
+        monkeypatch.setattr(handler, "formatter", Counting())
+        with open(os.devnull, "w") as null:
+            monkeypatch.setattr(sys, "stderr", null)
+            test_logger.error("nobody reads this")
+        with open(tmp_path / "err.txt", "w") as real:
+            monkeypatch.setattr(sys, "stderr", real)
+            test_logger.error("someone reads this")
+        assert formatted == ["someone reads this"]
+        assert "someone reads this" in (tmp_path / "err.txt").read_text()
 
 
 class TestContextFilter:

@@ -118,6 +118,14 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
                 return text
             if type(value) is str and len(value) == 26 and value[10] == " ":
                 return value  # already the stored text (read back with stored_value)
+            if (type(value) is str and len(value) == 32 and value[10] == "T"
+                    and value[19] == "." and value.endswith("+00:00")):
+                # what a runner sends (isoformat of a UTC time): checked as process_bind_param
+                # would, then cut into the stored text instead of parsed and formatted again
+                datetime.datetime.fromisoformat(value)
+                text = f"{value[:10]} {value[11:26]}"
+                last[0] = (value, text)
+                return text
             naive = self.process_bind_param(value, dialect)
             # the text SQLAlchemy's SQLite DATETIME stores (its default storage format)
             text = naive.isoformat(" ", "microseconds")

@@ -91,3 +91,29 @@ def test_update_many_sets_each_row_its_own_values(database_url):
             ("c", 8, None, T0, "y"),
         ]
     engine.dispose()
+
+
+def test_iso_text_from_a_runner_is_stored_as_the_time_it_names(database_url):
+    # a runner's timestamps arrive as isoformat() text; stored as the same instant as a
+    # datetime would be, whatever the offset, and a malformed one is refused, not stored
+    table, engine = _table(database_url, "bulk_iso_test")
+    rows = [
+        {"id": "a", "at": "2026-01-31T12:00:00.250000+00:00"},
+        {"id": "b", "at": "2026-01-31T14:00:00.250000+02:00"},
+        {"id": "c", "at": "2026-01-31T12:00:00+00:00"},
+    ]
+    with Session(engine) as session:
+        insert_many(session, table, rows)
+        session.commit()
+        stored = [r[0] for r in session.execute(select(table.c.at).order_by(table.c.id))]
+    quarter = datetime.timedelta(milliseconds=250)
+    assert stored == [T0 + quarter, T0 + quarter, T0]
+    with Session(engine) as session:
+        try:
+            insert_many(session, table, [{"id": "d", "at": "2026-13-31T12:00:00.250000+00:00"}])
+            session.commit()
+        except Exception as exc:  # the driver may wrap it; the cause names the bad month
+            assert "month must be in 1..12" in str(exc)
+        else:
+            raise AssertionError("a malformed timestamp was stored")
+    engine.dispose()
