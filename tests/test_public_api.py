@@ -92,6 +92,8 @@ MODULES = [
     ("prefect_jupyter.utilities.configuration", [], ["set_temporary_config"]),
     ("prefect_jupyter.utilities.debug", [], ["raise_on_exception"]),
     ("prefect_jupyter.utilities.logging", [], ["get_logger"]),
+    ("prefect_jupyter.utilities.compatibility", ["nullcontext"], []),
+    ("prefect_jupyter.engine.cloud", ["CloudFlowRunner", "CloudTaskRunner", "RunReporter"], ["execute_flow_run"]),
     ("prefect_jupyter.tasks.core.constants", ["Constant"], []),
     ("prefect_jupyter.tasks.core.collections", ["List", "Tuple", "Set", "Dict", "VarArgsTask"], []),
     ("prefect_jupyter.tasks.core.function", ["FunctionTask"], []),

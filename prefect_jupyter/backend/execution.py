@@ -111,8 +111,15 @@ def parameter_problem(flow: Any, parameters: dict[str, Any]) -> str | None:
     return None
 
 
-def execute_flow_run(flow_run_id: str, client: Any = None) -> State | None:
+def execute_flow_run(
+    flow_run_id: str, client: Any = None, flow: Any = None, executor: Any = None,
+    state_handlers: Any = None,
+) -> State | None:
     """Execute flow run ``flow_run_id`` here, reporting to the server as it goes.
+
+    ``flow`` is the run's flow when the caller has it already (Prefect 1's ``CloudFlowRunner``);
+    by default it is loaded from the flow's storage. ``executor`` replaces the flow's (else the
+    default executor); ``state_handlers`` are the flow runner's.
 
     Returns:
         The run's final state (``None`` when another process took the run first).
@@ -137,7 +144,7 @@ def execute_flow_run(flow_run_id: str, client: Any = None) -> State | None:
         return None
     version = run["version"]
     try:
-        flow = api.client.get_flow(run["flow_id"])
+        flow = flow if flow is not None else api.client.get_flow(run["flow_id"])
     except Exception as exc:
         message = f"Failed to load flow {run['flow']['name']!r} from its storage: {exc}"
         _fail(api, flow_run_id, message, version)
@@ -158,7 +165,8 @@ def execute_flow_run(flow_run_id: str, client: Any = None) -> State | None:
     # a restarted or rescheduled run reuses its finished task runs (and their results)
     task_states = restore_task_states(api, run, flow)
     reporter = _reporter(api, run, flow, version + 1)
-    return _run(flow, run, parameters, reporter, task_states)
+    return _run(flow, run, parameters, reporter, task_states, executor=executor,
+                state_handlers=state_handlers)
 
 
 def _reporter(api: BackendAPI, run: dict[str, Any], flow: Any, version: int) -> RunReporter:
@@ -182,7 +190,8 @@ def _reporter(api: BackendAPI, run: dict[str, Any], flow: Any, version: int) -> 
 
 
 def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: RunReporter,
-         task_states: dict[Any, State] | None = None) -> State:
+         task_states: dict[Any, State] | None = None, executor: Any = None,
+         state_handlers: Any = None) -> State:
     from prefect_jupyter.engine.flow_run import run_passes
     from prefect_jupyter.engine.flow_runner import FlowRunner
     from prefect_jupyter.executors import default_executor
@@ -197,7 +206,7 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
     if start is not None:
         context["scheduled_start_time"] = start
     namer = TaskRunNamer(reporter.api.client, flow.slugs)
-    runner = FlowRunner(flow, observers=[reporter, namer])
+    runner = FlowRunner(flow, state_handlers=state_handlers, observers=[reporter, namer])
     ship = config.cloud.get("send_flow_run_logs", True)
     try:
         with reporter, (shipping_logs(reporter) if ship else contextlib.nullcontext()):
@@ -210,7 +219,7 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
                         task_states=task_states,
                         return_tasks=flow.tasks,
                         task_contexts=reporter.task_contexts(),
-                        executor=flow.executor or default_executor(),
+                        executor=executor or flow.executor or default_executor(),
                     )
             except KeyboardInterrupt:
                 _logger.warning("Flow run %s was interrupted; reporting what was cut short.", run["id"])

@@ -9,6 +9,7 @@ from prefect_jupyter.cli.backend import backend
 from prefect_jupyter.cli.build import build
 from prefect_jupyter.cli.create import create
 from prefect_jupyter.cli.delete import delete
+from prefect_jupyter.cli.describe import describe
 from prefect_jupyter.cli.execute import execute
 from prefect_jupyter.cli.get import get
 from prefect_jupyter.cli.register import register
@@ -31,7 +32,9 @@ def cli() -> None:
     """
 
 
-for command in (backend, server, create, build, register, get, run, delete, agent, execute):
+for command in (
+    backend, server, create, build, register, get, describe, run, delete, agent, execute
+):
     cli.add_command(command)
 
 

@@ -361,3 +361,44 @@ def test_run_watch_follows_the_run_an_agent_executes_to_its_end(
     assert no_logs.exit_code == 0, no_logs.output
     assert "Entered state <Success>" in no_logs.output
     assert "Task 'double'" not in no_logs.output
+
+
+def test_describe_flows_and_tasks_as_prefect_describe(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-described")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    write_flow(script, "cli-described", factor=5)
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+
+    latest = invoke("describe", "flows", "--name", "cli-described", "--project", project)
+    assert latest.exit_code == 0, latest.output
+    flow = json.loads(latest.output)
+    assert flow["version"] == 2 and flow["project"] == {"name": project}
+    assert [p["name"] for p in flow["parameters"]] == ["x"]
+    assert set(flow) == {"name", "version", "project", "created", "description", "parameters",
+                         "archived", "storage", "environment"}
+    first = json.loads(invoke("describe", "flows", "-n", "cli-described", "-v", "1").output)
+    assert first["version"] == 1 and first["archived"] is True
+
+    tasks = invoke("describe", "tasks", "-n", "cli-described", "-o", "yaml")
+    assert tasks.exit_code == 0, tasks.output
+    assert "name: double" in tasks.output and "type: prefect_jupyter.tasks.core.function.FunctionTask" in tasks.output
+
+    missing = invoke("describe", "flows", "--name", "no-such-flow")
+    assert missing.exit_code == 0
+    assert "no-such-flow not found" in missing.output and "prefect-jupyter get flows" in missing.output
+
+
+def test_describe_flow_runs_shows_the_run_and_its_state(invoke, project: str, tmp_path: Path) -> None:
+    script = write_flow(tmp_path / "flow.py", "cli-described-run")
+    assert invoke("register", "--project", project, "-p", str(script)).exit_code == 0
+    run_name = f"described-{uuid.uuid4().hex[:6]}"
+    created = invoke("run", "--name", "cli-described-run", "--run-name", run_name, "--param", "x=4")
+    assert created.exit_code == 0, created.output
+
+    described = invoke("describe", "flow-runs", "--name", run_name, "--flow-name", "cli-described-run")
+    assert described.exit_code == 0, described.output
+    run = json.loads(described.output)
+    assert run["name"] == run_name and run["flow"] == {"name": "cli-described-run"}
+    assert run["parameters"] == {"x": 4}
+    assert run["serialized_state"]["type"] == "Scheduled" and run["start_time"] is None
+    assert "not found" in invoke("describe", "flow-runs", "-n", "no-such-run").output

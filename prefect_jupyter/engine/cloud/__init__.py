@@ -5,10 +5,14 @@ and the client); this module only re-exports its public names, lazily, so that i
 engine never loads the client.
 """
 
-__all__ = ["RunReporter", "execute_flow_run"]
+__all__ = ["CloudFlowRunner", "CloudTaskRunner", "RunReporter", "execute_flow_run"]
 
 
 def __getattr__(name: str):
+    if name in ("CloudFlowRunner", "CloudTaskRunner"):
+        from prefect_jupyter.backend import cloud_runners
+
+        return getattr(cloud_runners, name)
     if name in __all__:
         from prefect_jupyter import backend
 
