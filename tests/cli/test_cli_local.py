@@ -242,3 +242,21 @@ def test_a_value_that_is_broken_json_is_named() -> None:
 
     with pytest.raises(TerminalError, match="Failed to parse JSON for parameter 'x'"):
         load_json_key_values(['x={"a": '], "parameter")
+
+
+def test_python_dash_m_runs_the_command_as_python_m_prefect_did(tmp_path: Path) -> None:
+    script = tmp_path / "flow.py"
+    script.write_text(textwrap.dedent("""
+        from prefect_jupyter import Flow, task
+
+        @task
+        def hello():
+            return "hi"
+
+        with Flow("dash-m") as flow:
+            hello()
+    """))
+    done = subprocess.run([sys.executable, "-m", "prefect_jupyter", "run", "-p", str(script)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Flow run succeeded" in done.stdout + done.stderr
