@@ -15,8 +15,14 @@ from prefect_jupyter.context import context
 __all__ = ["is_serializable", "raise_on_exception"]
 
 # Run by a fresh interpreter: load the pickle whose path is the first argument.
+# Loads the pickle inside a function, so that the fresh process's ``__main__`` holds no names of
+# ours: an object pickled by reference to ``__main__.f`` must not find a file object called ``f``.
 _LOAD_SCRIPT = (
-    "import sys, cloudpickle\nwith open(sys.argv[1], 'rb') as f:\n    cloudpickle.load(f)\n"
+    "def _pj_load():\n"
+    "    import sys, cloudpickle\n"
+    "    with open(sys.argv[1], 'rb') as file:\n"
+    "        cloudpickle.load(file)\n"
+    "_pj_load()\n"
 )
 
 
@@ -31,7 +37,7 @@ def is_serializable(obj: Any, raise_on_error: bool = False) -> bool:
         obj: The object to check.
         raise_on_error: Raise the underlying error instead of returning `False`. A failure in
             the fresh process raises `subprocess.CalledProcessError`, whose `output` holds that
-            process's traceback.
+            process's traceback (bytes, as in Prefect 1).
 
     Returns:
         `True` if `obj` can be pickled here and unpickled in a new process.
@@ -53,7 +59,6 @@ def is_serializable(obj: Any, raise_on_error: bool = False) -> bool:
             check=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            text=True,
         )
     except Exception:
         if raise_on_error:

@@ -1,6 +1,7 @@
 """Tests for prefect_jupyter.utilities.debug."""
 
 import subprocess
+import textwrap
 import sys
 import threading
 import types
@@ -58,6 +59,33 @@ class TestIsSerializable:
             assert is_serializable(thing) is False
             with pytest.raises(subprocess.CalledProcessError) as info:
                 is_serializable(thing, raise_on_error=True)
-            assert "pj_only_in_this_process" in info.value.output
+            assert "pj_only_in_this_process" in info.value.output.decode()
         finally:
             del sys.modules[module.__name__]
+
+
+def test_names_of_the_check_itself_do_not_stand_in_for_the_scripts_own(tmp_path):
+    # a curried function of a script pickles by reference to ``__main__.f``: the fresh process
+    # must fail to find it, not find something of the check's own called ``f``
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import subprocess
+        from toolz import curry
+        from prefect_jupyter.utilities.debug import is_serializable
+
+        @curry
+        def f(x, y):
+            pass
+
+        g = f(y=5)
+        assert is_serializable(g) is False
+        try:
+            is_serializable(g, raise_on_error=True)
+        except subprocess.CalledProcessError as exc:
+            assert "has no attribute 'f'" in exc.output.decode(), exc.output.decode()
+        else:
+            raise AssertionError("no error")
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
