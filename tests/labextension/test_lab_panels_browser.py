@@ -141,6 +141,10 @@ def test_the_labextension_and_server_extension_are_installed_and_enabled(lab: An
 def _open_sidebar(page: Any, lab: Any) -> Any:
     page.goto(f"{lab.url}/lab?token={lab.token}")
     page.wait_for_selector(".jp-LabShell", timeout=60_000)
+    # JupyterLab restores the last workspace's layout (the side bar open or not) after the shell
+    # appears: decide on the click only once it has (a click before could be undone by it)
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
     tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='prefect-jupyter-sidebar']")
     tab.wait_for(timeout=15_000)
     if "lm-mod-current" not in (tab.get_attribute("class") or ""):

@@ -1,12 +1,5 @@
-"""Prefect 1's ``prefect.engine.cloud.flow_runner`` path for ``CloudFlowRunner``, which lives in
-``backend/cloud_runners.py`` (imported when the name is first used)."""
+"""Prefect 1's ``prefect.engine.cloud.flow_runner`` path for ``CloudFlowRunner`` (in ``backend/``)."""
 
-__all__ = ["CloudFlowRunner"]  # noqa: F822 (given by __getattr__)
+from prefect_jupyter.engine.cloud import __getattr__  # noqa: F401 (the name resolves lazily)
 
-
-def __getattr__(name: str):
-    if name == "CloudFlowRunner":
-        from prefect_jupyter.backend.cloud_runners import CloudFlowRunner
-
-        return CloudFlowRunner
-    raise AttributeError(name)
+__all__ = ["CloudFlowRunner"]  # noqa: F822

@@ -1,12 +1,5 @@
-"""Prefect 1's ``prefect.engine.cloud.task_runner`` path for ``CloudTaskRunner``, which lives in
-``backend/cloud_runners.py`` (imported when the name is first used)."""
+"""Prefect 1's ``prefect.engine.cloud.task_runner`` path for ``CloudTaskRunner`` (in ``backend/``)."""
 
-__all__ = ["CloudTaskRunner"]  # noqa: F822 (given by __getattr__)
+from prefect_jupyter.engine.cloud import __getattr__  # noqa: F401 (the name resolves lazily)
 
-
-def __getattr__(name: str):
-    if name == "CloudTaskRunner":
-        from prefect_jupyter.backend.cloud_runners import CloudTaskRunner
-
-        return CloudTaskRunner
-    raise AttributeError(name)
+__all__ = ["CloudTaskRunner"]  # noqa: F822
