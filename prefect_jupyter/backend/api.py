@@ -41,6 +41,7 @@ class BackendAPI:
             client = Client()
         self.client = client
         self._mutations: set[str] | None = None
+        self._report_fields: set[str] | None = None
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None, retry: bool = True) -> Any:
         """Run ``query``; its ``data`` (raises ``ServerUnavailable`` or ``WriteRejected``).
@@ -150,15 +151,34 @@ class BackendAPI:
         self.mutate("update_task_run_heartbeat", {"task_run_id": task_run_id}, retry=False)
 
     def write_run_report(self, flow_run_id: str, states: list[dict[str, Any]],
-                         logs: list[dict[str, Any]]) -> bool:
+                         logs: list[dict[str, Any]],
+                         new_task_runs: list[dict[str, Any]] | None = None) -> bool:
         """Store task-run states (as :meth:`set_task_run_states`) and log records of one flow
         run in one request and one transaction; ``False`` (nothing sent) when the server has
-        no ``write_run_report``."""
+        no ``write_run_report``.
+
+        Args:
+            new_task_runs: ``[{id, task_id, map_index}]``, mapped children the report creates
+                first (see :meth:`reports_create_children`).
+        """
         if not self.supports("write_run_report"):
             return False
-        payload = {"flow_run_id": flow_run_id, "task_run_states": states, "logs": logs}
+        payload: dict[str, Any] = {"flow_run_id": flow_run_id, "task_run_states": states,
+                                   "logs": logs}
+        if new_task_runs:
+            payload["new_task_runs"] = new_task_runs
         self.mutate("write_run_report", payload, "task_run_states logs", False)
         return True
+
+    def reports_create_children(self) -> bool:
+        """Whether the server's reports can create mapped children (asked once)."""
+        if self._report_fields is None:
+            if not self.supports("write_run_report"):
+                self._report_fields = set()
+            else:
+                found = self.graphql(queries.REPORT_INPUT_FIELDS)["__type"]
+                self._report_fields = {f["name"] for f in (found or {}).get("inputFields") or []}
+        return "new_task_runs" in self._report_fields
 
     # -- logs ----------------------------------------------------------------------------------
     def write_run_logs(self, logs: list[dict[str, Any]]) -> None:

@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["shipping_logs"]
 
 _OWN_LOGGERS = ("prefect_jupyter.cloud",)
-# the reporter fills in the ids of the run and of the task run (a mapped child's is made late)
-_RUN_IDS = ("flow_run_id", "task_run_id")
 
 
 @contextmanager
@@ -40,7 +38,8 @@ def shipping_logs(reporter: RunReporter) -> Iterator[None]:
         if slug:
             index = context.get("map_index")
             key = (slug, -1 if index is None else index)
-        reporter.add_log(key, {k: v for k, v in log.items() if k not in _RUN_IDS})
+        # the reporter sets the run's ids as it sends the record (a mapped child's is made late)
+        reporter.add_log(key, dict(log))
 
     with LOG_MANAGER.shipping_to(ship):
         yield

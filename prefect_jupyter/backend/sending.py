@@ -3,8 +3,13 @@
 :class:`ReportSender` is the reporter's half that talks to the server (``reporter.py`` keeps
 the queues and decides what goes when). Given a batch of writes, it
 
-- finds or creates the task runs they belong to (all children of a mapped task at once, as
-  soon as its ``Mapped`` state said how many, a request per :data:`MAX_CHILDREN`);
+- names the task runs they belong to. A new mapped child is created by the report that
+  carries its first writes: the sender makes its id (a UUID) and the report lists it in
+  ``new_task_runs``, so a child costs the server one insert, not a request to create it and
+  an update per report. A server without that, or a run whose children exist already (a
+  restart: the server refuses such a report, and the run goes back to the old way), gets
+  them found or created first (all children of a mapped task at once, as soon as its
+  ``Mapped`` state said how many, a request per :data:`MAX_CHILDREN`);
 - sends task states and log records together as one :class:`Report` (``write_run_report``: one
   request, one transaction). A report is made (:meth:`ReportSender.prepare`) apart from being
   sent (:meth:`ReportSender.store`), so that the next one can be made while this one is in
@@ -34,6 +39,7 @@ from typing import Any
 
 from prefect_jupyter.backend.writes import LogWrite, ReportAPI, StateWrite, TaskKey, TaskRunRef
 from prefect_jupyter.client.errors import ServerUnavailable, WriteRejected
+from prefect_jupyter.utilities.ids import new_id
 
 __all__ = ["MAX_CHILDREN", "Report", "ReportSender"]
 
@@ -50,9 +56,12 @@ class Report:
 
     Attributes:
         task_writes, log_writes: the writes it was made from (the head of their queues).
-        known: the task writes it carries (those of task runs the server has).
+        known: the task writes it carries (those of task runs the server has, or that the
+            report creates).
         items: their ``{task_run_id, version, state}`` items; ``logs``: the log records.
         versions: the version of each task run once the report is stored.
+        children: the ``{id, task_id, map_index}`` of the mapped children it creates (those
+            not known to be stored yet); ``child_keys``: their keys.
     """
 
     task_writes: list[StateWrite]
@@ -61,6 +70,8 @@ class Report:
     items: list[dict[str, Any]]
     logs: list[dict[str, Any]]
     versions: dict[TaskKey, int]
+    children: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    child_keys: list[TaskKey] = dataclasses.field(default_factory=list)
 
 
 class ReportSender:
@@ -82,6 +93,9 @@ class ReportSender:
         self.task_ids = task_ids
         self.flow_run_version = flow_run_version
         self.announced: dict[str, int] = {}  # mapped tasks' child counts, not created yet
+        #: mapped children named by reports not known to be stored yet (ids made here)
+        self.proposed: dict[TaskKey, TaskRunRef] = {}
+        self._proposing: bool | None = None  # whether reports create new children (asked once)
         self.running: set[TaskKey] = set()  # task runs to send heartbeats for
         self.uncertain = False  # a write failed in flight: it may have been stored
         self.apart = False  # the server can't take states and logs in one report
@@ -96,34 +110,86 @@ class ReportSender:
         """Whether task states and logs go in reports (the server has them, took them so far)."""
         return not self.apart and getattr(self.api, "write_run_report", None) is not None
 
+    @property
+    def proposing(self) -> bool:
+        """Whether new mapped children are created by the reports that name them (the server
+        can, and has not refused such a report in this run)."""
+        if self._proposing is None:
+            ask = getattr(self.api, "reports_create_children", None)
+            self._proposing = bool(ask is not None and ask())
+        return self._proposing and self.reports
+
+    def _ref(self, key: TaskKey | None) -> TaskRunRef | None:
+        """The task run of ``key``: one the server has, else one a report creates."""
+        return self.task_runs.get(key) or self.proposed.get(key)  # type: ignore[arg-type]
+
     def resolved(self, writes: Iterable[StateWrite | LogWrite]) -> bool:
-        """Whether every task run ``writes`` need is known (no request needed to find them)."""
-        if self.announced:
+        """Whether every task run ``writes`` need is known or made by their report (no
+        request needed to find them)."""
+        proposing = self.proposing
+        if self.announced and not proposing:
             return False
-        task_runs, task_ids = self.task_runs, self.task_ids
-        return not any(w.key is not None and w.key not in task_runs and w.key[0] in task_ids
+        task_runs, task_ids, proposed = self.task_runs, self.task_ids, self.proposed
+        return not any(w.key is not None and w.key not in task_runs and w.key not in proposed
+                       and w.key[0] in task_ids and not (proposing and w.key[1] >= 0)
                        for w in writes)
 
     def prepare(self, task_writes: list[StateWrite], log_writes: list[LogWrite],
                 after: Report | None = None) -> Report:
-        """The report of these writes, their task runs found or created first.
+        """The report of these writes, their task runs found or created first (or, for new
+        mapped children, made with the report).
 
         Args:
             after: a report not stored yet that goes first: the versions follow its own (the
                 writes' task runs must be known then, see :meth:`resolved`).
         """
+        proposing = self.proposing
+        if proposing:
+            self.announced.clear()  # the children come with the reports that name them
         if after is None:
-            self.resolve(w.key for w in (*task_writes, *log_writes))
-        task_runs = self.task_runs
-        known = [w for w in task_writes if w.key in task_runs and not w.done]
+            self.resolve((w.key for w in (*task_writes, *log_writes)), children=not proposing)
+        child_keys = self._propose((*task_writes, *log_writes)) if proposing else []
+        task_runs, proposed = self.task_runs, self.proposed
+        known = [w for w in task_writes
+                 if (w.key in task_runs or w.key in proposed) and not w.done]
         items, versions = self._state_items(known, after.versions if after else {})
         logs = self._log_items(log_writes, with_flow_run=False)  # the report's flow run
-        return Report(task_writes, log_writes, known, items, logs, versions)
+        task_ids = self.task_ids
+        children = [{"id": proposed[key].id, "task_id": task_ids[key[0]], "map_index": key[1]}
+                    for key in child_keys]
+        return Report(task_writes, log_writes, known, items, logs, versions, children,
+                      child_keys)
+
+    def _propose(self, writes: Iterable[StateWrite | LogWrite]) -> list[TaskKey]:
+        """The keys of the mapped children ``writes`` name that are not known to be stored,
+        each given an id first if it has none (in order, once each)."""
+        task_runs, task_ids, proposed = self.task_runs, self.task_ids, self.proposed
+        keys: dict[TaskKey, None] = {}
+        for w in writes:
+            key = w.key
+            if key is None or key[1] < 0 or key in task_runs or key in keys:
+                continue
+            if key not in proposed:
+                if key[0] not in task_ids:
+                    continue  # a task the server does not know: its writes are skipped
+                proposed[key] = TaskRunRef(new_id(), 1)  # created Pending: version 1
+            keys[key] = None
+        return list(keys)
 
     def request(self, report: Report) -> bool:
         """Make the request of ``report`` (only that: :meth:`store` does the bookkeeping);
         ``False`` when the server has no reports. Safe on another thread."""
+        if report.children:
+            return self.api.write_run_report(  # type: ignore[attr-defined]
+                self.flow_run_id, report.items, report.logs, report.children)
         return self.api.write_run_report(self.flow_run_id, report.items, report.logs)  # type: ignore[attr-defined]
+
+    def _children_stored(self, report: Report) -> None:
+        """The children ``report`` created are stored: they become task runs the server has."""
+        for key in report.child_keys:
+            ref = self.proposed.pop(key, None)
+            if ref is not None:
+                self.task_runs[key] = ref
 
     def store(self, report: Report, answer: Callable[[], bool] | None = None) -> bool:
         """Send ``report`` (or take the ``answer`` of its request, made already); whether it is
@@ -148,9 +214,15 @@ class ReportSender:
             if not (self.uncertain and versions and self._batch_landed(versions)):
                 _logger.debug("Report refused (%s); sending states and logs apart.", exc)
                 self.uncertain = False
+                if report.children:
+                    # e.g. a restarted run's children exist already: find them the old way
+                    self._proposing = False
+                    self.proposed.clear()
                 return False
             _logger.debug("The report was stored before the connection dropped.")
+            self._children_stored(report)
         else:
+            self._children_stored(report)
             for key, version in report.versions.items():
                 self.task_runs[key].version = version
         self.uncertain = False
@@ -159,12 +231,17 @@ class ReportSender:
         return True
 
     # -- task runs -----------------------------------------------------------------------------
-    def resolve(self, keys: Iterable[TaskKey | None]) -> None:
+    def resolve(self, keys: Iterable[TaskKey | None], children: bool = True) -> None:
         """Find or create the task runs of keys not seen yet, and all children of mapped tasks
-        announced since (a request per :data:`MAX_CHILDREN` of them)."""
+        announced since (a request per :data:`MAX_CHILDREN` of them).
+
+        Args:
+            children: also mapped children (``False``: their reports create them).
+        """
         missing: dict[TaskKey, None] = {}
         for key in keys:
-            if key is not None and key not in self.task_runs and key[0] in self.task_ids:
+            if (key is not None and key not in self.task_runs and key[0] in self.task_ids
+                    and (children or key[1] < 0)):
                 missing[key] = None
         announced = dict(self.announced)
         for slug, count in announced.items():
@@ -215,10 +292,10 @@ class ReportSender:
         each task run is at once they are stored (from ``start``, else its known version)."""
         items = []
         versions: dict[TaskKey, int] = {}
-        task_runs = self.task_runs
+        task_runs, proposed = self.task_runs, self.proposed
         for w in known:
             key = w.key
-            ref = task_runs[key]  # type: ignore[index]
+            ref = task_runs.get(key) or proposed[key]  # type: ignore[arg-type,index]
             version = versions.get(key)  # type: ignore[arg-type]
             if version is None:
                 version = start.get(key, ref.version)  # type: ignore[arg-type]
@@ -270,11 +347,12 @@ class ReportSender:
         Versions only grow by accepted writes, so the batch landed exactly when every task run
         it touched is now at the version the batch would have left it at.
         """
-        ids = {self.task_runs[key].id: version for key, version in versions.items()}
+        refs = {key: self._ref(key) for key in versions}
+        ids = {refs[key].id: version for key, version in versions.items()}  # type: ignore[union-attr]
         current = self.api.task_run_versions(list(ids))
         if all(current.get(i) == v for i, v in ids.items()):
             for key, version in versions.items():
-                self.task_runs[key].version = version
+                refs[key].version = version  # type: ignore[union-attr]
             return True
         return False
 
@@ -308,9 +386,9 @@ class ReportSender:
     def _log_items(self, writes: list[LogWrite], with_flow_run: bool = True) -> list[dict[str, Any]]:
         """The records of log writes, with their task run's id (and their flow run's)."""
         logs = []
-        task_runs = self.task_runs
+        task_runs, proposed = self.task_runs, self.proposed
         for w in writes:
-            ref = task_runs.get(w.key) if w.key is not None else None
+            ref = (task_runs.get(w.key) or proposed.get(w.key)) if w.key is not None else None
             record = {**w.record, "task_run_id": ref.id if ref else None}
             if with_flow_run:
                 record["flow_run_id"] = self.flow_run_id

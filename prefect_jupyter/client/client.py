@@ -49,6 +49,7 @@ from prefect_jupyter.client.results import (
     as_result,
 )
 from prefect_jupyter.configuration import config
+from prefect_jupyter.utilities import fast_json
 
 if TYPE_CHECKING:
     import httpx
@@ -170,12 +171,14 @@ class Client:
         import httpx
 
         session = self._session()
+        body = fast_json.dumps(payload)
+        headers = {"Content-Type": "application/json"}
         attempt = 0
         while True:
             attempt += 1
             pause = min(self.backoff * 2 ** (attempt - 1), _MAX_SLEEP)
             try:
-                response = session.post(self.api_server, json=payload)
+                response = session.post(self.api_server, content=body, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing was sent
                 if attempt >= self.max_attempts:
                     raise self._unreachable(exc, attempt) from exc
@@ -206,7 +209,7 @@ class Client:
 
     def _decode(self, response: httpx.Response) -> dict[str, Any]:
         try:
-            body = response.json()
+            body = fast_json.loads(response.content)
         except ValueError:
             body = None
         if not isinstance(body, dict):  # not our server's answer: a proxy, a server restarting

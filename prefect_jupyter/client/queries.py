@@ -116,6 +116,10 @@ MUTATION_NAMES = """
 query { __schema { mutationType { fields { name } } } }
 """
 
+REPORT_INPUT_FIELDS = """
+query { __type(name: "write_run_report_input") { inputFields { name } } }
+"""
+
 # -- views of flows, flow runs and task runs (backend/flow.py, flow_run.py, task_run.py) ----------
 FLOW_VIEW = """
 query($where: flow_bool_exp) {

@@ -487,7 +487,10 @@ _PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
 def _jsonable(value: Any) -> Any:
-    if type(value) in _PLAIN:  # most fields of most states: no encoding needed to know
+    kind = type(value)
+    if kind in _PLAIN:  # most fields of most states: no encoding needed to know
+        return value
+    if (kind is list or kind is dict) and not value:  # e.g. a task's tags: []
         return value
     try:
         json.dumps(value)

@@ -53,6 +53,7 @@ from prefect_jupyter.server.errors import DatabaseUnavailable
 from prefect_jupyter.server.graphql import build_schema
 from prefect_jupyter.server.graphql.answers import AnswerCache
 from prefect_jupyter.server.graphql.execute import answer_request, error
+from prefect_jupyter.utilities import fast_json
 from prefect_jupyter.utilities.http_policy import HttpPolicy, HttpPolicyMiddleware
 from prefect_jupyter.utilities.logging import get_logger
 
@@ -152,7 +153,7 @@ def _decode_json(body: bytes) -> Any:
             recursion: the decoder's own recursion is what deep input attacks).
     """
     try:
-        payload = json.loads(body)
+        payload = fast_json.loads(body)
     except RecursionError:
         raise _TooDeep from None
     level: list[Any] = [payload]

@@ -41,7 +41,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from queue import Empty, Queue
 from typing import Any, TextIO
 
@@ -341,6 +341,26 @@ def _level(value: Any) -> int:
     return level
 
 
+_THRESHOLDS: dict[Any, int] = {}
+
+
+def _threshold(value: Any) -> int:
+    """The level number of a configured ``logging.level`` (INFO when unset or unknown),
+    remembered per value: the CloudHandler asks for every record."""
+    try:
+        return _THRESHOLDS[value]
+    except (KeyError, TypeError):  # not seen yet, or not hashable
+        pass
+    try:
+        level = _level(value or "INFO")
+    except ValueError:
+        level = logging.INFO
+    with suppress(TypeError):
+        if len(_THRESHOLDS) < 64:
+            _THRESHOLDS[value] = level
+    return level
+
+
 # -- shipping records to the server ------------------------------------------------------------
 
 
@@ -361,19 +381,20 @@ class CloudHandler(logging.Handler):
         return super().handle(record)
 
     def emit(self, record: logging.LogRecord) -> None:
-        settings = context.__dict__.get("config") or config
+        values = context.__dict__
+        settings = values.get("config") or config
         if not _values(_values(settings, "cloud") or {}, "send_flow_run_logs"):
             return
-        try:
-            threshold = _level(_values(_values(settings, "logging") or {}, "level") or "INFO")
-        except ValueError:
-            threshold = logging.INFO
-        if record.levelno < threshold:
+        if record.levelno < _threshold(_values(_values(settings, "logging") or {}, "level")):
             return
-        message = self.format(record)
+        if self.formatter is None and not (record.exc_info or record.exc_text
+                                           or record.stack_info):
+            message = record.getMessage()  # what the default formatter would make of it
+        else:
+            message = self.format(record)
         log = {
-            "flow_run_id": context.get("flow_run_id"),
-            "task_run_id": context.get("task_run_id"),
+            "flow_run_id": values.get("flow_run_id"),
+            "task_run_id": values.get("task_run_id"),
             "timestamp": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
             "name": record.name,
             "level": record.levelname,

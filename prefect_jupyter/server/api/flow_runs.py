@@ -86,7 +86,7 @@ def create_flow_run(
     for task_id, cache_key in tasks:
         task_run = TaskRun(flow_run_id=run.id, task_id=task_id, map_index=-1, cache_key=cache_key)
         session.add(task_run)
-        states.start_new_run(session, task_run, Pending("Task run created"))
+        states.start_new_run(session, task_run, Pending(states.CREATED))
     session.flush()
     return run.id
 

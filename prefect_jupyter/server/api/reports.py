@@ -6,52 +6,70 @@ report — up to a few hundred task-run states and as many log records — in on
 item, with messages that name the item: a mapped run of 10,000 children sends ~50,000 items,
 and GraphQL's own coercion of typed input objects cost more per item than storing them.
 
-The report is one transaction: the states (:func:`~.states.set_states`, in order, all or
-nothing) and then the log records (:func:`~.logs.write_run_logs`). Every task run and log
-record must belong to the report's flow run.
+A report may also create mapped children (``new_task_runs``: ``{id, task_id, map_index}``,
+with ids the runner made), so that a child's creation, its states and its log records are one
+request: each is inserted once, in the state its report leaves it in, after a ``Pending``
+first state as any created task run has — not created by a request of its own, then updated.
+A child that exists already under another id is refused (the runner then finds the existing
+ones with ``create_mapped_task_runs``); one stored under the same id is the same report sent
+again.
+
+The report is one transaction: the new children and the states (:func:`~.states.set_states`,
+in order, all or nothing) and then the log records (:func:`~.logs.write_run_logs`). Every
+task run and log record must belong to the report's flow run.
 """
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api import logs as run_logs
 from prefect_jupyter.server.api import states as run_states
+from prefect_jupyter.server.api import task_runs as run_task_runs
 from prefect_jupyter.server.errors import InvalidInput
 
 _STATE_KEYS = frozenset({"task_run_id", "version", "state"})
+_CHILD_KEYS = {"id", "task_id", "map_index"}
 _LOG_KEYS = frozenset({"flow_run_id", "task_run_id", "timestamp", "name", "level", "message",
                        "info"})
 
 
 def write_run_report(
-    session: Session, flow_run_id: str, task_run_states: Any, logs: Any
+    session: Session, flow_run_id: str, task_run_states: Any, logs: Any,
+    new_task_runs: Any = None,
 ) -> dict[str, int]:
-    """Store a report of flow run ``flow_run_id``: its task-run states, then its log records.
+    """Store a report of flow run ``flow_run_id``: its new mapped children, its task-run
+    states, then its log records.
 
     Args:
+        new_task_runs: ``[{id, task_id, map_index}]``: mapped children to create (each id a
+            new UUID), before the states, which may name them.
         task_run_states: ``[{task_run_id, version, state}]`` (as ``set_task_run_states``;
             ``version`` may be null to skip the stale-writer check), applied in order.
         logs: ``[{task_run_id?, timestamp?, name?, level?, message?, info?}]`` (as
             ``write_run_logs``; ``flow_run_id`` may be left out: it is the report's).
 
     Returns:
-        ``{"task_run_states": n, "logs": m}``, the numbers stored.
+        ``{"task_run_states": n, "logs": m, "new_task_runs": k}``, the numbers stored.
 
     Raises:
         InvalidInput: an item that is not such an object (naming the item and the fix), or a
             task run of another flow run; anything ``set_states`` or ``write_run_logs`` refuse.
         NotFound: an unknown flow run or task run.
     """
+    children = _checked_children(new_task_runs)
     states = _checked_states(task_run_states)
     records = _checked_logs(flow_run_id, logs)
-    if states:
-        run_states.set_states(session, "task_run", states, flow_run_id=flow_run_id)
+    new_runs = run_task_runs.new_children(session, flow_run_id, children) if children else {}
+    if states or new_runs:
+        run_states.set_states(session, "task_run", states, flow_run_id=flow_run_id,
+                              new_runs=new_runs)
     stored_logs = run_logs.write_run_logs(session, records) if records else 0
-    return {"task_run_states": len(states), "logs": stored_logs}
+    return {"task_run_states": len(states), "logs": stored_logs, "new_task_runs": len(new_runs)}
 
 
 def _checked_list(name: str, value: Any) -> list[dict[str, Any]]:
@@ -60,6 +78,41 @@ def _checked_list(name: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise InvalidInput(f"{name} must be a JSON list of objects, not {_short(value)}.")
     return value
+
+
+def _checked_children(value: Any) -> list[dict[str, Any]]:
+    items = _checked_list("new_task_runs", value)
+    ids: set[str] = set()
+    places: set[tuple[str, int]] = set()
+    for i, item in enumerate(items):
+        if item.keys() != _CHILD_KEYS:
+            raise InvalidInput(f"new_task_runs[{i}] must have exactly the keys "
+                               f"{sorted(_CHILD_KEYS)}, not {sorted(item)}.")
+        run_id, task_id, index = item["id"], item["task_id"], item["map_index"]
+        if not _is_uuid(run_id):
+            raise InvalidInput(f"new_task_runs[{i}].id must be a new UUID in its usual form "
+                               f"(e.g. {uuid.uuid4()}), not {_short(run_id)}.")
+        if not isinstance(task_id, str):
+            raise InvalidInput(f"new_task_runs[{i}].task_id must be a task's id (a UUID "
+                               f"string), not {_short(task_id)}.")
+        if type(index) is not int or index < 0:
+            raise InvalidInput(f"new_task_runs[{i}].map_index must be a mapped child's index (0 "
+                               f"or more), not {_short(index)}.")
+        if run_id in ids or (task_id, index) in places:
+            raise InvalidInput(f"new_task_runs[{i}] repeats an id or a (task_id, map_index) of "
+                               "an earlier item: list each new child once.")
+        ids.add(run_id)
+        places.add((task_id, index))
+    return items
+
+
+def _is_uuid(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
 
 
 def _checked_states(value: Any) -> list[dict[str, Any]]:

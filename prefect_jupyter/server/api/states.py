@@ -39,6 +39,7 @@ this is how a cancelled flow run stops its tasks from starting.
 
 from __future__ import annotations
 
+import datetime
 import enum
 import functools
 from typing import Any
@@ -248,9 +249,13 @@ class TaskRunRow:
     A batch of task-run states works on these instead of ORM objects (:func:`set_states`):
     loading, tracking and flushing hundreds of mapped instances cost more than the database
     does. :func:`set_run_state` takes either.
+
+    ``new`` is set for a task run that is not stored yet (a mapped child created by a runner's
+    report): its other columns (``task_id``, ``map_index``, ``cache_key``), inserted with the
+    state its batch leaves it in.
     """
 
-    __slots__ = ("id", "flow_run_id", *_STATE_COLUMNS)
+    __slots__ = ("id", "flow_run_id", *_STATE_COLUMNS, "new")
 
     def __init__(self, **values: Any) -> None:
         for name in self.__slots__:
@@ -286,6 +291,7 @@ def set_run_state(
     version: int | None = None,
     flow_run_states: dict[str, str] | None = None,
     history: list[dict[str, Any]] | None = None,
+    now: datetime.datetime | None = None,
 ) -> None:
     """Move ``run`` to ``state`` (see the module docstring for every check).
 
@@ -297,6 +303,8 @@ def set_run_state(
             already (a batch of task-run states reads them once).
         history: where to put the history row for the caller to insert (with others, in one
             statement) instead of adding it to the session.
+        now: the time of the write (default: the clock's); a batch gives all its writes the
+            same, as a database's transaction time would.
     """
     if version is not None and version != run.version:
         raise StaleVersion(
@@ -309,7 +317,7 @@ def set_run_state(
         check_transition(_label(run), run.state, state)  # raises, saying what is allowed
     if to is Kind.RUNNING and not isinstance(run, FlowRun):
         _check_flow_run_running(session, run, flow_run_states)
-    _write(session, run, state, serialized, history)
+    _write(session, run, state, serialized, history, now)
 
 
 def _label(run: FlowRun | TaskRun | TaskRunRow) -> str:
@@ -340,9 +348,9 @@ def _message_text(state: state_module.State) -> str | None:
 
 def _write(
     session: Session, run: FlowRun | TaskRun | TaskRunRow, state: state_module.State, serialized: dict,
-    history: list[dict[str, Any]] | None = None,
+    history: list[dict[str, Any]] | None = None, now: datetime.datetime | None = None,
 ) -> None:
-    now = utcnow()
+    now = now or utcnow()
     kind = kind_of(state)
     run.version = (run.version or 0) + 1
     run.state = type(state).__name__
@@ -380,8 +388,13 @@ def start_new_run(session: Session, run: FlowRun | TaskRun, state: state_module.
     _write(session, run, state, state_to_dict(state))
 
 
+#: the first state of a task run the server creates (with the flow run, or a mapped child)
+CREATED = "Task run created"
+
+
 def set_states(
-    session: Session, table: str, items: list[dict[str, Any]], flow_run_id: str | None = None
+    session: Session, table: str, items: list[dict[str, Any]], flow_run_id: str | None = None,
+    new_runs: dict[str, TaskRunRow] | None = None,
 ) -> list[dict[str, Any]]:
     """Apply a batch of ``{<table>_id, version, state}`` writes, in order, all or nothing.
 
@@ -389,15 +402,28 @@ def set_states(
 
     Args:
         flow_run_id: for task runs, the flow run they must all belong to (a runner's report).
+        new_runs: task runs to create first (``TaskRunRow.new`` set, no state yet): each
+            starts ``Pending`` at version 1, as a created task run does, and is inserted once,
+            in the state the batch leaves it in.
 
     Returns:
         one ``{"id", "status": "SUCCESS", "message": None}`` per item.
     """
     id_key = f"{table}_id"
-    ids = {i[id_key] for i in items}
+    new_runs = new_runs or {}
+    ids = {i[id_key] for i in items} - new_runs.keys()
     runs: dict[str, Any] = (
         lock_task_run_rows(session, ids) if table == "task_run" else lock_runs(session, table, ids)
     )
+    history: list[dict[str, Any]] | None = [] if table == "task_run" else None
+    now = utcnow()
+    if new_runs:
+        created = state_module.Pending(CREATED)
+        serialized_created = state_to_dict(created)
+        for run in new_runs.values():
+            run.version = 0
+            _write(session, run, created, serialized_created, history, now)
+        runs.update(new_runs)
     if flow_run_id is not None:
         for run in runs.values():
             if run.flow_run_id != flow_run_id:
@@ -411,38 +437,44 @@ def set_states(
         flow_run_ids = {run.flow_run_id for run in runs.values()}
         flow_run_states = dict(session.execute(
             select(FlowRun.id, FlowRun.state).where(FlowRun.id.in_(flow_run_ids))).all())
-    history: list[dict[str, Any]] | None = [] if table == "task_run" else None
     results = []
     for item in items:
         run = runs[item[id_key]]
         serialized = item["state"]
         state = parse_state(serialized)
         set_run_state(session, run, state, serialized, item.get("version"), flow_run_states,
-                      history)
+                      history, now)
         if table == "flow_run" and kind_of(state) is Kind.CANCELLED:
             cancel_unfinished_task_runs(session, run.id)
         results.append({"id": run.id, "status": "SUCCESS", "message": None})
     if history is None:
         session.flush()
     else:
-        _store_task_runs(session, list(runs.values()), history)
+        _store_task_runs(session, list(runs.values()), history, now)
     return results
 
 
 def _store_task_runs(
-    session: Session, runs: list[TaskRunRow], history: list[dict[str, Any]]
+    session: Session, runs: list[TaskRunRow], history: list[dict[str, Any]],
+    now: datetime.datetime,
 ) -> None:
-    """Write a batch's task runs and history rows in two statements (each an executemany).
+    """Write a batch's task runs and history rows: the new task runs in one insert, the others
+    in one update, the history in one insert (each an executemany or one statement).
 
     The unit of work would issue the same rows one object at a time, which costs more than
     the database does for a batch of hundreds of states.
     """
-    now = utcnow()
-    rows = [{"id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
-            for run in runs]
+    rows, new_rows = [], []
+    for run in runs:
+        row = {"id": run.id, "updated": now, **{c: getattr(run, c) for c in _STATE_COLUMNS}}
+        if run.new is None:
+            rows.append(row)
+        else:
+            new_rows.append({**row, "flow_run_id": run.flow_run_id, "created": now, **run.new})
     for row, row_id in zip(history, new_ids(len(history)), strict=True):
         row["id"] = row_id
     # Core statements on the tables: the ORM's bulk forms redo per-row work we need not
+    dialects.insert_many(session, TaskRun.__table__, new_rows)
     dialects.update_many(session, TaskRun.__table__, "id", rows)
     dialects.insert_many(session, TaskRunState.__table__, history)
 

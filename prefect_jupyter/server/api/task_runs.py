@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.engine.state import Pending
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api.common import get_or_404
+from prefect_jupyter.server.api.states import CREATED, TaskRunRow
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import (
     FlowRun,
@@ -80,7 +81,7 @@ def get_or_create_task_run_info(
     if found is not None:
         return _info(found)
     task = _task_of_flow_run(session, flow_run_id, task_id)
-    state = Pending("Task run created")
+    state = Pending(CREATED)
     serialized = state_to_dict(state)
     now = utcnow()
     run_id = new_id()
@@ -133,7 +134,7 @@ def create_mapped_task_runs(
     found = _children(session, flow_run_id, task_id, wanted)
     missing = sorted(wanted - found.keys())
     if missing:
-        state = Pending("Task run created")
+        state = Pending(CREATED)
         serialized = state_to_dict(state)
         now = utcnow()
         ours = dict(zip(missing, new_ids(len(missing)), strict=True))
@@ -157,6 +158,61 @@ def create_mapped_task_runs(
             for run_id, history_id in zip(created, new_ids(len(created)), strict=True)
         ])
     return [{"map_index": index, **found[index]} for index in map_indices]
+
+
+def new_children(
+    session: Session, flow_run_id: str, children: list[dict[str, Any]]
+) -> dict[str, TaskRunRow]:
+    """The mapped children a runner's report creates, not stored yet (see ``reports.py``).
+
+    Each of ``children`` is ``{id, task_id, map_index}`` with an id the runner made (checked
+    by the caller: UUIDs, no index twice). A child stored already under the same id (the
+    report is sent again after its answer was lost) is left out: the report's states then
+    find it stored.
+
+    Returns:
+        ``{id: TaskRunRow}`` of the children to create (no state yet: ``set_states`` gives
+        them their first).
+
+    Raises:
+        NotFound: unknown flow run or task.
+        InvalidInput: a task of another flow, a child the flow run has under another id (find
+            it with ``create_mapped_task_runs``), or an id another task run has.
+    """
+    by_task: dict[str, dict[int, str]] = {}
+    for child in children:
+        by_task.setdefault(child["task_id"], {})[child["map_index"]] = child["id"]
+    taken = _taken_ids(session, [child["id"] for child in children])
+    now_new: dict[str, TaskRunRow] = {}
+    for task_id, ids in by_task.items():
+        task = _task_of_flow_run(session, flow_run_id, task_id)
+        stored = _children(session, flow_run_id, task_id, set(ids))
+        for index, run_id in ids.items():
+            there = stored.get(index)
+            if there is not None and there["id"] == run_id:
+                continue  # stored by an earlier attempt of this report
+            if there is not None:
+                raise InvalidInput(
+                    f"Mapped child {index} of task {task.slug!r} exists already in flow run "
+                    f"{flow_run_id} (task run {there['id']}): a report creates only new "
+                    "children; find existing ones with create_mapped_task_runs."
+                )
+            if run_id in taken:
+                raise InvalidInput(f"Task run id {run_id} is taken by another task run: make a "
+                                   "new UUID for each new mapped child.")
+            now_new[run_id] = TaskRunRow(id=run_id, flow_run_id=flow_run_id, new={
+                "task_id": task_id, "map_index": index, "cache_key": task.cache_key})
+    return now_new
+
+
+def _taken_ids(session: Session, run_ids: list[str]) -> set[str]:
+    """The ids among ``run_ids`` that task runs have (asked in chunks: SQLite's limit on bound
+    parameters)."""
+    taken: set[str] = set()
+    for start in range(0, len(run_ids), 1000):
+        chunk = run_ids[start:start + 1000]
+        taken.update(session.execute(select(TaskRun.id).where(TaskRun.id.in_(chunk))).scalars())
+    return taken
 
 
 def _task_of_flow_run(session: Session, flow_run_id: str, task_id: str) -> Task:

@@ -198,10 +198,13 @@ def resolve_set_task_run_name(_obj: Any, info: GraphQLResolveInfo, input: dict) 
 @mutation.field("write_run_report")
 def resolve_write_run_report(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
     task_run_states, logs_ = input.get("task_run_states"), input.get("logs")
-    for name, value in (("task_run_states", task_run_states), ("logs", logs_)):
+    children = input.get("new_task_runs")
+    for name, value in (("task_run_states", task_run_states), ("logs", logs_),
+                        ("new_task_runs", children)):
         if isinstance(value, list):  # each item is a row written
             info.context.budget.count_list(f"write_run_report.{name}", len(value))
-    return reports.write_run_report(_session(info), input["flow_run_id"], task_run_states, logs_)
+    return reports.write_run_report(_session(info), input["flow_run_id"], task_run_states, logs_,
+                                    children)
 
 
 @mutation.field("write_run_logs")
