@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
-from prefect_jupyter.agent.processes import describe_exit
+from prefect_jupyter.agent.processes import QUIET_CONSOLE_LEVEL, describe_exit
 
 __all__ = ["ForkServer", "ForkedRun"]
 
@@ -230,7 +230,8 @@ def _child(flow_run_id: str, stderr_path: str | None) -> None:
         os.environ["PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID"] = flow_run_id
         from prefect_jupyter.backend.__main__ import main
 
-        code = main(["--id", flow_run_id])
+        quiet = ["--console-level", QUIET_CONSOLE_LEVEL] if stderr_path else []
+        code = main(["--id", flow_run_id, *quiet])
     except BaseException:  # report anything, then leave without running the server's code
         import traceback
 

@@ -22,12 +22,25 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO
 
-__all__ = ["FlowRunProcess", "describe_exit", "flow_run_command"]
+__all__ = ["QUIET_CONSOLE_LEVEL", "FlowRunProcess", "describe_exit", "flow_run_command"]
 
 
-def flow_run_command(flow_run_id: str) -> list[str]:
-    """The command that executes one flow run (it reads the server's address from its env)."""
-    return [sys.executable, "-m", "prefect_jupyter.backend", "--id", flow_run_id]
+#: the lowest level a flow-run process writes to a standard error kept only for a crash's tail
+#: (its run's lines reach the server anyway; writing each of a big map's would cost the run)
+QUIET_CONSOLE_LEVEL = "WARNING"
+
+
+def flow_run_command(flow_run_id: str, show_flow_logs: bool = True) -> list[str]:
+    """The command that executes one flow run (it reads the server's address from its env).
+
+    Args:
+        show_flow_logs: whether its log lines are shown (else only warnings and errors are
+            written to its standard error: see :data:`QUIET_CONSOLE_LEVEL`).
+    """
+    command = [sys.executable, "-m", "prefect_jupyter.backend", "--id", flow_run_id]
+    if not show_flow_logs:
+        command += ["--console-level", QUIET_CONSOLE_LEVEL]
+    return command
 
 
 class FlowRunProcess:
@@ -56,7 +69,7 @@ class FlowRunProcess:
         if not show_flow_logs:
             self._stderr = tempfile.TemporaryFile()
         self.popen = subprocess.Popen(
-            list(command or flow_run_command(flow_run_id)),
+            list(command or flow_run_command(flow_run_id, show_flow_logs)),
             env=dict(env) if env is not None else None,
             cwd=cwd,
             stdin=subprocess.DEVNULL,

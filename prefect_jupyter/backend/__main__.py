@@ -1,6 +1,9 @@
-"""``python -m prefect_jupyter.backend [--id RUN_ID]``: execute one flow run of the server.
+"""``python -m prefect_jupyter.backend [--id RUN_ID] [--console-level LEVEL]``: execute one flow
+run of the server.
 
-What an agent starts for each flow run (``prefect-jupyter execute flow-run`` does the same). The
+What an agent starts for each flow run (``prefect-jupyter execute flow-run`` does the same). An
+agent that keeps the process's standard error only for the tail of a crash passes
+``--console-level WARNING``: the run's log lines go to the server, not to that file too. The
 id comes from ``--id`` or the environment (``PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID``, or Prefect
 1's ``PREFECT__CONTEXT__FLOW_RUN_ID``); the server's address and token from the configuration
 (the agent sets ``PREFECT_JUPYTER__CLOUD__GRAPHQL`` and ``PREFECT_JUPYTER__SERVER__API_TOKEN``).
@@ -31,7 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m prefect_jupyter.backend",
                                      description="Execute one flow run of the server here.")
     parser.add_argument("--id", dest="flow_run_id", help="the flow run's id (default: from env)")
+    parser.add_argument("--console-level", metavar="LEVEL",
+                        help="write only log lines at LEVEL or above to standard error (e.g. "
+                             "WARNING; default: config.logging.level); the server gets the "
+                             "run's lines either way")
     args = parser.parse_args(argv)
+    if args.console_level:
+        from prefect_jupyter.utilities.logging import set_console_level
+
+        try:
+            set_console_level(args.console_level)
+        except ValueError as exc:
+            parser.error(str(exc))
     flow_run_id = args.flow_run_id or flow_run_id_from_env()
     if not flow_run_id:
         print("No flow run to execute: pass --id RUN_ID, or set PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID.",

@@ -4,7 +4,8 @@
 runner subclass: the engine publishes each transition, the reporter turns it into a write for the
 server. Observers are called on the engine's threads, so :meth:`RunReporter.__call__` only appends
 to a queue; one background thread sends what has queued up every ``flush_interval`` seconds (at
-once when there is a backlog, or when a mapped task announced its children):
+once when :data:`EAGER_WRITES` or more queued while the last batch was in flight, or when a
+mapped task announced its children):
 
 1. task-run states, in the order they happened, and log records, together in one report
    (``write_run_report``: one request, one transaction on the server; mapped children's task
@@ -59,6 +60,11 @@ __all__ = ["MAX_BATCH", "MAX_CHILDREN", "LogWrite", "ReportAPI", "RunReporter", 
            "TaskRunRef"]
 
 _logger = logging.getLogger("prefect_jupyter.cloud.reporter")
+
+#: the fewest writes left queued after a report that make the next one go at once instead of
+#: after ``flush_interval``: a busy run keeps the server working (each report carries what was
+#: queued while the one before was in flight), a quiet one sends a request per interval
+EAGER_WRITES = 200
 
 #: the most task states (and, separately, log records) sent in one request: a 10,000-child map
 #: queues ~30,000 states in a second, and one request with all of them would outlast the
@@ -330,6 +336,8 @@ class RunReporter:
             self._sender.send_flow_states([self._flow_states[i] for i in range(n_flow)])
             for _ in range(n_flow):
                 self._flow_states.popleft()
+        if self.pending() >= EAGER_WRITES:
+            self._wake.set()  # what queued while this batch was in flight goes now
 
     def _send_batch(self, task_writes: list[StateWrite], log_writes: list[LogWrite],
                     ready: Report | None) -> None:

@@ -2,7 +2,8 @@
 
 A runner's report is megabytes of small objects: encoding it took the runner's reporting
 thread (and so the engine, whose lock it holds) a tenth of a mapped run, and decoding it an
-eighth of the server's work. Both use orjson when it is installed (the ``server`` extra):
+eighth of the server's work; the server then encodes each state again for its JSON columns.
+All of it uses orjson when it is installed (the ``server`` extra):
 
 - :func:`loads` falls back to :func:`json.loads` for what orjson refuses but the stdlib reads
   — integers beyond 64 bits, ``NaN`` and ``Infinity`` — so the value is always what
@@ -23,7 +24,7 @@ try:
 except ImportError:  # the core install: no server extra
     orjson = None  # type: ignore[assignment]
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "dumps_text", "loads"]
 
 
 def dumps(value: Any) -> bytes:
@@ -38,6 +39,16 @@ def dumps(value: Any) -> bytes:
         except TypeError:
             pass  # e.g. an integer beyond 64 bits, which the stdlib writes
     return json.dumps(value, ensure_ascii=False).encode()
+
+
+def dumps_text(value: Any) -> str:
+    """:func:`dumps` as text (e.g. a JSON column's stored value)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:
+            pass
+    return json.dumps(value, ensure_ascii=False)
 
 
 def loads(data: bytes | str) -> Any:

@@ -574,6 +574,23 @@ def configure_extra_loggers() -> None:
         _create_logger(name)
 
 
+def set_console_level(level: str | int) -> None:
+    """Write only records at ``level`` or above to standard error, from the ``prefect_jupyter``
+    logger and the extra loggers; what reaches the server (``config.logging.level``) is not
+    changed. A flow-run process whose standard error its agent keeps only for the tail of a
+    crash writes warnings and errors there, not every task run's lines.
+
+    Raises:
+        ValueError: for an unknown level name.
+    """
+    number = _level(level)
+    names = (ROOT_LOGGER_NAME, *(config.logging.get("extra_loggers") or ()))
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, _StderrHandler):
+                handler.setLevel(number)
+
+
 def create_diagnostic_logger(name: str) -> logging.Logger:
     """A logger set up like ours that never ships to the server (for internal diagnostics)."""
     return _create_logger(name, ship=False)

@@ -108,7 +108,7 @@ class LocalAgent(Agent):
         run_env, working_dir = local_run_settings(flow_run.get("run_config"))
         if run_env or working_dir:
             process = FlowRunProcess(
-                flow_run["id"], command=flow_run_command(flow_run["id"]),
+                flow_run["id"], command=flow_run_command(flow_run["id"], self.show_flow_logs),
                 env=self.flow_run_environment(flow_run["id"], run_env),
                 show_flow_logs=self.show_flow_logs, cwd=working_dir,
             )
@@ -126,7 +126,7 @@ class LocalAgent(Agent):
             return forked
         process = FlowRunProcess(
             flow_run["id"],
-            command=flow_run_command(flow_run["id"]),
+            command=flow_run_command(flow_run["id"], self.show_flow_logs),
             env=self.flow_run_environment(flow_run["id"]),
             show_flow_logs=self.show_flow_logs,
         )

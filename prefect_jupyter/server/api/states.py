@@ -169,6 +169,10 @@ def allowed_targets(current: Kind) -> list[str]:
 def parse_state(data: Any) -> state_module.State:
     """The engine state ``data`` (``state_to_dict``'s format) describes.
 
+    Not to be changed by the caller: a state of the common plain shape (a type, a message, a
+    context, no result location and no other field) is made once per type and message and
+    shared — a mapped run's report carries thousands of the same few.
+
     Raises:
         InvalidInput: when ``data`` is not such a dict, with what is wrong.
     """
@@ -176,13 +180,35 @@ def parse_state(data: Any) -> state_module.State:
         raise InvalidInput(
             f"A state must be a JSON object made by state_to_dict (with a 'type'), not {data!r}."
         )
-    if kind_of(data.get("type")) is None:
+    name = data.get("type")
+    if kind_of(name) is None:
         known = ", ".join(n for n in state_module.__all__ if kind_of(n) is not None)
-        raise InvalidInput(f"Unknown state type {data.get('type')!r}; expected one of {known}.")
+        raise InvalidInput(f"Unknown state type {name!r}; expected one of {known}.")
+    message = data.get("message")
+    if type(message) is str and _is_plain(data):
+        return _plain_state(name, message)
     try:
         return state_from_dict(data)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"The state {data.get('type')!r} could not be read: {exc}") from exc
+        raise InvalidInput(f"The state {name!r} could not be read: {exc}") from exc
+
+
+_PLAIN_KEYS = frozenset({"type", "message", "context", "cached_inputs", "_result"})
+
+
+def _is_plain(data: dict[str, Any]) -> bool:
+    """Whether ``data`` has nothing but what any state of its type and message would have
+    (its context is stored, not read here)."""
+    if not data.keys() <= _PLAIN_KEYS or type(data.get("context", {})) is not dict:
+        return False
+    result = data.get("_result")
+    return result is None or (type(result) is dict and result.get("location") is None
+                              and result.keys() <= {"type", "location"})
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_state(name: str, message: str) -> state_module.State:
+    return state_from_dict({"type": name, "message": message})
 
 
 def check_transition(run_label: str, current: str | None, new: state_module.State) -> None:

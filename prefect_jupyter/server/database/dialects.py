@@ -214,10 +214,9 @@ def insert_ignoring_conflicts(model: Any, dialect_name: str) -> Any:
 
 
 #: column types :func:`insert_many` and :func:`update_many` can send as one JSON document
+#: (PostgreSQL; on SQLite an executemany straight through the driver costs less than having
+#: ``json_extract`` parse each row's object again for every column)
 _DOCUMENT_TYPES = (String, Integer, UTCDateTime, JSON)
-#: on SQLite, the most columns that differ between rows for which the document is cheaper than
-#: an executemany (``json_extract`` parses each row's object again for every column)
-_SQLITE_DOCUMENT_COLUMNS = 4
 
 
 def insert_many(
@@ -331,19 +330,17 @@ def _recordset(
     session: Session, table: Table, rows: list[dict[str, Any]], always: tuple[str, ...] = ()
 ) -> Any:
     """The columns of ``rows`` whose values differ between rows (and those in ``always``), as
-    a subquery over one JSON parameter; ``None`` where that does not apply."""
+    a subquery over one JSON parameter (PostgreSQL); ``None`` where that does not apply."""
     dialect = session.get_bind().dialect
+    if dialect.name != POSTGRESQL:
+        return None
     first = rows[0]
+    count = len(rows)
+    # list.count compares in C: a column is constant when every row has the first row's value
     names = [column for column in first
-             if column in always or any(row[column] != first[column] for row in rows)]
+             if column in always or [row[column] for row in rows].count(first[column]) != count]
     types = [table.c[column].type for column in names]
     if not names or not all(isinstance(t, _DOCUMENT_TYPES) for t in types):
-        return None
-    if dialect.name == SQLITE:
-        if len(names) > _SQLITE_DOCUMENT_COLUMNS:
-            return None
-        return _sqlite_recordset(dialect, table, rows, names, types)
-    if dialect.name != POSTGRESQL:
         return None
     stamps = [column for column, t in zip(names, types, strict=True)
               if isinstance(t, UTCDateTime)]
@@ -358,33 +355,6 @@ def _recordset(
     query = text(f"SELECT * FROM jsonb_to_recordset(CAST(:many AS JSONB)) AS many({spec})")
     return (query.bindparams(many=document)
             .columns(*[table.c[column] for column in names]).subquery("many"))
-
-
-def _sqlite_recordset(
-    dialect: Any, table: Table, rows: list[dict[str, Any]], names: list[str], types: list[Any]
-) -> Any:
-    """:func:`_recordset` on SQLite: ``json_each`` over the rows, each value already the text
-    (or number) SQLite would store for it — timestamps as UTCDateTime writes them, JSON
-    documents serialized — so that ``json_extract`` hands it over unchanged."""
-    convert: dict[str, Callable[[Any], Any]] = {}
-    for column, column_type in zip(names, types, strict=True):
-        if isinstance(column_type, UTCDateTime):
-            convert[column] = column_type.bind_processor(dialect)
-        elif isinstance(column_type, JSON):
-            convert[column] = _json_text
-    document = json.dumps([
-        {c: (convert[c](row[c]) if c in convert else row[c]) for c in names} for row in rows
-    ])
-    fields = ", ".join(f"json_extract(value, '$.\"{column}\"') AS \"{column}\""
-                       for column in names)
-    query = text(f"SELECT {fields} FROM json_each(:many)")
-    return (query.bindparams(many=document)
-            .columns(*[table.c[column] for column in names]).subquery("many"))
-
-
-def _json_text(value: Any) -> str | None:
-    """A JSON column's value as SQLAlchemy's JSON type stores it (``None``: SQL NULL)."""
-    return None if value is None else json.dumps(value)
 
 
 def _isoformat(value: Any) -> str:

@@ -44,6 +44,11 @@ from sqlalchemy.pool import StaticPool
 
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.errors import DatabaseUnavailable
+from prefect_jupyter.utilities import fast_json
+
+#: how JSON columns are written and read: orjson (states, parameters, log info; see
+#: ``utilities/fast_json.py``)
+_JSON_CODEC = {"json_serializer": fast_json.dumps_text, "json_deserializer": fast_json.loads}
 
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -169,7 +174,7 @@ class Database:
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)
         else:
             self.engine = create_engine(
-                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True
+                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_JSON_CODEC
             )
             self._write_engine = self.engine
         event.listen(self.engine, "handle_error", _record_failure)
@@ -179,7 +184,8 @@ class Database:
         connect_args = {"check_same_thread": False, "timeout": 30}
         if not database or database == ":memory:":
             # one shared connection, or every connection would see its own empty database
-            engine = create_engine(self.url, connect_args=connect_args, poolclass=StaticPool)
+            engine = create_engine(self.url, connect_args=connect_args, poolclass=StaticPool,
+                                   **_JSON_CODEC)
             # ...and that one connection must not be used by two threads at once
             self._write_lock = self._read_lock = threading.RLock()
         else:
@@ -194,6 +200,7 @@ class Database:
             engine = create_engine(
                 self.url,
                 creator=lambda: sqlite3.connect(uri, uri=True, **connect_args),  # type: ignore[arg-type]
+                **_JSON_CODEC,
             )
             self._write_lock = _sqlite_write_lock(database)
         dialects.configure_sqlite(engine)
