@@ -156,20 +156,20 @@ def _decode_json(body: bytes) -> Any:
         payload = fast_json.loads(body)
     except RecursionError:
         raise _TooDeep from None
-    level: list[Any] = [payload]
-    for _depth in range(MAX_JSON_DEPTH + 1):
-        level = [child for value in level for child in _children(value)]
+    level: list[Any] = [payload] if type(payload) in _CONTAINERS else []
+    for _depth in range(MAX_JSON_DEPTH):
         if not level:
             return payload
+        # the containers one level down (JSON decodes to dicts and lists only)
+        level = [child for value in level
+                 for child in (value.values() if type(value) is dict else value)
+                 if type(child) in _CONTAINERS]
+    if not level:
+        return payload
     raise _TooDeep
 
 
-def _children(value: Any) -> Any:
-    if isinstance(value, dict):
-        return value.values()
-    if isinstance(value, list):
-        return value
-    return ()
+_CONTAINERS = (dict, list)
 
 
 def database_unavailable(exc: BaseException) -> JSONResponse:

@@ -4,10 +4,10 @@
         [--flush-interval 0.25]
 
 The flow is ``numbers(n)`` → ``inc.map(numbers)`` (trivial task bodies, ``LocalExecutor``).
-It is first run in this process (``flow.run``: the local time), then registered on a fresh
-server (``ServerProcess``: an SQLite file in a temporary directory, or with ``--postgres`` a
-private PostgreSQL from ``scripts/postgres``) and run by one ``prefect-jupyter agent local
-start``. The server-recorded run time is read back from the server: from the flow run's first
+It is first run in this process (``flow.run``, its log lines written to a file: the local
+time), then registered on a fresh server (``ServerProcess``: an SQLite file in a temporary
+directory, or with ``--postgres`` a private PostgreSQL from ``scripts/postgres``) and run by
+one ``prefect-jupyter agent local start``. The server-recorded run time is read back from the server: from the flow run's first
 ``Running`` state to its final state, as stored in its state history. The ratio of the two is
 the figure to watch (README "A map run by the agent"); every repeat is printed with the load
 average at its start and end, and the CPU seconds of the server process and of the agent's side
@@ -74,10 +74,22 @@ def map_flow(n: int) -> Flow:
 
 
 def local_seconds(n: int) -> float:
+    """Seconds of ``flow.run()`` with its log lines written to a file, as from a script whose
+    output is kept (the same on every machine: a terminal or a pipe would make them cost what
+    its reader costs)."""
     flow = map_flow(n)
-    began = time.perf_counter()
-    state = flow.run()
-    took = time.perf_counter() - began
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as lines:
+        os.dup2(lines.fileno(), 2)
+        try:
+            began = time.perf_counter()
+            state = flow.run()
+            took = time.perf_counter() - began
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
     if not state.is_successful():
         raise RuntimeError(f"the local run ended {state!r}")
     return took

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +16,16 @@ from prefect_jupyter.server.errors import InvalidInput
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def write_run_logs(session: Session, logs: list[dict[str, Any]]) -> int:
+def write_run_logs(
+    session: Session, logs: list[dict[str, Any]], known: Mapping[str, str] | None = None
+) -> int:
     """Store log records ``{flow_run_id, task_run_id?, timestamp?, name, level, message, info}``.
 
     Every id is checked before anything is written; a record without a timestamp gets now.
+
+    Args:
+        known: task runs the caller checked already in this transaction, with their flow
+            runs (a runner's report: the task runs its states named), not read again.
 
     Returns:
         the number of records written.
@@ -29,7 +36,7 @@ def write_run_logs(session: Session, logs: list[dict[str, Any]]) -> int:
     """
     if not logs:
         return 0
-    _check_runs(session, logs)
+    _check_runs(session, logs, known or {})
     now = utcnow()
     rows = []
     for record, row_id in zip(logs, new_ids(len(logs)), strict=True):
@@ -50,19 +57,21 @@ def write_run_logs(session: Session, logs: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def _check_runs(session: Session, logs: list[dict[str, Any]]) -> None:
-    flow_run_ids = {record["flow_run_id"] for record in logs}
-    found = set(session.execute(select(FlowRun.id).where(FlowRun.id.in_(flow_run_ids))).scalars())
-    for run_id in sorted(flow_run_ids - found):
-        raise not_found(FlowRun, run_id)
+def _check_runs(session: Session, logs: list[dict[str, Any]], known: Mapping[str, str]) -> None:
+    flow_run_ids = {record["flow_run_id"] for record in logs} - set(known.values())
+    if flow_run_ids:
+        found = set(session.execute(
+            select(FlowRun.id).where(FlowRun.id.in_(flow_run_ids))).scalars())
+        for run_id in sorted(flow_run_ids - found):
+            raise not_found(FlowRun, run_id)
     task_run_ids = {r["task_run_id"] for r in logs if r.get("task_run_id")}
     if not task_run_ids:
         return
-    owners = dict(
-        session.execute(
-            select(TaskRun.id, TaskRun.flow_run_id).where(TaskRun.id.in_(task_run_ids))
-        ).all()
-    )
+    owners = dict(known)
+    unknown = task_run_ids - owners.keys()
+    if unknown:
+        owners.update(session.execute(
+            select(TaskRun.id, TaskRun.flow_run_id).where(TaskRun.id.in_(unknown))).all())
     for record in logs:
         task_run_id = record.get("task_run_id")
         if task_run_id and task_run_id not in owners:

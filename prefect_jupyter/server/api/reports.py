@@ -65,10 +65,13 @@ def write_run_report(
     states = _checked_states(task_run_states)
     records = _checked_logs(flow_run_id, logs)
     new_runs = run_task_runs.new_children(session, flow_run_id, children) if children else {}
+    known: dict[str, str] = {}  # task runs checked to be the flow run's (by set_states)
     if states or new_runs:
         run_states.set_states(session, "task_run", states, flow_run_id=flow_run_id,
                               new_runs=new_runs)
-    stored_logs = run_logs.write_run_logs(session, records) if records else 0
+        known = dict.fromkeys((*new_runs, *(item["task_run_id"] for item in states)),
+                              flow_run_id)
+    stored_logs = run_logs.write_run_logs(session, records, known) if records else 0
     return {"task_run_states": len(states), "logs": stored_logs, "new_task_runs": len(new_runs)}
 
 

@@ -194,6 +194,7 @@ def parse_state(data: Any) -> state_module.State:
 
 
 _PLAIN_KEYS = frozenset({"type", "message", "context", "cached_inputs", "_result"})
+_PLAIN_RESULT_KEYS = frozenset({"type", "location"})
 
 
 def _is_plain(data: dict[str, Any]) -> bool:
@@ -203,7 +204,7 @@ def _is_plain(data: dict[str, Any]) -> bool:
         return False
     result = data.get("_result")
     return result is None or (type(result) is dict and result.get("location") is None
-                              and result.keys() <= {"type", "location"})
+                              and result.keys() <= _PLAIN_RESULT_KEYS)
 
 
 @functools.lru_cache(maxsize=256)
@@ -281,11 +282,13 @@ class TaskRunRow:
     state its batch leaves it in.
     """
 
-    __slots__ = ("id", "flow_run_id", *_STATE_COLUMNS, "new")
+    # every column unset is None: the class's value until the row sets its own
+    id = flow_run_id = new = None
+    version = state = state_message = serialized_state = state_timestamp = None
+    state_start_time = start_time = heartbeat = end_time = None
 
     def __init__(self, **values: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values.get(name))
+        self.__dict__.update(values)
 
 
 def lock_task_run_rows(session: Session, run_ids: set[str]) -> dict[str, TaskRunRow]:

@@ -198,3 +198,15 @@ def test_moderately_nested_json_passes(http):
         value = {"a": [value]}
     response = http.post_graphql("{ hello }", {"v": value})
     assert response.json() == {"data": {"hello": "hello"}}
+
+
+@pytest.mark.parametrize(("lists", "refused"), [(62, False), (63, True)])
+def test_the_depth_limit_counts_every_object_and_array(http, lists, refused):
+    # the body's object, "variables" and the lists: 64 levels pass, 65 do not
+    body = '{"query": "{ hello }", "variables": {"x": ' + "[" * lists + "]" * lists + "}}"
+    response = http.request("POST", "/graphql", content=body,
+                            headers={"Content-Type": "application/json"})
+    if refused:
+        assert "more than 64 levels deep" in refusal(response, 400, "BAD_REQUEST")
+    else:
+        assert response.json() == {"data": {"hello": "hello"}}
