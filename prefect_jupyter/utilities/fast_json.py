@@ -17,6 +17,7 @@ All of it uses orjson when it is installed (the ``server`` extra):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 try:
@@ -41,14 +42,19 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
-def dumps_text(value: Any) -> str:
-    """:func:`dumps` as text (e.g. a JSON column's stored value)."""
+def dumps_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """:func:`dumps` as text (e.g. a JSON column's stored value).
+
+    Args:
+        default: what a value of another type is encoded as (as ``json.dumps``'s; orjson
+            itself writes dates and times in ISO 8601).
+    """
     if orjson is not None:
         try:
-            return orjson.dumps(value).decode()
+            return orjson.dumps(value, default=default).decode()
         except TypeError:
             pass
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=default)
 
 
 def loads(data: bytes | str) -> Any:

@@ -58,6 +58,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from prefect_jupyter.utilities import fast_json
+
 POSTGRESQL = "postgresql"
 SQLITE = "sqlite"
 
@@ -345,7 +347,7 @@ def _recordset(
     stamps = [column for column, t in zip(names, types, strict=True)
               if isinstance(t, UTCDateTime)]
     convert = UTCDateTime().process_bind_param  # as UTCDateTime binds: aware, in UTC
-    document = json.dumps(
+    document = fast_json.dumps_text(
         [{**{c: row[c] for c in names}, **{c: convert(row[c], dialect) for c in stamps}}
          for row in rows],
         default=_isoformat,

@@ -1,7 +1,8 @@
 """The server's tables as SQLAlchemy 2 typed models (Prefect Server 1's names).
 
 Conventions:
-    - ids are UUID strings (``str(uuid4())``), made in Python so both databases agree;
+    - ids are UUID strings made in Python (version 7: in time order, see ``utilities/ids.py``),
+      so both databases agree;
     - timestamps are aware UTC datetimes (:class:`~.dialects.UTCDateTime`);
     - JSON documents use :data:`~.dialects.JSONType` (JSONB on PostgreSQL);
     - relationships are ``lazy="raise"``: every read says what it loads, so no query silently
@@ -17,14 +18,13 @@ hold the history, one row per accepted state, written by ``server/api/states.py`
 from __future__ import annotations
 
 import datetime
-import os
-import uuid
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from prefect_jupyter.server.database.dialects import JSONType, UTCDateTime
+from prefect_jupyter.utilities import ids
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s__%(column_0_N_name)s",
@@ -41,24 +41,13 @@ def utcnow() -> datetime.datetime:
 
 
 def new_id() -> str:
-    """A new row id."""
-    return str(uuid.uuid4())
-
-
-#: a random hex digit -> the UUID variant digit (8, 9, a or b) that keeps its two low bits
-_VARIANT_DIGIT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
+    """A new row id (a version-7 UUID: ids made later sort later, see ``utilities/ids.py``)."""
+    return ids.new_id()
 
 
 def new_ids(count: int) -> list[str]:
-    """``count`` new row ids, random (version 4) UUIDs as :func:`new_id` makes, from one read
-    of the system's randomness (a batch of thousands of rows would otherwise make a system
-    call per id)."""
-    raw = os.urandom(16 * count).hex()
-    ids = []
-    for start in range(0, 32 * count, 32):
-        h = raw[start:start + 32]
-        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:]}")
-    return ids
+    """``count`` new row ids, for a batch of rows."""
+    return ids.new_ids(count)
 
 
 class Base(DeclarativeBase):
