@@ -227,16 +227,20 @@ def insert_many(
     """Insert ``rows`` (dicts with the same keys) into ``table``, skipping rows that violate a
     unique constraint when ``ignore_conflicts``.
 
-    On PostgreSQL this is one statement however many rows there are: the columns whose values
-    differ between rows travel as one JSON document, read back as rows by
-    ``jsonb_to_recordset``, the others as one value each. (An executemany there is a statement
-    per row; a multi-row ``VALUES`` list makes psycopg parse thousands of named parameters,
-    and array parameters make it escape every element.) That needs columns of text, integers,
-    timestamps or JSON; otherwise, and on SQLite, it is an executemany.
+    On PostgreSQL this is one ``COPY ... FROM STDIN`` (the rows streamed in PostgreSQL's own
+    format: it parsed a 10,000-child map's reports a fifth faster than a JSON document), or,
+    skipping conflicts, one ``INSERT ... SELECT`` whose rows' varying columns travel as one JSON
+    document read back by ``jsonb_to_recordset``, the others as one value each. (An
+    executemany there is a statement per row; a multi-row ``VALUES`` list makes psycopg parse
+    thousands of named parameters, and array parameters make it escape every element.) Both
+    need columns of text, integers, timestamps or JSON; otherwise, and on SQLite, it is an
+    executemany.
     """
     if not rows:
         return
     name = session.get_bind().dialect.name
+    if name == POSTGRESQL and not ignore_conflicts and _copy_rows(session, table, rows):
+        return
     stmt = insert_ignoring_conflicts(table, name) if ignore_conflicts else insert(table)
     source = _recordset(session, table, rows)
     if source is None and name == SQLITE:
@@ -326,6 +330,33 @@ def _remembering(session: Session, process: Callable[[Any], Any]) -> Callable[[A
         return text
 
     return remembered
+
+
+def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """Insert ``rows`` with PostgreSQL's ``COPY ... FROM STDIN`` (psycopg 3); whether it could
+    (columns of text, integers, timestamps or JSON)."""
+    columns = list(rows[0])
+    types = [table.c[column].type for column in columns]
+    if not all(isinstance(t, _DOCUMENT_TYPES) for t in types):
+        return False
+    dbapi = session.connection().connection.dbapi_connection
+    if not hasattr(dbapi, "cursor") or not hasattr(dbapi.cursor(), "copy"):
+        return False
+    json_columns = [i for i, t in enumerate(types) if isinstance(t, JSON)]
+    stamp_columns = [i for i, t in enumerate(types) if isinstance(t, UTCDateTime)]
+    convert = UTCDateTime().process_bind_param
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    sql = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN")
+    with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            values = [row[column] for column in columns]
+            for i in json_columns:
+                if values[i] is not None:
+                    values[i] = fast_json.dumps_text(values[i])
+            for i in stamp_columns:
+                values[i] = convert(values[i], session.get_bind().dialect)
+            copy.write_row(values)
+    return True
 
 
 def _recordset(

@@ -117,3 +117,18 @@ def test_iso_text_from_a_runner_is_stored_as_the_time_it_names(database_url):
         else:
             raise AssertionError("a malformed timestamp was stored")
     engine.dispose()
+
+
+def test_text_that_bulk_formats_would_escape_is_stored_as_given(database_url):
+    # PostgreSQL's rows go by COPY, whose text format escapes tabs, newlines and backslashes
+    table, engine = _table(database_url, "bulk_text_test")
+    tricky = ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", "", "naïve ✓ 日本", "'; --"]
+    rows = [{"id": f"r{i}", "n": i, "doc": {"text": text, "list": [text]}, "at": T0,
+             "label": text[:20]} for i, text in enumerate(tricky)]
+    with Session(engine) as session:
+        insert_many(session, table, rows)
+        session.commit()
+        stored = _rows(session, table)
+    assert [(r[0], r[2], r[4]) for r in stored] == [
+        (f"r{i}", {"text": text, "list": [text]}, text[:20]) for i, text in enumerate(tricky)]
+    engine.dispose()
