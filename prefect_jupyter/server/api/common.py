@@ -54,3 +54,24 @@ def require_str(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{name} must be a non-empty string, not {value!r}.")
     return value
+
+
+#: the most characters a run's name holds (its column's length)
+MAX_NAME_LENGTH = 255
+
+
+def rename(session: Session, model: type[FlowRun] | type[TaskRun], run_id: str, name: str) -> None:
+    """Give a flow run or task run ``name``.
+
+    Raises:
+        InvalidInput: for an empty name or one longer than the column holds.
+        NotFound: for an unknown run.
+    """
+    noun = _NOUNS[model][0].lower()
+    if not name.strip():
+        raise InvalidInput(f"A {noun}'s name can't be empty: pass the name.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"A {noun}'s name has at most {MAX_NAME_LENGTH} characters; this one "
+                           f"has {len(name)}.")
+    get_or_404(session, model, run_id).name = name
+    session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.engine.state import Cancelled, Cancelling, Pending, Scheduled
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api import flow_groups, states
-from prefect_jupyter.server.api.common import get_or_404, not_found
+from prefect_jupyter.server.api.common import get_or_404, not_found, rename
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import Agent, Flow, FlowRun, Task, TaskRun, utcnow
 from prefect_jupyter.server.errors import InvalidInput
@@ -190,13 +190,7 @@ def set_flow_run_name(session: Session, flow_run_id: str, name: str) -> None:
     Raises:
         InvalidInput: for an empty name or one longer than the column holds.
     """
-    if not name.strip():
-        raise InvalidInput("A flow run's name can't be empty: pass the new name.")
-    if len(name) > 255:
-        raise InvalidInput(f"A flow run's name has at most 255 characters; this one has {len(name)}.")
-    run = get_or_404(session, FlowRun, flow_run_id)
-    run.name = name
-    session.flush()
+    rename(session, FlowRun, flow_run_id, name)
 
 
 def delete_flow_run(session: Session, flow_run_id: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from prefect_jupyter.engine.state import Pending
 from prefect_jupyter.engine.state_schema import state_to_dict
-from prefect_jupyter.server.api.common import get_or_404
+from prefect_jupyter.server.api.common import get_or_404, rename
 from prefect_jupyter.server.api.states import CREATED, TaskRunRow
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import (
@@ -54,12 +54,7 @@ def set_task_run_name(session: Session, task_run_id: str, name: str) -> None:
     Raises:
         InvalidInput: for an empty name or one longer than the column holds.
     """
-    if not name.strip():
-        raise InvalidInput("A task run's name can't be empty: pass the name.")
-    if len(name) > 255:
-        raise InvalidInput(f"A task run's name has at most 255 characters; this one has {len(name)}.")
-    get_or_404(session, TaskRun, task_run_id).name = name
-    session.flush()
+    rename(session, TaskRun, task_run_id, name)
 
 
 def get_or_create_task_run_info(
