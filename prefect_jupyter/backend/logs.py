@@ -33,10 +33,11 @@ def shipping_logs(reporter: RunReporter) -> Iterator[None]:
     def ship(log: dict[str, Any]) -> None:
         if log["name"].startswith(_OWN_LOGGERS):
             return
-        slug = context.get("task_slug")
+        values = context.__dict__  # the context's keys, read without the Mapping protocol
+        slug = values.get("task_slug")
         key = None
         if slug:
-            index = context.get("map_index")
+            index = values.get("map_index")
             key = (slug, -1 if index is None else index)
         # the reporter sets the run's ids as it sends the record (a mapped child's is made late)
         reporter.add_log(key, dict(log))

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import sys
 from typing import Any
@@ -508,14 +509,22 @@ def state_to_dict(state: State) -> dict[str, Any]:
         "cached_inputs": {},
         "_result": _result_to_dict(state),
     }
+    # hasattr, without the AttributeError it raises inside for each name most states lack
+    own, on_class = state.__dict__, _class_fields(type(state))
     for name in _FIELDS:
-        if hasattr(state, name):
+        if name in own or (name in on_class and hasattr(state, name)):
             data[name] = _jsonable(getattr(state, name))
     for name in _TIMES:
-        if hasattr(state, name):
+        if name in own or (name in on_class and hasattr(state, name)):
             value = getattr(state, name)
             data[name] = value.isoformat() if value is not None else None
     return data
+
+
+@functools.cache
+def _class_fields(cls: type) -> frozenset[str]:
+    """The optional fields a state class has as class attributes (e.g. a property)."""
+    return frozenset(name for name in (*_FIELDS, *_TIMES) if hasattr(cls, name))
 
 
 def _result_to_dict(state: State) -> dict[str, Any]:

@@ -22,6 +22,7 @@ task run and log record must belong to the report's flow run.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from typing import Any
 
@@ -109,21 +110,22 @@ def _checked_children(value: Any) -> list[dict[str, Any]]:
     return items
 
 
+#: a time as a runner sends it (``datetime.isoformat()`` of a UTC time with microseconds)
+_RUNNER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
+#: a UUID as ``str(uuid.UUID(...))`` writes it (lowercase, dashed)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _is_uuid(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    return type(value) is str and _UUID.fullmatch(value) is not None
 
 
 def _checked_states(value: Any) -> list[dict[str, Any]]:
     items = _checked_list("task_run_states", value)
     for i, item in enumerate(items):
-        unknown = item.keys() - _STATE_KEYS
-        if unknown:
-            raise InvalidInput(f"task_run_states[{i}] has unknown keys {sorted(unknown)}; an item "
+        if not item.keys() <= _STATE_KEYS:
+            unknown = sorted(item.keys() - _STATE_KEYS)
+            raise InvalidInput(f"task_run_states[{i}] has unknown keys {unknown}; an item "
                                "is {task_run_id, version, state}.")
         if not isinstance(item.get("task_run_id"), str):
             raise InvalidInput(f"task_run_states[{i}] needs a task_run_id (a UUID string), not "
@@ -139,12 +141,13 @@ def _checked_states(value: Any) -> list[dict[str, Any]]:
 
 
 def _checked_logs(flow_run_id: str, value: Any) -> list[dict[str, Any]]:
+    """The records of ``value``, each given the report's flow run and its timestamp checked
+    (the decoded request's own dicts, completed in place)."""
     items = _checked_list("logs", value)
-    records = []
     for i, item in enumerate(items):
-        unknown = item.keys() - _LOG_KEYS
-        if unknown:
-            raise InvalidInput(f"logs[{i}] has unknown keys {sorted(unknown)}; a record has "
+        if not item.keys() <= _LOG_KEYS:
+            unknown = sorted(item.keys() - _LOG_KEYS)
+            raise InvalidInput(f"logs[{i}] has unknown keys {unknown}; a record has "
                                f"{sorted(_LOG_KEYS)}.")
         if item.get("flow_run_id", flow_run_id) != flow_run_id:
             raise InvalidInput(f"logs[{i}] names flow run {item['flow_run_id']}, but the report "
@@ -155,9 +158,11 @@ def _checked_logs(flow_run_id: str, value: Any) -> list[dict[str, Any]]:
                                    f"{_short(item[key])}.")
         timestamp = item.get("timestamp")
         if timestamp is not None:
-            timestamp = _timestamp(i, timestamp)
-        records.append({**item, "flow_run_id": flow_run_id, "timestamp": timestamp})
-    return records
+            parsed = _timestamp(i, timestamp)
+            # a runner's own form (isoformat of a UTC time) is stored from its text
+            item["timestamp"] = timestamp if _RUNNER_TIME.fullmatch(timestamp) else parsed
+        item["flow_run_id"] = flow_run_id
+    return items
 
 
 def _timestamp(index: int, value: Any) -> datetime.datetime:
