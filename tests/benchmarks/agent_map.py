@@ -10,8 +10,9 @@ directory, or with ``--postgres`` a private PostgreSQL from ``scripts/postgres``
 one ``prefect-jupyter agent local start``. The server-recorded run time is read back from the server: from the flow run's first
 ``Running`` state to its final state, as stored in its state history. The ratio of the two is
 the figure to watch (README "A map run by the agent"); every repeat is printed with the load
-average at its start and end, and the CPU seconds of the server process and of the agent's side
-(the agent and the flow-run process it started), which move less with the load than the clock.
+average at its start and end, and the CPU seconds of the server process during the run and of
+the agent's side (the agent since it started and the flow-run process it ran, imports included),
+which move less with the load than the clock.
 The script also checks the server has every mapped child exactly once, each ``Success``
 (``tests/server/api/test_agent_bulk_reporting.py`` counts the reporter's requests).
 """
@@ -22,7 +23,6 @@ import argparse
 import datetime
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -111,21 +111,19 @@ def children(client: Client, run_id: str) -> tuple[int, int]:
     return data["task_run_aggregate"]["aggregate"]["count"], data["success"]["aggregate"]["count"]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a running process (Linux ``/proc``)."""
+def _cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """User + system CPU seconds of a running process (Linux ``/proc``), with ``reaped`` also
+    those of its children that have ended (a flow-run process its agent waited for)."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def agent_run(n: int, url: str, tmp: Path, flush_interval: float) -> dict:
     load_before = os.getloadavg()[0]
-    children_before = _children_cpu()
     with ServerProcess(database_url=url) as server:
         client = Client(api_server=server.graphql_url)
         project = f"bench-{os.getpid()}-{time.monotonic_ns()}"
@@ -145,17 +143,32 @@ def agent_run(n: int, url: str, tmp: Path, flush_interval: float) -> dict:
             server_before = _cpu_seconds(server.pid)
             try:
                 _wait_finished(client, run_id, agent)
+                _wait_reaped(agent.pid)
+                agent_cpu = _cpu_seconds(agent.pid, reaped=True)  # and its flow-run process
             finally:
                 agent.terminate()
                 agent.wait(60)
         server_cpu = _cpu_seconds(server.pid) - server_before
         state, seconds = server_seconds(client, run_id)
         recorded, succeeded = children(client, run_id)
-    # the agent and what it started (the flow-run process), reaped by now
-    agent_cpu = _children_cpu() - children_before - server_cpu
     return {"state": state, "seconds": seconds, "children": recorded, "succeeded": succeeded,
             "server_cpu": server_cpu, "agent_cpu": agent_cpu,
             "load": (load_before, os.getloadavg()[0])}
+
+
+def _wait_reaped(pid: int, timeout: float = 60) -> None:
+    """Wait until the agent has no child process left (it reaped the flow-run process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = []
+        for thread in Path(f"/proc/{pid}/task").glob("*"):  # any of its threads may have one
+            try:
+                children += (thread / "children").read_text().split()
+            except OSError:
+                pass
+        if not children:
+            return
+        time.sleep(0.05)
 
 
 def _wait_finished(client: Client, run_id: str, agent: subprocess.Popen,
