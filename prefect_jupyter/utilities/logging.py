@@ -341,6 +341,23 @@ def _level(value: Any) -> int:
     return level
 
 
+# (whole second, its ISO text up to the seconds): a burst of records shares its second
+_SECOND: list[tuple[int, str]] = [(-1, "")]
+
+
+def _iso_utc(created: float) -> str:
+    """``datetime.fromtimestamp(created, UTC).isoformat()``, the date part made once a second."""
+    whole = int(created)
+    second, text = _SECOND[0]
+    if whole != second:
+        text = datetime.datetime.fromtimestamp(whole, datetime.UTC).isoformat()[:19]
+        _SECOND[0] = (whole, text)
+    micro = round((created - whole) * 1_000_000)
+    if micro >= 1_000_000:  # rounds up to the next second: let datetime carry it
+        return datetime.datetime.fromtimestamp(created, datetime.UTC).isoformat()
+    return f"{text}.{micro:06d}+00:00" if micro else f"{text}+00:00"
+
+
 _THRESHOLDS: dict[Any, int] = {}
 
 
@@ -378,14 +395,23 @@ class CloudHandler(logging.Handler):
     def handle(self, record: logging.LogRecord) -> bool:
         if LOG_MANAGER.sink is None and not context.__dict__.get("running_with_backend"):
             return False
-        return super().handle(record)
+        if self.filters:
+            return super().handle(record)
+        # no filter to run and no lock to hold: emit() shares nothing between threads
+        self.emit(record)
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
         values = context.__dict__
         settings = values.get("config") or config
-        if not _values(_values(settings, "cloud") or {}, "send_flow_run_logs"):
-            return
-        if record.levelno < _threshold(_values(_values(settings, "logging") or {}, "level")):
+        try:  # Config sections keep their keys in __dict__: plain dict lookups
+            sections = settings.__dict__
+            ship = sections["cloud"].__dict__.get("send_flow_run_logs")
+            level = sections["logging"].__dict__.get("level")
+        except (KeyError, AttributeError):  # a context config of plain dicts, or without them
+            ship = _values(_values(settings, "cloud") or {}, "send_flow_run_logs")
+            level = _values(_values(settings, "logging") or {}, "level")
+        if not ship or record.levelno < _threshold(level):
             return
         if self.formatter is None and not (record.exc_info or record.exc_text
                                            or record.stack_info):
@@ -395,7 +421,7 @@ class CloudHandler(logging.Handler):
         log = {
             "flow_run_id": values.get("flow_run_id"),
             "task_run_id": values.get("task_run_id"),
-            "timestamp": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(),
+            "timestamp": _iso_utc(record.created),
             "name": record.name,
             "level": record.levelname,
             "message": message,
