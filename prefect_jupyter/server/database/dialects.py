@@ -342,20 +342,32 @@ def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> bo
     dbapi = session.connection().connection.dbapi_connection
     if not hasattr(dbapi, "cursor") or not hasattr(dbapi.cursor(), "copy"):
         return False
-    json_columns = [i for i, t in enumerate(types) if isinstance(t, JSON)]
-    stamp_columns = [i for i, t in enumerate(types) if isinstance(t, UTCDateTime)]
-    convert = UTCDateTime().process_bind_param
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    sql = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN")
+    dialect = session.get_bind().dialect
+    stamp = UTCDateTime().process_bind_param
+    texts: dict[int, tuple[Any, str]] = {}  # a batch writes one state to a run and its history
+
+    def json_text(value: Any) -> str:
+        seen = texts.get(id(value))
+        if seen is None or seen[0] is not value:
+            seen = texts[id(value)] = (value, fast_json.dumps_text(value))
+        return seen[1]
+
+    # column by column, as the SQLite executemany: one comprehension per column
+    values_of = []
+    for column, column_type in zip(columns, types, strict=True):
+        values = [row[column] for row in rows]
+        if isinstance(column_type, JSON):
+            values = [None if value is None else json_text(value) for value in values]
+        elif isinstance(column_type, UTCDateTime):
+            values = [value if type(value) is datetime.datetime and value.tzinfo is datetime.UTC
+                      else stamp(value, dialect) for value in values]
+        values_of.append(values)
+    quote = dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            values = [row[column] for column in columns]
-            for i in json_columns:
-                if values[i] is not None:
-                    values[i] = fast_json.dumps_text(values[i])
-            for i in stamp_columns:
-                values[i] = convert(values[i], session.get_bind().dialect)
-            copy.write_row(values)
+        write = copy.write_row
+        for values in zip(*values_of, strict=True):
+            write(values)
     return True
 
 
