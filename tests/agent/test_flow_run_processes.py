@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -23,6 +24,16 @@ def test_the_command_runs_the_executor_module_with_the_run_id():
     command = flow_run_command("abc")
     assert command[0] == sys.executable
     assert command[1:] == ["-m", "prefect_jupyter.backend", "--id", "abc"]
+    # its output kept only for a crash's tail: warnings and errors (the lines are on the server)
+    assert flow_run_command("abc", show_flow_logs=False)[1:] == [
+        "-m", "prefect_jupyter.backend", "--id", "abc", "--console-level", "WARNING"]
+
+
+def test_an_unknown_console_level_is_a_usage_error_naming_the_levels():
+    done = subprocess.run([*flow_run_command("abc")[:-2], "--id", "abc", "--console-level",
+                           "LOUD"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "Unknown logging level 'LOUD'" in done.stderr and "WARNING" in done.stderr
 
 
 def test_a_crash_is_described_with_its_exit_code_and_last_stderr_lines():

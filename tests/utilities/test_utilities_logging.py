@@ -84,6 +84,18 @@ class TestLoggers:
         get_logger("unit").debug("quiet")
         assert "quiet" not in capsys.readouterr().err
 
+    def test_the_console_level_drops_lines_below_it_on_stderr_only(self, capsys, caplog,
+                                                                   restore_logging):
+        pj_logging.set_console_level("warning")
+        get_logger("unit").info("kept for the server")
+        get_logger("unit").warning("shown")
+        err = capsys.readouterr().err
+        assert "kept for the server" not in err and "shown" in err
+        # the logger's own level is unchanged: the record still reaches other handlers
+        assert "kept for the server" in messages(caplog, "prefect_jupyter.unit")
+        with pytest.raises(ValueError, match="Unknown logging level 'LOUD'"):
+            pj_logging.set_console_level("LOUD")
+
     def test_records_propagate_to_caplog(self, caplog):
         get_logger("unit").info("seen by caplog")
         assert "seen by caplog" in messages(caplog, "prefect_jupyter.unit")
