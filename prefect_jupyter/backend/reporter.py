@@ -8,9 +8,11 @@ once when :data:`EAGER_WRITES` or more queued while the last batch was in flight
 mapped task announced its children):
 
 1. task-run states, in the order they happened, and log records, together in one report
-   (``write_run_report``: one request, one transaction on the server; mapped children's task
-   runs are found or created first — all children of a task at once, as soon as its ``Mapped``
-   state says how many there are). While a report is in flight the next one is made ready, its
+   (``write_run_report``: one request, one transaction on the server; a new mapped child is
+   created by the report that first names it, with an id made here — or, on a server without
+   that or when its children exist already, found or created first, all of a task's at once,
+   as soon as its ``Mapped`` state says how many there are). While a report is in flight the
+   next one is made ready, its
    versions following the first's, and it is sent as soon as the first is stored: the server
    stores one while the next is prepared, one request at a time, in order. A server without
    reports, or one that refuses a report, gets them apart (``sending.py``);
