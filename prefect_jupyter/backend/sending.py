@@ -6,9 +6,8 @@ the queues and decides what goes when). Given a batch of writes, it
 - names the task runs they belong to. A new mapped child is created by the report that
   carries its first writes: the sender makes its id (a UUID) and the report lists it in
   ``new_task_runs``, so a child costs the server one insert, not a request to create it and
-  an update per report. A server without that, or a run whose children exist already (a
-  restart: the server refuses such a report, and the run goes back to the old way), gets
-  them found or created first (all children of a mapped task at once, as soon as its
+  an update per report. A server without that, and a run after a report creating children
+  was refused (e.g. a restart, whose children exist already), get them found or created first (all children of a mapped task at once, as soon as its
   ``Mapped`` state said how many, a request per :data:`MAX_CHILDREN`);
 - sends task states and log records together as one :class:`Report` (``write_run_report``: one
   request, one transaction). A report is made (:meth:`ReportSender.prepare`) apart from being
