@@ -7,8 +7,9 @@ the queues and decides what goes when). Given a batch of writes, it
   carries its first writes: the sender makes its id (a UUID) and the report lists it in
   ``new_task_runs``, so a child costs the server one insert, not a request to create it and
   an update per report. A server without that, and a run after a report creating children
-  was refused (e.g. a restart, whose children exist already), get them found or created first (all children of a mapped task at once, as soon as its
-  ``Mapped`` state said how many, a request per :data:`MAX_CHILDREN`);
+  was refused (e.g. a restart, whose children exist already), get them found or created
+  first (all children of a mapped task at once, as soon as its ``Mapped`` state said how
+  many, a request per :data:`MAX_CHILDREN`);
 - sends task states and log records together as one :class:`Report` (``write_run_report``: one
   request, one transaction). A report is made (:meth:`ReportSender.prepare`) apart from being
   sent (:meth:`ReportSender.store`), so that the next one can be made while this one is in
