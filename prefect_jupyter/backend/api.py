@@ -147,6 +147,11 @@ class BackendAPI:
     def set_task_run_states(self, states: list[dict[str, Any]]) -> None:
         self.mutate("set_task_run_states", {"states": states}, "states { id status message }", False)
 
+    def stored_log_ids(self, log_ids: list[str]) -> set[str]:
+        """Which of these log records (ids a report gave them) the server has."""
+        rows = self.graphql(queries.STORED_LOG_IDS, {"ids": list(log_ids)})["log"]
+        return {row["id"] for row in rows}
+
     def task_run_heartbeat(self, task_run_id: str) -> None:
         self.mutate("update_task_run_heartbeat", {"task_run_id": task_run_id}, retry=False)
 

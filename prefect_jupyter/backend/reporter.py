@@ -30,9 +30,9 @@ without progress. What is left then can be spooled to disk and delivered later
 (:class:`~prefect_jupyter.client.errors.WriteRejected`: a stale version, a transition it does
 not allow, invalid input) is given up: a state is retried once with a fresh version, then logged
 (and kept in :attr:`RunReporter.refusals`) and dropped, so one bad write never blocks the rest.
-A batch whose answer was lost is sent again exactly as it was; when it carries task states,
-their versions tell whether it had landed, and it is not stored twice (a batch of log records
-alone can be: log records carry no version).
+A batch whose answer was lost is sent again exactly as it was, unless it had landed: the ids
+the reporter gave its log records (or, for task states alone, their versions) tell, and it is
+not stored twice.
 
 The same thread sends heartbeats: the flow run's every ``heartbeat_interval`` seconds, and one for
 each task run that is ``Running`` at the time.
@@ -379,6 +379,8 @@ class RunReporter:
         report = ready or sender.prepare(task_writes, log_writes)
         if not report.items and not report.logs:
             return sender.store(report)
+        if sender.landed(report):  # the last attempt's answer was lost, but it was stored
+            return True
         call = _Call(sender.request, report)
         upcoming = self._prepare_next(report, len(task_writes), len(log_writes))
         stored = sender.store(report, call.result)

@@ -22,9 +22,11 @@ the queues and decides what goes when). Given a batch of writes, it
   states are not written).
 
 A write whose answer was lost (``ServerUnavailable`` in flight) may have been stored: the next
-attempt is *uncertain*, and if the server then refuses it, the task runs' versions tell whether
-the first one landed — versions only grow by accepted writes — so no state is stored twice
-(log records carry no version: a report of log records alone can be).
+attempt is *uncertain*. A report's log records carry ids made here, so before sending it again
+the sender asks whether its first record is stored (a report is one transaction: then all of
+it is); for task states, if the server refuses them, the task runs' versions tell whether the
+first attempt landed — versions only grow by accepted writes. Nothing is stored twice (log
+records sent apart, by ``write_run_logs`` to a server without reports, carry no id and can be).
 
 Versions: each task run's version is known from when it was found, and each accepted write adds
 one, as the server does.
@@ -154,6 +156,10 @@ class ReportSender:
                  if (w.key in task_runs or w.key in proposed) and not w.done]
         items, versions = self._state_items(known, after.versions if after else {})
         logs = self._log_items(log_writes, with_flow_run=False)  # the report's flow run
+        for write, record in zip(log_writes, logs, strict=True):
+            if write.id is None:
+                write.id = new_id()  # the same when the report goes again: see landed()
+            record["id"] = write.id
         task_ids = self.task_ids
         children = [{"id": proposed[key].id, "task_id": task_ids[key[0]], "map_index": key[1]}
                     for key in child_keys]
@@ -220,15 +226,31 @@ class ReportSender:
                     self.proposed.clear()
                 return False
             _logger.debug("The report was stored before the connection dropped.")
-            self._children_stored(report)
-        else:
-            self._children_stored(report)
-            for key, version in report.versions.items():
-                self.task_runs[key].version = version
+        self._stored(report)
+        return True
+
+    def landed(self, report: Report) -> bool:
+        """Whether ``report`` was stored by an attempt whose answer was lost (asked only while
+        that is uncertain; a report is one transaction, so its first log record tells). A
+        report of task states alone is told by their versions instead (see :meth:`store`)."""
+        ask = getattr(self.api, "stored_log_ids", None)
+        if not (self.uncertain and report.logs and ask is not None):
+            return False
+        first = report.logs[0]["id"]
+        if first not in ask([first]):
+            return False
+        _logger.debug("The report was stored before the connection dropped.")
+        self._stored(report)
+        return True
+
+    def _stored(self, report: Report) -> None:
+        """Note that ``report`` is stored: its children and versions, what it carried."""
+        self._children_stored(report)
+        for key, version in report.versions.items():
+            self.task_runs[key].version = version
         self.uncertain = False
         self._stored_states(report.known)
         self.sent["logs"] += len(report.logs)
-        return True
 
     # -- task runs -----------------------------------------------------------------------------
     def resolve(self, keys: Iterable[TaskKey | None], children: bool = True) -> None:

@@ -52,7 +52,8 @@ class ReportAPI(Protocol):
         """Store log records."""
 
     # optional: ``write_run_report(flow_run_id, states, logs) -> bool`` stores task states and
-    # log records in one request (see BackendAPI); without it they are sent apart
+    # log records in one request (see BackendAPI); without it they are sent apart. With it,
+    # ``stored_log_ids(ids) -> set`` tells whether a report whose answer was lost was stored
 
     def flow_run_heartbeat(self, flow_run_id: str) -> None:
         """Tell the server the flow run is alive."""
@@ -79,8 +80,10 @@ class StateWrite:
 
 @dataclasses.dataclass(slots=True)
 class LogWrite:
-    """A log record waiting for the server (``key``: its task run, ``None`` for the flow run)."""
+    """A log record waiting for the server (``key``: its task run, ``None`` for the flow run;
+    ``id``: the record's id on the server, given when a report first carries it)."""
 
     key: TaskKey | None
     record: dict[str, Any]
     seq: int = dataclasses.field(default_factory=_SEQUENCE.__next__)
+    id: str | None = None

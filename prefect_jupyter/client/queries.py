@@ -96,6 +96,10 @@ query($ids: [uuid!]) {
 }
 """
 
+STORED_LOG_IDS = """
+query($ids: [uuid!]) { log(where: {id: {_in: $ids}}) { id } }
+"""
+
 TASK_RUN_VERSIONS = """
 query($ids: [uuid!]) { task_run(where: {id: {_in: $ids}}) { id version } }
 """

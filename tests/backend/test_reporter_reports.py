@@ -35,6 +35,11 @@ class ReportingServer(FakeServer):
     def reports_create_children(self) -> bool:
         return self.children
 
+    def stored_log_ids(self, log_ids: list[str]) -> set[str]:
+        self._check_up()
+        stored = {log.get("id") for log in self.logs}
+        return {i for i in log_ids if i in stored}
+
     def write_run_report(self, flow_run_id: str, states: list[dict[str, Any]],
                          logs: list[dict[str, Any]],
                          new_task_runs: list[dict[str, Any]] | None = None) -> bool:
@@ -241,3 +246,19 @@ def test_a_report_creating_children_whose_answer_was_lost_creates_them_once():
     assert all(server.states_of(slug, i) == ["Running", "Success"] for i in range(3))
     assert server.children_created == 3
     assert not reporter.refusals
+
+
+def test_a_report_of_log_records_alone_whose_answer_was_lost_is_stored_once():
+    # no task state in it, so no version to tell: the records' ids do
+    with Flow("logs only") as flow:
+        add(1, 2)
+    server = ReportingServer()
+    reporter = make_reporter(server, flow)
+    server.lose_next_response = True
+    with reporter:
+        for number in range(5):
+            reporter.add_log(None, {"name": "prefect_jupyter.test", "level": "INFO",
+                                    "message": f"line {number}", "timestamp": None})
+    assert [log["message"] for log in server.logs] == [f"line {n}" for n in range(5)]
+    assert len({log["id"] for log in server.logs}) == 5
+    assert _methods(server).count("write_run_report") == 1  # not sent again

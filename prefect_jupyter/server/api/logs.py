@@ -44,7 +44,7 @@ def write_run_logs(
         if level not in LEVELS:
             raise InvalidInput(f"Unknown log level {level!r}; use one of {', '.join(LEVELS)}.")
         rows.append({
-            "id": row_id,
+            "id": record.get("id") or row_id,  # a runner's report names its records
             "flow_run_id": record["flow_run_id"],
             "task_run_id": record.get("task_run_id"),
             "timestamp": record.get("timestamp") or now,

@@ -35,8 +35,8 @@ from prefect_jupyter.server.errors import InvalidInput
 
 _STATE_KEYS = frozenset({"task_run_id", "version", "state"})
 _CHILD_KEYS = {"id", "task_id", "map_index"}
-_LOG_KEYS = frozenset({"flow_run_id", "task_run_id", "timestamp", "name", "level", "message",
-                       "info"})
+_LOG_KEYS = frozenset({"id", "flow_run_id", "task_run_id", "timestamp", "name", "level",
+                       "message", "info"})
 
 
 def write_run_report(
@@ -51,8 +51,9 @@ def write_run_report(
             new UUID), before the states, which may name them.
         task_run_states: ``[{task_run_id, version, state}]`` (as ``set_task_run_states``;
             ``version`` may be null to skip the stale-writer check), applied in order.
-        logs: ``[{task_run_id?, timestamp?, name?, level?, message?, info?}]`` (as
-            ``write_run_logs``; ``flow_run_id`` may be left out: it is the report's).
+        logs: ``[{id?, task_run_id?, timestamp?, name?, level?, message?, info?}]`` (as
+            ``write_run_logs``; ``flow_run_id`` may be left out: it is the report's; ``id``, a
+            new UUID the runner made, lets it ask later whether the report was stored).
 
     Returns:
         ``{"task_run_states": n, "logs": m, "new_task_runs": k}``, the numbers stored.
@@ -152,6 +153,9 @@ def _checked_logs(flow_run_id: str, value: Any) -> list[dict[str, Any]]:
         if item.get("flow_run_id", flow_run_id) != flow_run_id:
             raise InvalidInput(f"logs[{i}] names flow run {item['flow_run_id']}, but the report "
                                f"is of flow run {flow_run_id}: send it in that run's report.")
+        if "id" in item and not _is_uuid(item["id"]):
+            raise InvalidInput(f"logs[{i}].id must be a new UUID in its usual form (e.g. "
+                               f"{uuid.uuid4()}), not {_short(item['id'])}.")
         for key in ("task_run_id", "name", "level", "message"):
             if item.get(key) is not None and not isinstance(item[key], str):
                 raise InvalidInput(f"logs[{i}].{key} must be a string or null, not "

@@ -236,3 +236,18 @@ def test_a_child_of_a_task_of_another_flow_is_refused(api, make_flow):
     errors = api.errors(REPORT_CHILDREN, {"input": {
         "flow_run_id": run_id, "new_task_runs": _new_children(other_task, 1)}})
     assert "belongs to flow" in errors[0]["message"]
+
+
+def test_log_records_keep_the_ids_a_report_gives_them(api, make_flow):
+    from prefect_jupyter.client.queries import STORED_LOG_IDS
+
+    run_id, children = _running_run_with_children(api, make_flow, count=1)
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    logs = [{**_log(children[0], f"line {n}"), "id": log_id} for n, log_id in enumerate(ids)]
+    api.query(REPORT, {"input": {"flow_run_id": run_id, "logs": logs}})
+    # what a runner asks after a lost answer: which of its records are stored
+    found = api.query(STORED_LOG_IDS, {"ids": [*ids, str(uuid.uuid4())]})["log"]
+    assert sorted(row["id"] for row in found) == sorted(ids)
+    errors = api.errors(REPORT, {"input": {"flow_run_id": run_id,
+                                           "logs": [{**_log(None, "x"), "id": "not-a-uuid"}]}})
+    assert "logs[0].id must be a new UUID" in errors[0]["message"]
