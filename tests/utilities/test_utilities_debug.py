@@ -1,8 +1,8 @@
 """Tests for prefect_jupyter.utilities.debug."""
 
 import subprocess
-import textwrap
 import sys
+import textwrap
 import threading
 import types
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from prefect_jupyter.utilities.http_policy import HttpPolicy
 from prefect_jupyter.utilities.configuration import set_temporary_config
+from prefect_jupyter.utilities.http_policy import HttpPolicy
 
 CREATE = "mutation($name: String!) { create_project(input: {name: $name}) { id } }"
 
