@@ -352,21 +352,23 @@ def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> bo
             seen = texts[id(value)] = (value, fast_json.dumps_text(value))
         return seen[1]
 
-    # column by column, as the SQLite executemany: one comprehension per column
-    values_of = []
-    for column, column_type in zip(columns, types, strict=True):
-        values = [row[column] for row in rows]
-        if isinstance(column_type, JSON):
-            values = [None if value is None else json_text(value) for value in values]
-        elif isinstance(column_type, UTCDateTime):
-            values = [value if type(value) is datetime.datetime and value.tzinfo is datetime.UTC
-                      else stamp(value, dialect) for value in values]
-        values_of.append(values)
+    json_columns = [i for i, t in enumerate(types) if isinstance(t, JSON)]
+    stamp_columns = [i for i, t in enumerate(types) if isinstance(t, UTCDateTime)]
     quote = dialect.identifier_preparer.quote
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    # row by row while the copy is open: PostgreSQL takes in the first rows while the next are
+    # made
     with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
         write = copy.write_row
-        for values in zip(*values_of, strict=True):
+        for row in rows:
+            values = [row[column] for column in columns]
+            for i in json_columns:
+                if values[i] is not None:
+                    values[i] = json_text(values[i])
+            for i in stamp_columns:
+                value = values[i]
+                if not (type(value) is datetime.datetime and value.tzinfo is datetime.UTC):
+                    values[i] = stamp(value, dialect)
             write(values)
     return True
 
