@@ -186,7 +186,9 @@ def parse_state(data: Any) -> state_module.State:
         raise InvalidInput(f"Unknown state type {name!r}; expected one of {known}.")
     message = data.get("message")
     if type(message) is str and _is_plain(data):
-        return _plain_state(name, message)
+        shared = _plain_state(name, message)
+        if getattr(shared, "start_time", None) is None:  # a Scheduled one's time is "now"
+            return shared
     try:
         return state_from_dict(data)
     except (TypeError, ValueError) as exc:

@@ -251,3 +251,19 @@ def test_log_records_keep_the_ids_a_report_gives_them(api, make_flow):
     errors = api.errors(REPORT, {"input": {"flow_run_id": run_id,
                                            "logs": [{**_log(None, "x"), "id": "not-a-uuid"}]}})
     assert "logs[0].id must be a new UUID" in errors[0]["message"]
+
+
+def test_a_scheduled_state_without_a_time_is_due_when_written_each_time(api, make_flow):
+    # plain states are parsed once per type and message; one whose time is "now" is not
+    import time
+
+    run_id, children = _running_run_with_children(api, make_flow, count=2)
+    starts = []
+    for child in children:
+        item = {"task_run_id": child["id"], "version": child["version"],
+                "state": {"type": "Scheduled", "message": "later"}}
+        api.query(REPORT, {"input": {"flow_run_id": run_id, "task_run_states": [item]}})
+        starts.append(api.rows("task_run", {"id": {"_eq": child["id"]}},
+                               "state_start_time")[0]["state_start_time"])
+        time.sleep(0.01)
+    assert starts[0] and starts[1] and starts[0] != starts[1]
