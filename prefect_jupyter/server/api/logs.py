@@ -53,7 +53,16 @@ def write_run_logs(
             "message": record.get("message"),
             "info": record.get("info"),
         })
-    dialects.insert_many(session, Log.__table__, rows)
+    try:
+        dialects.insert_many(session, Log.__table__, rows)
+    except Exception as exc:
+        if not dialects.is_integrity_error(session, exc):
+            raise
+        raise InvalidInput(
+            "A log record's id is taken by a stored record: give each record a new UUID (a "
+            "runner whose report's answer was lost asks for its first record's id before "
+            "sending it again)."
+        ) from exc
     return len(rows)
 
 

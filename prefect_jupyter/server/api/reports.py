@@ -145,6 +145,7 @@ def _checked_logs(flow_run_id: str, value: Any) -> list[dict[str, Any]]:
     """The records of ``value``, each given the report's flow run and its timestamp checked
     (the decoded request's own dicts, completed in place)."""
     items = _checked_list("logs", value)
+    ids: set[str] = set()
     for i, item in enumerate(items):
         if not item.keys() <= _LOG_KEYS:
             unknown = sorted(item.keys() - _LOG_KEYS)
@@ -153,9 +154,14 @@ def _checked_logs(flow_run_id: str, value: Any) -> list[dict[str, Any]]:
         if item.get("flow_run_id", flow_run_id) != flow_run_id:
             raise InvalidInput(f"logs[{i}] names flow run {item['flow_run_id']}, but the report "
                                f"is of flow run {flow_run_id}: send it in that run's report.")
-        if "id" in item and not _is_uuid(item["id"]):
-            raise InvalidInput(f"logs[{i}].id must be a new UUID in its usual form (e.g. "
-                               f"{uuid.uuid4()}), not {_short(item['id'])}.")
+        if "id" in item:
+            if not _is_uuid(item["id"]):
+                raise InvalidInput(f"logs[{i}].id must be a new UUID in its usual form (e.g. "
+                                   f"{uuid.uuid4()}), not {_short(item['id'])}.")
+            if item["id"] in ids:
+                raise InvalidInput(f"logs[{i}].id repeats an earlier record's: give each "
+                                   "record a new UUID.")
+            ids.add(item["id"])
         for key in ("task_run_id", "name", "level", "message"):
             if item.get(key) is not None and not isinstance(item[key], str):
                 raise InvalidInput(f"logs[{i}].{key} must be a string or null, not "

@@ -209,6 +209,16 @@ def advisory_lock(executor: Session | Connection, key: str) -> None:
         executor.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
+def is_integrity_error(session: Session, exc: BaseException) -> bool:
+    """Whether ``exc`` is a violated constraint (a unique key taken, a missing parent row):
+    SQLAlchemy's error for it, or the driver's own (a ``COPY`` raises that)."""
+    from sqlalchemy.exc import IntegrityError
+
+    dbapi = session.get_bind().dialect.dbapi
+    return isinstance(exc, IntegrityError) or (
+        dbapi is not None and isinstance(exc, dbapi.IntegrityError))
+
+
 def insert_ignoring_conflicts(model: Any, dialect_name: str) -> Any:
     """An ``INSERT`` into ``model``'s table that skips rows violating a unique constraint."""
     module = postgresql if dialect_name == POSTGRESQL else sqlite

@@ -251,6 +251,15 @@ def test_log_records_keep_the_ids_a_report_gives_them(api, make_flow):
     errors = api.errors(REPORT, {"input": {"flow_run_id": run_id,
                                            "logs": [{**_log(None, "x"), "id": "not-a-uuid"}]}})
     assert "logs[0].id must be a new UUID" in errors[0]["message"]
+    twice = str(uuid.uuid4())
+    errors = api.errors(REPORT, {"input": {"flow_run_id": run_id, "logs": [
+        {**_log(None, "a"), "id": twice}, {**_log(None, "b"), "id": twice}]}})
+    assert "logs[1].id repeats an earlier record's" in errors[0]["message"]
+    # an id stored already (a report sent again without asking first): refused, nothing stored
+    errors = api.errors(REPORT, {"input": {"flow_run_id": run_id, "logs": [
+        {**_log(None, "new line"), "id": str(uuid.uuid4())}, {**_log(None, "again"), "id": ids[0]}]}})
+    assert "A log record's id is taken" in errors[0]["message"]
+    assert api.count("log", {"flow_run_id": {"_eq": run_id}}) == 2
 
 
 def test_a_scheduled_state_without_a_time_is_due_when_written_each_time(api, make_flow):
