@@ -121,17 +121,3 @@ def test_a_logger_filter_is_applied(kept):
         logger.removeFilter(drop)
     log_line(logger, logging.WARNING, "kept")
     assert [r.getMessage() for r in records] == ["kept"]
-
-
-def test_the_console_formatter_formats_as_logging_does():
-    from prefect_jupyter.utilities.logging import _Formatter
-
-    ours = _Formatter("[%(asctime)s] %(levelname)s - %(name)s | %(message)s", "%Y-%m-%d %H:%M:%S%z")
-    theirs = logging.Formatter("[%(asctime)s] %(levelname)s - %(name)s | %(message)s", "%Y-%m-%d %H:%M:%S%z")
-    record = logging.LogRecord("prefect_jupyter.TaskRunner", logging.INFO, "f.py", 1, "Task '%s': done", ("a",), None)
-    assert ours.format(record) == theirs.format(record)
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        failed = logging.LogRecord("x", logging.ERROR, "f.py", 1, "failed", (), sys.exc_info())
-    assert ours.format(failed) == theirs.format(failed)

@@ -11,6 +11,7 @@ from prefect_jupyter.configuration import config
 from prefect_jupyter.context import context
 from prefect_jupyter.utilities import logging as pj_logging
 from prefect_jupyter.utilities.configuration import set_temporary_config
+from prefect_jupyter.utilities.console_log import StderrHandler
 from prefect_jupyter.utilities.logging import (
     ContextFilter,
     configure_logging,
@@ -20,7 +21,7 @@ from prefect_jupyter.utilities.logging import (
 
 
 def our_handlers(logger):
-    return [h for h in logger.handlers if isinstance(h, pj_logging._StderrHandler)]
+    return [h for h in logger.handlers if isinstance(h, StderrHandler)]
 
 
 @pytest.fixture
