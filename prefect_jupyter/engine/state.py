@@ -66,6 +66,13 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def _aware(when: datetime.datetime | None) -> datetime.datetime | None:
+    """A time without a time zone is taken as UTC (as Prefect 1 does), so it compares with now."""
+    if when is not None and when.tzinfo is None:
+        return when.replace(tzinfo=datetime.UTC)
+    return when
+
+
 class State(ResultCarrier):
     """The base state: a message, a result and the context it was created in.
 
@@ -248,7 +255,7 @@ class Scheduled(Pending):
         context: dict | None = None,
     ) -> None:
         super().__init__(message, result, context, cached_inputs)
-        self.start_time = start_time if start_time is not None else _now()
+        self.start_time = _aware(start_time) if start_time is not None else _now()
         run_count = _run_context.__dict__.get("task_run_count")
         if run_count is not None:  # carried to the next run (e.g. of a retry), as in Prefect 1
             self.context["task_run_count"] = run_count
@@ -269,7 +276,7 @@ class Paused(Scheduled):
         context: dict | None = None,
     ) -> None:
         super().__init__(message, result, start_time, cached_inputs, context)
-        self.start_time = start_time
+        self.start_time = _aware(start_time)
 
 
 class Resume(Scheduled):
@@ -321,7 +328,7 @@ class Queued(_MetaState):
         cached_inputs: dict | None = None,
     ) -> None:
         super().__init__(message, result, state, context, cached_inputs)
-        self.start_time = start_time if start_time is not None else _now()
+        self.start_time = _aware(start_time) if start_time is not None else _now()
 
 
 class ClientFailed(_MetaState):

@@ -360,3 +360,32 @@ def test_serialize_round_trip_keeps_fields():
 
 def test_module_exports_every_state():
     assert {cls.__name__ for cls in ALL_STATES} <= set(st.__all__)
+
+
+@pytest.mark.parametrize("cls", [st.Scheduled, st.Paused, st.Retrying, st.Queued])
+def test_a_start_time_without_a_time_zone_is_taken_as_utc(cls):
+    naive = datetime.datetime(2030, 1, 2, 3, 4, 5)
+    state = cls(start_time=naive)
+    assert state.start_time == naive.replace(tzinfo=datetime.UTC)
+    assert state.start_time > datetime.datetime.now(datetime.UTC)  # compares with now
+
+
+def test_a_start_time_with_a_time_zone_is_kept():
+    when = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    assert st.Scheduled(start_time=when).start_time.utcoffset() == datetime.timedelta(hours=2)
+
+
+def test_a_retry_signal_with_a_naive_time_waits_until_then_in_utc():
+    from prefect_jupyter import Task
+    from prefect_jupyter.engine import signals
+    from prefect_jupyter.engine.task_runner import TaskRunner
+
+    later = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(minutes=5)
+
+    class Later(Task):
+        def run(self):
+            raise signals.RETRY(start_time=later)
+
+    state = TaskRunner(task=Later()).run()
+    assert state.is_retrying()
+    assert state.start_time == later.replace(tzinfo=datetime.UTC)
