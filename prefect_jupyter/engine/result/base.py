@@ -144,6 +144,12 @@ class Result:
         self.serializer = serializer if serializer is not None else PickleSerializer()
         self._location: str | None = None
         self._formatter: Callable[..., str] | None = None
+        if not (location is None or isinstance(location, str | os.PathLike) or callable(location)):
+            raise TypeError(
+                f"Result location must be a string, a callable returning a string, or None; "
+                f"got {type(location).__name__}. Give a template such as "
+                f"'{{task_name}}-{{map_index}}.pkl', or a function of those fields."
+            )
         self.location = location  # type: ignore[assignment]
         self.validators: list[Validator] = list(validators or [])
         self.run_validators = run_validators
@@ -154,7 +160,10 @@ class Result:
         """The location string (possibly a template), or ``None``.
 
         Assigning a callable makes it the location formatter: ``location`` then reads ``None``
-        until `format` calls it. Assigning ``None`` removes any template or formatter.
+        until `format` calls it. Assigning ``None`` removes any template or formatter. Any
+        other value is kept as it is, a concrete location: a subclass's ``write`` may name
+        where it stored a value with an index or a key (as in Prefect 1); only the constructor
+        checks what a user gives.
         """
         return self._location
 
@@ -170,10 +179,8 @@ class Result:
             self._location = None
             self._formatter = value
         else:
-            raise TypeError(
-                f"Result location must be a string, a callable returning a string, or None; "
-                f"got {type(value).__name__}."
-            )
+            self._location = value
+            self._formatter = None
 
     @property
     def default_location(self) -> str:
@@ -198,8 +205,10 @@ class Result:
             LocationError: the template names a field missing from ``kwargs``.
         """
         new = self.copy()
-        if self._location is not None:
+        if isinstance(self._location, str):
             new._location = render_location(self._location, **kwargs)
+        elif self._location is not None:  # a subclass's own kind of location: nothing to fill
+            pass
         elif self._formatter is not None:
             # Keep the formatter: a copy that is formatted again gets a fresh name from it.
             new._location = render_location(self._formatter, **kwargs)

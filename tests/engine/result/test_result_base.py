@@ -4,6 +4,7 @@ import re
 import cloudpickle
 import pytest
 
+from prefect_jupyter import Flow, task
 from prefect_jupyter.engine.result import (
     LocationError,
     NoResult,
@@ -13,6 +14,7 @@ from prefect_jupyter.engine.result import (
 )
 from prefect_jupyter.engine.result.base import render_location
 from prefect_jupyter.engine.serializers import JSONSerializer, PickleSerializer
+from prefect_jupyter.utilities.configuration import set_temporary_config
 
 CONTEXT = {
     "task_name": "load",
@@ -95,8 +97,46 @@ def test_path_location_is_stored_as_a_string():
 
 
 def test_invalid_location_type_is_rejected():
-    with pytest.raises(TypeError, match="got int"):
+    with pytest.raises(TypeError, match="got int. Give a template such as"):
         Result(location=42)
+
+
+class IndexedResult(Result):
+    """A result that stores values in a list and names each by its index (Prefect 1 allows it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.stored = []
+
+    def write(self, value, **kwargs):
+        new = self.format(**kwargs)
+        self.stored.append(value)
+        new.location = len(self.stored) - 1
+        new.value = value
+        return new
+
+    def read(self, location):
+        new = self.copy()
+        new.location, new.value = location, self.stored[location]
+        return new
+
+
+def test_a_subclass_may_name_a_stored_value_by_something_else_than_a_string():
+    result = IndexedResult()
+
+    @task(checkpoint=True, result=result)
+    def double(x):
+        return 2 * x
+
+    with Flow("indexed") as flow:
+        doubled = double.map([1, 2, 3])
+    with set_temporary_config({"flows.checkpointing": True}):
+        state = flow.run()
+    assert state.is_successful()
+    children = state.result[doubled].map_states
+    assert sorted(child._result.location for child in children) == [0, 1, 2]
+    assert sorted(result.stored) == [2, 4, 6]
+    assert children[0]._result.format(task_name="double").location == children[0]._result.location
 
 
 def test_setting_a_string_location_replaces_a_callable_one():
