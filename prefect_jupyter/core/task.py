@@ -34,6 +34,7 @@ from prefect_jupyter.core.task_checks import (
     run_facts,
     validate_run_signature,
 )
+from prefect_jupyter.utilities.edges import EdgeAnnotation
 
 
 class _instance_property:  # noqa: N801  (used like ``property``)
@@ -461,9 +462,23 @@ class Task:
         annotation = inspect.signature(self.run).return_annotation
         return Any if annotation is inspect.Signature.empty else annotation
 
-    def pipe(self, _task: Task, **kwargs: Any) -> Task:
-        """``self.pipe(t, a=1)`` is ``t(self, a=1)``: chain calls left to right."""
-        return _task(self, **kwargs)
+    def pipe(_prefect_self, _prefect_task: Any, **kwargs: Any) -> Task:  # noqa: N805
+        """``self.pipe(t, a=1)`` is ``t(self, a=1)``: chain calls left to right.
+
+        An edge annotation class (``flatten``, ``mapped``, ``unmapped``) given instead of a
+        task leaves this task as it is, as in Prefect 1, so a chain may name one in passing.
+        ``self`` is not a keyword ``pipe`` can pass on (it would be this task's own argument).
+        """
+        if "self" in kwargs:
+            raise ValueError(
+                'The keyword argument "self" cannot be passed on by .pipe() (a task call cannot '
+                "take it either): give that argument of the piped task another name."
+            )
+        if isinstance(_prefect_task, type) and issubclass(_prefect_task, EdgeAnnotation):
+            from prefect_jupyter.core.task_values import as_task
+
+            return as_task(_prefect_task(_prefect_self))
+        return _prefect_task(_prefect_self, **kwargs)
 
     # -- operators: each builds a hidden task --------------------------------------------------
     def serialize(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from prefect_jupyter.engine.results import LocalResult
 from prefect_jupyter.engine.state import Failed, Success
 from prefect_jupyter.tasks.core.function import FunctionTask
 from prefect_jupyter.utilities.configuration import set_temporary_config
+from prefect_jupyter.utilities.edges import flatten, mapped, unmapped
 
 SECOND = datetime.timedelta(seconds=1)
 
@@ -541,6 +542,21 @@ class TestPipe:
         with Flow("f") as flow:
             out = ident(1).pipe(add).pipe(add, y=5)
         assert results(flow)(out) == 7
+
+    def test_an_edge_annotation_in_a_chain_leaves_the_task_as_it_is(self) -> None:
+        @task
+        def total(numbers: list) -> int:
+            return sum(numbers)
+
+        with Flow("f") as flow:
+            doubled = ident.map([1, 2, 3])
+            out = doubled.pipe(flatten).pipe(mapped).pipe(unmapped).pipe(total)
+        assert doubled.pipe(unmapped) is doubled
+        assert results(flow)(out) == 6
+
+    def test_self_cannot_be_passed_on(self) -> None:
+        with Flow("f"), pytest.raises(ValueError, match='"self" cannot be passed on by .pipe'):
+            ident(1).pipe(add, self=2)
 
 
 class TestRunNameAndTags:
