@@ -334,10 +334,12 @@ class CloudHandler(logging.Handler):
             "level": record.levelname,
             "message": message,
         }
-        if getlogsize(log) > MAX_LOG_SIZE:
-            warnings.warn(
-                f"A log record of {getlogsize(log):,} bytes exceeds the limit of {MAX_LOG_SIZE:,} "
-                "bytes; its message is truncated.",
+        size = getlogsize(log)
+        if size > MAX_LOG_SIZE:
+            warnings.warn(  # Prefect 1's words first: code may match them
+                f"Received a log of size {size} bytes, exceeding the limit of {MAX_LOG_SIZE} "
+                "bytes: the message sent to the server is cut to fit. Keep large data out of "
+                "log lines (return it as the task's result instead).",
                 stacklevel=2,
             )
             log["message"] = message[: MAX_LOG_SIZE - LOG_OVERHEAD]

@@ -328,3 +328,31 @@ class TestRedirectStdout:
             finally:
                 logger.removeHandler(handler)
         assert capsys.readouterr().out == "echoed\n"
+
+
+class TestShippedRecords:
+    def test_a_long_message_is_cut_to_the_limit_with_a_warning(self, monkeypatch):
+        monkeypatch.setattr(pj_logging, "MAX_LOG_SIZE", 1000)
+        shipped: list[dict] = []
+        logger = get_logger("shipping-test")
+        with (
+            pj_logging.LOG_MANAGER.shipping_to(shipped.append),
+            set_temporary_config({"cloud.send_flow_run_logs": True, "logging.level": "INFO"}),
+            pytest.warns(UserWarning, match=(
+                f"Received a log of size {1000 + pj_logging.LOG_OVERHEAD} bytes, exceeding the "
+                "limit of 1000 bytes: the message sent to the server is cut to fit")),
+        ):
+            logger.info("h" * 1000)
+        (log,) = shipped
+        assert log["message"] == "h" * (1000 - pj_logging.LOG_OVERHEAD)
+        assert pj_logging.getlogsize(log) == 1000
+
+    def test_a_message_within_the_limit_is_shipped_whole(self, recwarn):
+        shipped: list[dict] = []
+        with (
+            pj_logging.LOG_MANAGER.shipping_to(shipped.append),
+            set_temporary_config({"cloud.send_flow_run_logs": True, "logging.level": "INFO"}),
+        ):
+            get_logger("shipping-test").info("short %s", "line")
+        assert [log["message"] for log in shipped] == ["short line"]
+        assert not [w for w in recwarn if "exceeding the limit" in str(w.message)]
