@@ -22,8 +22,9 @@ def _store() -> dict[str, list[Any]]:
 
 
 def cached_states(key: str) -> list[Any]:
-    """The cached states stored under ``key``, newest first."""
-    return list(reversed(_store().get(key, [])))
+    """The cached states stored under ``key``, oldest first: the order a task tries them in
+    (Prefect 1's), so the first still valid one is used."""
+    return list(_store().get(key, []))
 
 
 def remember(key: str, state: Any) -> None:

@@ -123,6 +123,22 @@ class TestCacheFor:
         assert state.result == "A"
         assert calls == ["a"]
 
+    def test_of_two_valid_caches_the_oldest_is_used(self, calls):
+        # Prefect 1's order: a map's children with equal inputs each cache a value; a later
+        # child with that input gets the first one cached
+        @task(cache_for=MINUTE, cache_validator=cv.all_inputs)
+        def draw(x):
+            calls.append(x)
+            return len(calls)
+
+        with Flow("draws") as flow:
+            drawn = draw.map([7, 7])
+        first = flow.run().result[drawn].result
+        again = flow.run().result[drawn].result
+        assert first == [1, 2]
+        assert again == [1, 1]
+        assert calls == [7, 7]
+
     def test_without_cache_key_tasks_cache_by_name(self, calls):
         @task(cache_for=MINUTE, name="same-name")
         def first():
