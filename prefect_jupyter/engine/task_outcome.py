@@ -87,7 +87,8 @@ class OutcomeSteps:
     def _call_run(self, inputs: dict[str, Any]) -> Any:
         task = self.task
         if task.timeout:
-            return run_with_timeout(task.run, inputs, task.timeout)
+            name = vars(prefect_context).get("task_full_name", task.name)
+            return run_with_timeout(task.run, inputs, task.timeout, name=f"Task '{name}'")
         return task.run(**inputs)
 
     def check_for_retry(self, state: State, inputs: dict[str, Any] | None = None) -> State:

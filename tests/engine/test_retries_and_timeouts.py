@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import multiprocessing
+import os
 import threading
 import time
 
@@ -10,6 +12,8 @@ import pytest
 
 from prefect_jupyter import Flow, context, task
 from prefect_jupyter.engine.state import Failed, Success, TimedOut, TriggerFailed
+from prefect_jupyter.engine.timeouts import TaskTimeoutSignal, run_with_timeout
+from prefect_jupyter.executors import LocalDaskExecutor
 
 DELAY = datetime.timedelta(seconds=0.01)
 
@@ -251,6 +255,83 @@ class TestTimeouts:
     def test_timeout_must_be_whole_seconds(self):
         with pytest.raises(TypeError, match="integer"):
             task(lambda: 1, timeout=0.5)
+
+
+@task(timeout=3)
+def record_pid_then_sleep(path):
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(60)
+    return "woke"
+
+
+class TestTimeoutsOffTheMainThread:
+    """Prefect 1's policy: a task on a thread runs in a child process that is stopped on time."""
+
+    def test_a_task_on_an_executor_thread_is_stopped_when_time_is_up(self, tmp_path):
+        path = str(tmp_path / "pid.txt")
+        with Flow("stopped") as flow:
+            ref = record_pid_then_sleep(path)
+        state = flow.run(executor=LocalDaskExecutor(scheduler="threads")).result[ref]
+        assert type(state) is TimedOut
+        assert str(state.result) == "Execution timed out after 3 seconds."
+        pid = int(open(path).read())
+        assert pid != os.getpid()  # it ran in a child process
+        with pytest.raises(ProcessLookupError):  # which is gone when the run returns
+            os.kill(pid, 0)
+
+    def test_results_errors_and_context_come_back_from_the_child(self):
+        @task(timeout=30)
+        def named(x):
+            return (context.task_name, x + 1)
+
+        @task(timeout=30)
+        def bad():
+            raise ValueError("inside")
+
+        with Flow("child") as flow:
+            good, failed = named(1), bad()
+        states = flow.run(executor=LocalDaskExecutor(scheduler="threads")).result
+        assert states[good].result == ("named", 2)
+        assert type(states[failed]) is Failed
+        assert states[failed].message == "Error during execution of task: ValueError('inside')"
+
+    def test_an_input_that_cannot_be_pickled_gets_a_soft_limit_and_a_warning(self):
+        @task
+        def make_lock():
+            return threading.Lock()
+
+        @task(timeout=30)
+        def hold(lock):
+            with lock:
+                return "held"
+
+        with Flow("soft") as flow:
+            held = hold(make_lock())
+        with pytest.warns(UserWarning, match="cannot be pickled for a child process.*soft limit"):
+            state = flow.run(executor=LocalDaskExecutor(scheduler="threads")).result[held]
+        assert state.result == "held"
+
+    def test_in_a_daemonic_process_the_limit_is_soft_and_says_so(self, monkeypatch):
+        monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+        release = threading.Event()
+        out = {}
+
+        def target():
+            try:
+                run_with_timeout(release.wait, {"timeout": 60}, 1, name="Task 'waits'")
+            except TaskTimeoutSignal as exc:
+                out["error"] = exc
+
+        with pytest.warns(UserWarning, match="daemonic subprocess, so its timeout is a soft limit"):
+            worker = threading.Thread(target=target)
+            worker.start()
+            worker.join(60)
+        release.set()  # the abandoned helper thread ends too
+        assert str(out["error"]) == (
+            "Execution timed out after 1 seconds but was executed in a daemonic subprocess and "
+            "will continue to run in the background."
+        )
 
 
 def test_task_run_count_increments_across_retries():
