@@ -15,7 +15,8 @@ This package sits above ``engine`` and ``client``: it uses both, and neither imp
 ``FlowView``, ``FlowRunView``, ``TaskRunView`` and ``watch_flow_run`` are Prefect 1's read-only
 views of what the server knows (used by the flow-of-flows tasks in ``tasks.prefect``).
 ``create_markdown_artifact`` and its siblings publish artifacts of a task run
-(:mod:`~prefect_jupyter.backend.artifacts`).
+(:mod:`~prefect_jupyter.backend.artifacts`); the key-value store functions are Prefect Cloud's
+and raise here, as on Prefect Server (:mod:`~prefect_jupyter.backend.kv_store`).
 """
 
 from prefect_jupyter.backend.artifacts import (
@@ -27,6 +28,7 @@ from prefect_jupyter.backend.artifacts import (
 )
 from prefect_jupyter.backend.flow import FlowView
 from prefect_jupyter.backend.flow_run import FlowRunLog, FlowRunView, watch_flow_run
+from prefect_jupyter.backend.kv_store import delete_key, get_key_value, list_keys, set_key_value
 from prefect_jupyter.backend.reporter import RunReporter
 from prefect_jupyter.backend.task_run import TaskRunView
 
@@ -39,7 +41,11 @@ __all__ = [
     "create_link_artifact",
     "create_markdown_artifact",
     "delete_artifact",
+    "delete_key",
     "execute_flow_run",
+    "get_key_value",
+    "list_keys",
+    "set_key_value",
     "update_link_artifact",
     "update_markdown_artifact",
     "watch_flow_run",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -25,7 +25,15 @@ from prefect_jupyter.backend.flow import FlowView
 from prefect_jupyter.backend.task_run import TaskRunView
 from prefect_jupyter.engine.state import State
 
-__all__ = ["FlowRunLog", "FlowRunView", "FlowView", "TaskRunView", "watch_flow_run"]
+__all__ = [
+    "FlowRunLog",
+    "FlowRunView",
+    "FlowView",
+    "TaskRunView",
+    "check_for_compatible_agents",
+    "stream_flow_run_logs",
+    "watch_flow_run",
+]
 
 #: after this long in Scheduled, watch_flow_run says once that no agent has picked the run up
 AGENT_WARNING_AFTER = datetime.timedelta(seconds=15)
@@ -37,6 +45,11 @@ class FlowRunLog(NamedTuple):
     timestamp: datetime.datetime
     level: int
     message: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FlowRunLog:
+        """A line from a stored log record (``timestamp``, ``level`` name, ``message``)."""
+        return cls(_when(data["timestamp"]), _level(data.get("level")), data.get("message") or "")
 
 
 _FLOW_RUN_FIELDS = """id name flow_id parameters context labels run_config state serialized_state
@@ -122,20 +135,51 @@ class FlowRunView:
         ).data.task_run
         return [TaskRunView._from_row(row) for row in rows]
 
-    def get_latest(self) -> FlowRunView:
+    def get_latest(self, load_static_tasks: bool = False) -> FlowRunView:
         """A fresh view of the same flow run."""
-        return type(self).from_flow_run_id(self.flow_run_id)
+        return type(self).from_flow_run_id(self.flow_run_id, load_static_tasks=load_static_tasks)
+
+    def get_logs(
+        self, start_time: datetime.datetime | None = None, end_time: datetime.datetime | None = None
+    ) -> list[FlowRunLog]:
+        """The run's log lines, oldest first: after ``start_time`` (when given) and up to
+        ``end_time`` (by default when this view was read, ``updated_at``: a fresh view with
+        `get_latest` sees later lines)."""
+        from prefect_jupyter.client import Client
+
+        end = end_time or self.updated_at
+        where: list[dict[str, Any]] = [{"flow_run_id": {"_eq": self.flow_run_id}}]
+        if end is not None:
+            where.append({"timestamp": {"_lte": end.isoformat()}})
+        if start_time is not None:
+            where.append({"timestamp": {"_gt": start_time.isoformat()}})
+        rows = Client().graphql(
+            "query($where: log_bool_exp) { log(where: $where, order_by: [{timestamp: asc}, "
+            "{id: asc}]) { timestamp level message } }", {"where": {"_and": where}},
+        ).data.log
+        return [FlowRunLog.from_dict(row) for row in rows]
 
     def get_task_run(
         self, task_slug: str | None = None, task_run_id: str | None = None, map_index: int = -1
     ) -> TaskRunView:
-        """One of this run's task runs, by task slug (and map index).
+        """One of this run's task runs: by its id, or by task slug (and map index).
 
         Raises:
-            ValueError: no slug was given or there is no such task run.
+            ValueError: neither was given, or this run has no such task run.
         """
+        if task_run_id is not None:
+            found = TaskRunView.from_task_run_id(task_run_id)
+            if found.flow_run_id != self.flow_run_id:
+                raise ValueError(
+                    f"Task run {task_run_id} belongs to flow run {found.flow_run_id}, not to "
+                    f"this one ({self.flow_run_id}): read it from its own flow run."
+                )
+            return found
         if task_slug is None:
-            raise ValueError("get_task_run needs the task's slug (task_slug=...).")
+            raise ValueError(
+                "get_task_run needs the task's slug (task_slug='add-1') or a task run id "
+                "(task_run_id=...)."
+            )
         return TaskRunView.from_task_slug(task_slug, self.flow_run_id, map_index=map_index)
 
     def __repr__(self) -> str:
@@ -260,3 +304,68 @@ def watch_flow_run(
             )
         wait = poll_interval if lines else min(wait * 1.5, 5.0)
         time.sleep(wait)
+
+
+def stream_flow_run_logs(
+    flow_run_id: str, max_duration: datetime.timedelta = datetime.timedelta(hours=12)
+) -> None:
+    """Print a flow run's states and logs as they come (`watch_flow_run`), one line each with
+    the local time and level, until it finishes."""
+    for line in watch_flow_run(flow_run_id, stream_logs=True, max_duration=max_duration):
+        when = line.timestamp.astimezone()
+        print(f"{when:%H:%M:%S} | {logging.getLevelName(line.level):<7} | {line.message}")
+
+
+def check_for_compatible_agents(labels: Iterable[str], since_minutes: int = 1) -> str:
+    """Say whether an agent the server knows can run a flow run with ``labels``.
+
+    An agent can when the run's labels are all among its own (as agents pick runs); it counts
+    as healthy when it asked the server for work in the last ``since_minutes`` minutes. The
+    answer is one sentence for people: which agent will pick the run up, or why none will and
+    what to start.
+    """
+    from prefect_jupyter.client import Client
+
+    wanted = set(labels)
+    shown = f"labels {sorted(wanted)!r}" if wanted else "no labels"
+    rows = Client().graphql("query { agent { id name labels last_queried } }").data.agent
+    since = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=since_minutes)
+    seen = [(row, _when(row.last_queried)) for row in rows if row.get("last_queried")]
+    healthy = [(row, when) for row, when in seen if when >= since]
+    fitting = [(row, when) for row, when in seen if wanted <= set(row.get("labels") or ())]
+    fitting_healthy = [(row, when) for row, when in fitting if when >= since]
+    if len(fitting_healthy) == 1:
+        row, when = fitting_healthy[0]
+        return (f"Agent {_agent_name(row)} has matching labels and last asked for work "
+                f"{_ago(when)}. It should run your flow run.")
+    if fitting_healthy:
+        return (f"Found {len(fitting_healthy)} healthy agents with matching labels. One of them "
+                "should run your flow run.")
+    if len(fitting) == 1:
+        row, when = fitting[0]
+        return (f"Agent {_agent_name(row)} has matching labels but last asked for work "
+                f"{_ago(when)}, so it looks unhealthy. Restart it, or start an agent with "
+                f"{shown} (prefect-jupyter agent local start), to run your flow run.")
+    if fitting:
+        return (f"Found {len(fitting)} agents with matching labels, but none asked for work in "
+                f"the last {since_minutes} minute(s): they look unhealthy. Restart one of them, "
+                f"or start an agent with {shown}, to run your flow run.")
+    if not healthy:
+        return ("There are no healthy agents, and no agent with matching labels has run "
+                f"recently. Start an agent with {shown} (prefect-jupyter agent local start) to "
+                "run your flow run.")
+    return (f"There are {len(healthy)} healthy agent(s), but none has {shown} among its own. "
+            "Start an agent with matching labels to run your flow run.")
+
+
+def _agent_name(row: Any) -> str:
+    return f"{row.id} ({row.name})" if row.get("name") else str(row.id)
+
+
+def _ago(when: datetime.datetime) -> str:
+    seconds = int((datetime.datetime.now(datetime.UTC) - when).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} seconds ago"
+    if seconds < 3600:
+        return f"{seconds // 60} minutes ago"
+    return f"{seconds // 3600} hours ago"

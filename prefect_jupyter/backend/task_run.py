@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefect_jupyter.engine.state import State
 
-__all__ = ["TaskRunView"]
+__all__ = ["NotLoaded", "TaskRunView"]
+
+#: what a view's result is until it is read (a result may be ``None``)
+NotLoaded = object()
+
+#: mapped children read per request by `TaskRunView.iter_mapped`
+_CHILDREN_PAGE = 500
 
 
 @dataclass(frozen=True)
 class TaskRunView:
     """A task run: ids, task slug and name, map index and state.
 
-    Build one with ``FlowRunView.get_task_run(...)`` or `from_task_slug`.
+    Build one with ``FlowRunView.get_task_run(...)``, `from_task_slug` or `from_task_run_id`.
+    Its value (`get_result`, or the ``result`` property) is read once, when first asked for.
     """
 
     task_run_id: str
@@ -25,6 +33,68 @@ class TaskRunView:
     flow_run_id: str
     state: State
     serialized_state: dict[str, Any]
+    _result: Any = field(default=NotLoaded, compare=False, repr=False)
+
+    @classmethod
+    def from_task_run_id(cls, task_run_id: str) -> TaskRunView:
+        """The task run ``task_run_id`` as it is now.
+
+        Raises:
+            ValueError: there is no such task run.
+        """
+        import uuid
+
+        from prefect_jupyter.client import Client, queries
+
+        try:
+            uuid.UUID(str(task_run_id))
+        except ValueError:
+            raise ValueError(f"No task run with id {task_run_id!r}: a task run id is a UUID.") from None
+        found = Client().graphql(
+            queries.TASK_RUN_VIEW, {"where": {"id": {"_eq": task_run_id}}}
+        ).data.task_run
+        if not found:
+            raise ValueError(f"No task run with id {task_run_id!r} on the server.")
+        return cls._from_row(found[0])
+
+    def get_latest(self) -> TaskRunView:
+        """A fresh view of the same task run."""
+        return type(self).from_task_run_id(self.task_run_id)
+
+    def iter_mapped(self) -> Iterator[TaskRunView]:
+        """The mapped children of this (``Mapped``) task run, by map index, read a page at a
+        time as they are consumed.
+
+        Raises:
+            TypeError: this task run is not a mapped parent.
+        """
+        if not self.state.is_mapped():
+            raise TypeError(
+                f"Task run {self.task_run_id!r} ({self.task_slug}) is not a mapped task run: "
+                "iter_mapped() is for the parent of mapped children."
+            )
+        from prefect_jupyter.client import Client
+
+        client = Client()
+        where = {"flow_run_id": {"_eq": self.flow_run_id}, "task_id": {"_eq": self.task_id},
+                 "map_index": {"_gte": 0}}
+        offset = 0
+        while True:
+            rows = client.graphql(
+                "query($where: task_run_bool_exp, $limit: Int, $offset: Int) { task_run("
+                "where: $where, order_by: {map_index: asc}, limit: $limit, offset: $offset) { "
+                "id name map_index flow_run_id state serialized_state task { id slug name } } }",
+                {"where": where, "limit": _CHILDREN_PAGE, "offset": offset},
+            ).data.task_run
+            yield from (type(self)._from_row(row) for row in rows)
+            if len(rows) < _CHILDREN_PAGE:
+                return
+            offset += len(rows)
+
+    @property
+    def result(self) -> Any:
+        """The task run's value (see `get_result`)."""
+        return self.get_result()
 
     @classmethod
     def from_task_slug(cls, task_slug: str, flow_run_id: str, map_index: int = -1) -> TaskRunView:
@@ -61,11 +131,25 @@ class TaskRunView:
         )
 
     def get_result(self) -> Any:
-        """The task run's value, read from where its result was persisted.
+        """The task run's value, read from where its result was persisted (once; later calls
+        answer from memory). A mapped parent's value is the list of its children's.
 
         Raises:
-            ValueError: the task run has no persisted result (name the fix: a `Result`).
+            ValueError: the task run has not finished, or has no persisted result (the message
+                names the fix: a `Result`).
         """
+        if self._result is NotLoaded:
+            object.__setattr__(self, "_result", self._load_result())
+        return self._result
+
+    def _load_result(self) -> Any:
+        if not self.state.is_finished():
+            raise ValueError(
+                f"Task run {self.task_slug!r} of flow run {self.flow_run_id} has not finished "
+                f"({self.state!r}): its result can be read once it has (get_latest())."
+            )
+        if self.state.is_mapped():
+            return [child.get_result() for child in self.iter_mapped()]
         stored = self.serialized_state.get("_result") or {}
         if stored.get("type") == "PrefectResult":
             return self.state.result
