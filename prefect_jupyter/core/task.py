@@ -475,9 +475,7 @@ class Task:
                 "take it either): give that argument of the piped task another name."
             )
         if isinstance(_prefect_task, type) and issubclass(_prefect_task, EdgeAnnotation):
-            from prefect_jupyter.core.task_values import as_task
-
-            return as_task(_prefect_task(_prefect_self))
+            return _prefect_self  # an annotation of a task, made a task again: the task itself
         return _prefect_task(_prefect_self, **kwargs)
 
     # -- operators: each builds a hidden task --------------------------------------------------
