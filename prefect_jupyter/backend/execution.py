@@ -38,6 +38,7 @@ from prefect_jupyter.backend.api import BackendAPI
 from prefect_jupyter.backend.logs import shipping_logs
 from prefect_jupyter.backend.reporter import RunReporter
 from prefect_jupyter.backend.restore import restore_task_states
+from prefect_jupyter.backend.server_caches import server_caches
 from prefect_jupyter.backend.spool import deliver_spools, write_spool
 from prefect_jupyter.backend.task_run_names import TaskRunNamer
 from prefect_jupyter.backend.writes import TaskRunRef
@@ -205,6 +206,10 @@ def _run(flow: Any, run: dict[str, Any], parameters: dict[str, Any], reporter: R
     start = _parse_time(run.get("scheduled_start_time"))
     if start is not None:
         context["scheduled_start_time"] = start
+    # tasks with cache_for reuse what earlier runs cached on the server (a fresh process has none)
+    caches = server_caches(reporter.api.client, flow, reporter.task_ids)
+    if caches:
+        context["caches"] = caches
     namer = TaskRunNamer(reporter.api.client, flow.slugs)
     runner = FlowRunner(flow, state_handlers=state_handlers, observers=[reporter, namer])
     ship = config.cloud.get("send_flow_run_logs", True)

@@ -71,6 +71,10 @@ class Client:
             ``http://127.0.0.1:4200/graphql``).
         api_token: the server's API token, sent as ``Authorization: Bearer <token>`` (default:
             ``config.server.api_token``; empty means none).
+        api_key: Prefect 1.x's name for the same token (``Client(api_key=...)``); give one or
+            the other.
+        tenant_id: accepted as Prefect 1 takes it; this server has one tenant, so it is kept
+            (``client.tenant_id``) and changes nothing.
         max_attempts: how many times a request is tried before giving up (at least 1).
         backoff: seconds to wait before the first retry; doubled after each one.
         timeout: seconds to wait for a response (default: ``config.cloud.request_timeout``).
@@ -80,12 +84,22 @@ class Client:
         self,
         api_server: str | None = None,
         api_token: str | None = None,
+        tenant_id: str | None = None,
         *,
+        api_key: str | None = None,
         max_attempts: int = 4,
         backoff: float = 0.5,
         timeout: float | None = None,
     ) -> None:
         self.api_server = str(api_server or config.cloud.graphql)
+        if api_key is not None and api_token is not None and api_key != api_token:
+            raise ValueError(
+                "Client got both api_token and api_key, which differ: they are one token "
+                "(api_key is Prefect 1.x's name for it). Pass one of them."
+            )
+        if api_token is None:
+            api_token = api_key
+        self.tenant_id = tenant_id
         token = api_token if api_token is not None else config.server.get("api_token")
         self.api_token = str(token) if token else None
         self.max_attempts = max(1, int(max_attempts))
@@ -425,6 +439,26 @@ class Client:
         if info is None:
             raise ObjectNotFoundError(f"Task run {task_run_id!r} not found.")
         return _state(info.serialized_state)
+
+    def get_latest_cached_states(
+        self, task_id: str, cache_key: str | None, created_after: datetime.datetime,
+        limit: int = 50,
+    ) -> list[State]:
+        """The newest ``Cached`` states stored since ``created_after``: of task runs of tasks
+        with ``cache_key`` when one is given (any flow), else of task runs of the task
+        ``task_id`` (this version of its flow), newest first (Prefect 1's lookup for
+        ``cache_for`` in a run reported to a server).
+        """
+        where: dict[str, Any] = {
+            "state": {"_eq": "Cached"},
+            "state_timestamp": {"_gte": created_after.isoformat()},
+        }
+        if cache_key is not None:
+            where["task"] = {"cache_key": {"_eq": cache_key}}
+        else:
+            where["task_id"] = {"_eq": task_id}
+        rows = self._data(queries.CACHED_TASK_RUN_STATES, {"where": where, "limit": limit}).task_run
+        return [_state(row.serialized_state) for row in rows if row.get("serialized_state")]
 
     def cancel_flow_run(self, flow_run_id: str) -> str:
         """Cancel a run that has not finished; returns its new state's name."""

@@ -149,6 +149,14 @@ query($where: task_run_bool_exp) {
 }
 """
 
+CACHED_TASK_RUN_STATES = """
+query($where: task_run_bool_exp, $limit: Int) {
+  task_run(where: $where, order_by: {state_timestamp: desc}, limit: $limit) {
+    serialized_state
+  }
+}
+"""
+
 FLOW_RUN_STATES_AFTER = """
 query($id: uuid!, $offset: Int!) {
   flow_run_state(where: {flow_run_id: {_eq: $id}}, order_by: [{timestamp: asc}, {version: asc}],

@@ -487,7 +487,7 @@ class Cancelled(Finished):
 
 
 # -- JSON form (shared by client and server; see prefect_jupyter.engine.state_schema) -----
-_FIELDS = ("run_count", "loop_count", "n_map_states", "cached_parameters")
+_FIELDS = ("run_count", "loop_count", "n_map_states", "cached_parameters", "hashed_inputs")
 _TIMES = ("start_time", "cached_result_expiration")
 
 

@@ -2,7 +2,8 @@
 
 The shape follows Prefect Server 1's: ``type`` (the class name), ``message``, ``context``,
 the class's own fields (``start_time``, ``run_count``, ``loop_count``, ``n_map_states``,
-``cached_result_expiration``, ``cached_parameters``) and ``_result`` describing where the value
+``cached_result_expiration``, ``cached_parameters``, ``hashed_inputs``) and ``_result``
+describing where the value
 lives (``{"type": "LocalResult", "location": "/path"}``). Values themselves are not embedded,
 except through a ``PrefectResult``, whose location *is* the JSON value. Messages that are
 exceptions become their ``repr``.

@@ -73,7 +73,7 @@ class ResultSteps:
             from prefect_jupyter.engine.caching import cached_states
 
             for candidate in cached_states(self.task.cache_key or self.task.name):
-                if self.task.cache_validator(candidate, inputs, parameters):
+                if self.task.cache_validator(candidate, inputs, parameters) and self._loaded(candidate):
                     return self.handle_state_change(state, candidate)
             # as Prefect 1 says, also on a first run when there was no cache yet
             self.logger.warning(
@@ -81,6 +81,25 @@ class ResultSteps:
                 prefect_context.get("task_full_name", self.task.name),
             )
         return state
+
+    def _loaded(self, candidate: State) -> bool:
+        """Whether a valid cached state's value is here, read from where it was written when it
+        is not (a state from the server, `backend.server_caches`): through the task's own
+        ``Result``, else the state's. A value that cannot be read is not reused."""
+        result = candidate._result
+        if getattr(result, "value", None) is not None or getattr(result, "location", None) is None:
+            return True
+        for reader in (self.result, None):
+            try:
+                candidate.load_result(reader)
+                return True
+            except Exception as exc:  # gone, or a type that can't read it: try the next
+                problem = exc
+        self.logger.warning(
+            "Task '%s': a cached result at %r could not be read (%r); it is not reused.",
+            prefect_context.get("task_full_name", self.task.name), result.location, problem,
+        )
+        return False
 
     def cache_result(self, state: State, inputs: dict[str, Any]) -> State:
         """With ``cache_for``, a success becomes ``Cached`` and is kept for later runs."""

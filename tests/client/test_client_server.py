@@ -255,6 +255,10 @@ def test_token_and_payload_cap(tmp_path):
             Client(api_server=guarded.graphql_url, api_token="wrong").create_project("p")
         client = Client(api_server=guarded.graphql_url, api_token="s3cret")
         client.create_project("p")
+        # Prefect 1.x's name for the token, and its tenant argument (one tenant here)
+        Client(api_server=guarded.graphql_url, api_key="s3cret", tenant_id="t").create_project("q")
+        with pytest.raises(ValueError, match="both api_token and api_key, which differ"):
+            Client(api_server=guarded.graphql_url, api_token="s3cret", api_key="other")
 
         blob = os.urandom(30_000)  # incompressible, and pickled with the task's code
 

@@ -130,6 +130,11 @@ TRANSITIONS: dict[tuple[Kind, Kind], str] = {
     (_C, _P): "a restart reruns a cancelled task run",
 }
 
+#: (from, to) state names allowed beside :data:`TRANSITIONS`, between two finished states
+FINISHED_MOVES: dict[tuple[str, str], str] = {
+    ("Success", "Cached"): "a task with cache_for keeps its success as a cache for later runs",
+}
+
 #: Scheduled-kind states an agent may pick up (a ``Paused`` run waits for a person instead).
 RUNNABLE_SCHEDULED_STATES = tuple(sorted(state_sets.RUNNABLE_SCHEDULED))
 
@@ -219,7 +224,7 @@ def check_transition(run_label: str, current: str | None, new: state_module.Stat
     frm, to = kind_of(current), kind_of(new)
     if frm is None or to is None:
         return
-    if (frm, to) not in TRANSITIONS:
+    if (frm, to) not in TRANSITIONS and (current, type(new).__name__) not in FINISHED_MOVES:
         targets = allowed_targets(frm)
         allowed = f"it can only become {', '.join(targets)}" if targets else "it cannot change"
         raise InvalidTransition(

@@ -43,6 +43,15 @@ def test_transition_table(current, new):
             check_transition("Flow run x", from_state, EXAMPLES[new])
 
 
+def test_a_success_may_become_cached_and_nothing_else_finished_may_move():
+    # a task with cache_for reports Success, then Cached (as flow.run's states go)
+    check_transition("Task run x", "Success", s.Cached())
+    for current, new in [("Failed", s.Cached()), ("Cached", s.Success()), ("Success", s.Failed()),
+                         ("Cached", s.Cached()), ("TriggerFailed", s.Success())]:
+        with pytest.raises(InvalidTransition, match="is not an allowed transition"):
+            check_transition("Task run x", current, new)
+
+
 def test_a_first_state_can_be_anything():
     check_transition("Task run x", None, s.Success())
 
