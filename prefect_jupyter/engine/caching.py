@@ -2,16 +2,15 @@
 
 Prefect 1 kept these in ``context.caches``; so do we, so that a task with ``cache_for`` reuses a
 result across runs of the same flow, and across flows when tasks share a ``cache_key``.
+``flow.run()`` adds each run's cached states (``engine.flow_run``); a run an agent executes
+starts with the server's (``backend.server_caches``).
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from prefect_jupyter.context import context
-
-_lock = threading.Lock()
 
 
 def _store() -> dict[str, list[Any]]:
@@ -22,12 +21,6 @@ def _store() -> dict[str, list[Any]]:
 
 
 def cached_states(key: str) -> list[Any]:
-    """The cached states stored under ``key``, oldest first: the order a task tries them in
-    (Prefect 1's), so the first still valid one is used."""
+    """The cached states stored under ``key``, in the order a task tries them (Prefect 1's):
+    ``flow.run()``'s oldest first, the server's newest first; the first valid one is used."""
     return list(_store().get(key, []))
-
-
-def remember(key: str, state: Any) -> None:
-    """Store a ``Cached`` state under ``key``."""
-    with _lock:
-        _store().setdefault(key, []).append(state)
