@@ -123,6 +123,9 @@ class UnpicklableRequest(TypeError):
     pickled for the child process (nothing was started)."""
 
 
+#: seconds a child that answered has to exit by itself before it is terminated
+_EXIT_GRACE = 10.0
+
 #: what a child process sends before it calls the function: its start-up (a fresh interpreter
 #: importing what the function needs) does not count against the time limit
 _STARTED = b"started"
@@ -184,6 +187,7 @@ def run_in_child(
         )
     finally:
         os.close(answer_end)
+    answer: bytes | None = None
     try:
         with suppress(BrokenPipeError):  # a child that died at once is reported below
             child.stdin.write(request)  # type: ignore[union-attr]
@@ -200,7 +204,9 @@ def run_in_child(
             )
     finally:
         os.close(answers)
-        _stop(child)
+        # a child that answered may still be finishing (e.g. uploading its log lines): it gets
+        # a moment to exit by itself; one cut short by the time limit is stopped at once
+        _stop(child, grace=_EXIT_GRACE if answer not in (None, _STARTED) else 0.0)
     outcome = cloudpickle.loads(answer)
     if isinstance(outcome, BaseException):
         raise outcome
@@ -238,8 +244,12 @@ def _read_frame(fd: int, child: Any, timeout: float | None) -> bytes | None:
             return None
 
 
-def _stop(child: Any) -> None:
-    """End the child (it is ours): terminate, then kill if it does not go."""
+def _stop(child: Any, grace: float) -> None:
+    """End the child (it is ours): after ``grace`` seconds to exit by itself, terminate it,
+    then kill it if it does not go."""
+    if grace and child.poll() is None:
+        with suppress(Exception):  # still running after its grace: stopped below
+            child.wait(timeout=grace)
     if child.poll() is None:
         child.terminate()
         try:

@@ -296,6 +296,23 @@ class TestTimeoutsOffTheMainThread:
         assert type(states[failed]) is Failed
         assert states[failed].message == "Error during execution of task: ValueError('inside')"
 
+    def test_a_child_that_answered_finishes_its_exit_work(self, tmp_path):
+        # e.g. a child uploading its log lines at exit: it is not cut short once it answered
+        marker = tmp_path / "exited.txt"
+
+        @task(timeout=30)
+        def leaves_work_for_exit(path):
+            import atexit
+
+            atexit.register(lambda: open(path, "w").write("done"))
+            return "answered"
+
+        with Flow("exit") as flow:
+            ref = leaves_work_for_exit(str(marker))
+        state = flow.run(executor=LocalDaskExecutor(scheduler="threads")).result[ref]
+        assert state.result == "answered"
+        assert marker.read_text() == "done"
+
     def test_an_input_that_cannot_be_pickled_gets_a_soft_limit_and_a_warning(self):
         @task
         def make_lock():
