@@ -276,8 +276,6 @@ class _FrameWriter:
 
 def _serve_request(fd: int) -> None:
     """The child process's program: read the pickled request from stdin and answer on ``fd``."""
-    import sys
-
     payload = sys.stdin.buffer.read()
     with open(os.devnull, "rb") as null:  # the function gets no stdin of the parent's
         os.dup2(null.fileno(), 0)
@@ -285,8 +283,8 @@ def _serve_request(fd: int) -> None:
 
 
 def run_request(results: Any, payload: bytes) -> None:
-    """The child process's side of :func:`run_with_multiprocess_timeout`: say it started, run
-    the pickled request and put the pickled result (or the exception raised) on ``results``.
+    """The child process's side of :func:`run_in_child`: say it started, run the pickled
+    request and put the pickled result (or the exception raised) on ``results``.
 
     A result that cannot be pickled comes back as a ``RuntimeError`` naming its type and why; a
     failure to put on the queue is logged and raised.
@@ -323,6 +321,8 @@ def _put(results: Any, message: bytes, logger: logging.Logger) -> None:
 
 
 def picklable_context() -> dict[str, Any]:
+    """The current context's values that can travel to a child process (the others, e.g. a
+    lock or a client, are left for the child to make)."""
     import cloudpickle
 
     from prefect_jupyter.context import context
