@@ -8,7 +8,8 @@ within the task's ``cache_for``, of task runs of tasks with the same ``cache_key
 without a key, of the same task (this version of the flow), newest first. The task then checks
 them with its ``cache_validator`` as usual, and a valid one's value is read from the location it
 was written to (``State.load_result``). A state whose value was not persisted (no result
-location: checkpointing off, or no ``Result``) has nothing to reuse and is left out.
+location: checkpointing off, or no ``Result``) has nothing to reuse and is left out; when
+the server cannot be asked, the task runs as if nothing were cached (a warning says so).
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ def server_caches(client: Any, flow: Any, task_ids: dict[str, str]) -> dict[str,
         task_id = task_ids.get(flow.slugs.get(task, ""))
         if task_id is None and task.cache_key is None:
             continue
-        found = client.get_latest_cached_states(task_id, task.cache_key, now - task.cache_for)
+        try:
+            found = client.get_latest_cached_states(task_id, task.cache_key, now - task.cache_for)
+        except Exception as exc:  # the run goes on; the task runs as if nothing were cached
+            _logger.warning("Task '%s': its cached results on the server could not be read "
+                            "(%s); it runs as if none were cached.", task.name, exc)
+            continue
         usable = [state for state in found if _persisted(state)]
         if usable:
             caches.setdefault(task.cache_key or task.name, []).extend(usable)

@@ -110,3 +110,15 @@ def test_a_cached_file_that_is_gone_is_not_reused(run_on_server, tmp_path, caplo
     assert CALLS == ["expensive(1)", "expensive(1)"]  # ran again
     assert second.result[got].result == {"x": 1, "value": 42}
     assert "could not be read" in caplog.text and "it is not reused" in caplog.text
+
+
+def test_when_the_server_cannot_be_asked_the_task_just_runs(caplog):
+    from prefect_jupyter.backend.server_caches import server_caches
+
+    class Unreachable:
+        def get_latest_cached_states(self, *args):
+            raise ConnectionError("server gone")
+
+    flow, got = expensive_flow("unasked", PrefectResult())
+    assert server_caches(Unreachable(), flow, {flow.slugs[got]: "id"}) == {}
+    assert "could not be read (server gone); it runs as if none were cached" in caplog.text
