@@ -250,6 +250,11 @@ def _serve() -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    # what every child inherits is never garbage: keep it out of their full collections (and
+    # its pages shared between them)
+    from prefect_jupyter.utilities.heap import freeze_long_lived
+
+    freeze_long_lived()
     out = sys.stdout.buffer
 
     def say(message: dict[str, Any]) -> None:

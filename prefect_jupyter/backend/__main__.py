@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         print("No flow run to execute: pass --id RUN_ID, or set PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID.",
               file=sys.stderr)
         return 2
+    from prefect_jupyter.utilities.heap import freeze_long_lived
+
+    freeze_long_lived()  # this process ends with its run: its imports never need collecting
     try:
         execute_flow_run(flow_run_id)
     except FlowRunNotRunnable as exc:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import uvicorn
 
+from prefect_jupyter.utilities.heap import freeze_long_lived
 from prefect_jupyter.utilities.http_policy import is_loopback
 from prefect_jupyter.utilities.logging import get_logger
 
@@ -98,7 +99,9 @@ def serve(
 ) -> None:
     """Migrate the database, then serve the API until interrupted (blocking).
 
-    Logs one line with the address once it accepts connections.
+    Logs one line with the address once it accepts connections. Meant to own its process (as
+    ``prefect-jupyter server start`` does): what is alive when serving starts is frozen out of
+    the garbage collector's full passes (``utilities/heap.py``).
 
     Args:
         host: address to bind; anything but a loopback address needs ``api_token``.
@@ -142,6 +145,9 @@ def serve(
             time.perf_counter() - started,
         ),
     )
+    # the server's own state lives as long as it does: keep it out of the full collections that
+    # large reports set off
+    freeze_long_lived()
     try:
         if ui:
             asyncio.run(_serve_with_ui(server, _ui_server(app, host, ui, log_level), ui))
