@@ -127,8 +127,10 @@ class ResultSteps:
             and self.task.checkpoint is not False
             and value is not None
         ):
-            from prefect_jupyter.engine.result.base import ResultNotImplementedError
+            from prefect_jupyter.engine.result.base import Result, ResultNotImplementedError
 
+            if type(self.result).write is Result.write:
+                return value  # a result without storage keeps the value in memory
             try:
                 return self.result.write(value, **self._formatting_kwargs(inputs))
             except ResultNotImplementedError:

@@ -13,6 +13,7 @@ from prefect_jupyter.engine.state import Cancelled, Cancelling, Pending, Schedul
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api import flow_groups, states
 from prefect_jupyter.server.api.common import get_or_404, not_found, rename
+from prefect_jupyter.server.api.run_history import delete_run_history
 from prefect_jupyter.server.database import dialects
 from prefect_jupyter.server.database.models import Agent, Flow, FlowRun, Task, TaskRun, utcnow
 from prefect_jupyter.server.errors import InvalidInput
@@ -196,6 +197,7 @@ def set_flow_run_name(session: Session, flow_run_id: str, name: str) -> None:
 def delete_flow_run(session: Session, flow_run_id: str) -> None:
     """Delete a flow run with its task runs, states and logs."""
     get_or_404(session, FlowRun, flow_run_id)
+    delete_run_history(session, FlowRun.id == flow_run_id)
     session.execute(delete(FlowRun).where(FlowRun.id == flow_run_id))
 
 

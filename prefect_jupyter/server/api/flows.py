@@ -30,9 +30,18 @@ from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api import flow_groups
 from prefect_jupyter.server.api.common import get_or_404
+from prefect_jupyter.server.api.run_history import delete_run_history
 from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs
 from prefect_jupyter.server.database import dialects
-from prefect_jupyter.server.database.models import Edge, Flow, FlowGroup, Project, Task, new_id
+from prefect_jupyter.server.database.models import (
+    Edge,
+    Flow,
+    FlowGroup,
+    FlowRun,
+    Project,
+    Task,
+    new_id,
+)
 from prefect_jupyter.server.errors import InvalidInput
 
 _TASK_FLAGS = ("mapped", "is_reference_task", "is_root_task", "is_terminal_task", "auto_generated")
@@ -322,6 +331,7 @@ def delete_flow(session: Session, flow_id: str) -> None:
     """Delete a flow version with its tasks, edges, runs and logs."""
     flow = get_or_404(session, Flow, flow_id)
     group = flow.flow_group_id
+    delete_run_history(session, FlowRun.flow_id == flow_id)
     session.execute(delete(Flow).where(Flow.id == flow_id))
     if group is not None:
         flow_groups.delete_empty_groups(session, [group])

@@ -38,13 +38,15 @@ def write_run_logs(
         return 0
     _check_runs(session, logs, known or {})
     now = utcnow()
+    # a runner's report names its records; the others get ids here
+    made = iter(new_ids(sum(1 for record in logs if not record.get("id"))))
     rows = []
-    for record, row_id in zip(logs, new_ids(len(logs)), strict=True):
+    for record in logs:
         level = (record.get("level") or "INFO").upper()
         if level not in LEVELS:
             raise InvalidInput(f"Unknown log level {level!r}; use one of {', '.join(LEVELS)}.")
         rows.append({
-            "id": record.get("id") or row_id,  # a runner's report names its records
+            "id": record.get("id") or next(made),
             "flow_run_id": record["flow_run_id"],
             "task_run_id": record.get("task_run_id"),
             "timestamp": record.get("timestamp") or now,

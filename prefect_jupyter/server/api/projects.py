@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api import flow_groups
 from prefect_jupyter.server.api.common import get_or_404, require_str
+from prefect_jupyter.server.api.run_history import delete_run_history
 from prefect_jupyter.server.database import dialects
-from prefect_jupyter.server.database.models import Flow, Project
+from prefect_jupyter.server.database.models import Flow, FlowRun, Project
 from prefect_jupyter.server.errors import Conflict
 
 
@@ -37,5 +38,7 @@ def delete_project(session: Session, project_id: str) -> None:
     """Delete a project with its flows and all their runs."""
     get_or_404(session, Project, project_id)
     groups = flow_groups.group_ids(session, Flow.project_id == project_id)
+    delete_run_history(
+        session, FlowRun.flow_id.in_(select(Flow.id).where(Flow.project_id == project_id)))
     session.execute(delete(Project).where(Project.id == project_id))
     flow_groups.delete_empty_groups(session, groups)

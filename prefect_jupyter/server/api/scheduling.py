@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api import flow_runs
+from prefect_jupyter.server.api.run_history import delete_run_history
 from prefect_jupyter.server.database.models import Flow, FlowRun, utcnow
 from prefect_jupyter.server.errors import InvalidInput
 
@@ -139,13 +140,13 @@ def delete_auto_scheduled_runs(session: Session, flow_ids: Iterable[str] | None 
         stopped = list(flow_ids)
         if not stopped:
             return 0
+    unneeded = (
+        FlowRun.auto_scheduled.is_(True),
+        FlowRun.state == "Scheduled",
+        FlowRun.flow_id.in_(stopped),
+    )
+    delete_run_history(session, *unneeded)
     result = session.execute(
-        delete(FlowRun)
-        .where(
-            FlowRun.auto_scheduled.is_(True),
-            FlowRun.state == "Scheduled",
-            FlowRun.flow_id.in_(stopped),
-        )
-        .execution_options(synchronize_session=False)
+        delete(FlowRun).where(*unneeded).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -188,3 +188,69 @@ def test_other_databases_are_refused_with_the_supported_ones_named():
         normalize_url("mysql://u@h/db")
     with pytest.raises(ValueError, match="Cannot parse the database URL"):
         normalize_url("no url at all")
+
+
+def _filler(column_type, now):
+    """A value of ``column_type`` for a required column a test does not care about."""
+    name = type(column_type).__name__.upper()
+    if "INT" in name:
+        return 0
+    if "BOOL" in name:
+        return False
+    if "TIME" in name or "DATE" in name:
+        return now
+    if "JSON" in name:
+        return "{}"
+    return "x"
+
+
+def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(database):
+    """Revision 0006: ``log`` and ``task_run_state`` lose their foreign keys (SQLite rebuilds
+    both tables), and every row stays."""
+    from alembic import command
+
+    from prefect_jupyter.server.database.migrate import alembic_config
+
+    config = alembic_config()
+    with database.write_connection() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    rows = [
+        ("project", {"id": "p", "name": "p", "created": now, "updated": now}),
+        ("flow", {"id": "f", "project_id": "p", "name": "f", "version": 1,
+                  "version_group_id": "g", "archived": False, "is_schedule_active": False,
+                  "created": now, "updated": now}),
+        ("task", {"id": "t", "flow_id": "f", "slug": "t-1", "name": "t", "created": now,
+                  "updated": now}),
+        ("flow_run", {"id": "r", "flow_id": "f", "version": 1, "created": now, "updated": now}),
+        ("task_run", {"id": "tr", "flow_run_id": "r", "task_id": "t", "map_index": -1,
+                      "version": 1, "created": now, "updated": now}),
+        ("task_run_state", {"id": "s", "task_run_id": "tr", "state": "Pending", "version": 1,
+                            "timestamp": now}),
+        ("log", {"id": "l", "flow_run_id": "r", "task_run_id": "tr", "level": "INFO",
+                 "message": "kept", "timestamp": now}),
+    ]
+    with database.write_connection() as connection:
+        inspector = inspect(connection)
+        for table, values in rows:
+            columns = inspector.get_columns(table)
+            values = {k: v for k, v in values.items() if k in {c["name"] for c in columns}}
+            for column in columns:  # what else the row needs
+                if not column["nullable"] and column["name"] not in values:
+                    values[column["name"]] = _filler(column["type"], now)
+            connection.execute(text(f"INSERT INTO {table} ({', '.join(values)}) VALUES "
+                                    f"({', '.join(':' + k for k in values)})"), values)
+        assert inspector.get_foreign_keys("log") and inspector.get_foreign_keys("task_run_state")
+
+    upgrade_database(database)
+
+    assert current_revision(database) == HEAD_REVISION
+    with database.engine.connect() as connection:
+        inspector = inspect(connection)
+        assert inspector.get_foreign_keys("log") == []
+        assert inspector.get_foreign_keys("task_run_state") == []
+        assert connection.execute(text("SELECT message FROM log")).scalars().all() == ["kept"]
+        assert connection.execute(text("SELECT task_run_id FROM task_run_state")).scalars().all() \
+            == ["tr"]
+        assert ("task_run_id",) in [tuple(i["column_names"]) for i in inspector.get_indexes("log")]
