@@ -81,8 +81,10 @@ def _check_runs(session: Session, logs: list[dict[str, Any]], known: Mapping[str
     owners = dict(known)
     unknown = task_run_ids - owners.keys()
     if unknown:
+        dialect_name = session.get_bind().dialect.name
         owners.update(session.execute(
-            select(TaskRun.id, TaskRun.flow_run_id).where(TaskRun.id.in_(unknown))).all())
+            select(TaskRun.id, TaskRun.flow_run_id)
+            .where(dialects.one_of(TaskRun.id, unknown, dialect_name))).all())
     for record in logs:
         task_run_id = record.get("task_run_id")
         if task_run_id and task_run_id not in owners:

@@ -267,9 +267,10 @@ def lock_runs(session: Session, table: str, run_ids: set[str]) -> dict[str, Flow
         NotFound: for the first unknown id.
     """
     model = _RUN_MODELS[table]
+    dialect_name = session.get_bind().dialect.name
     stmt = dialects.for_update(
-        select(model).where(model.id.in_(run_ids)).order_by(model.id),
-        session.get_bind().dialect.name,
+        select(model).where(dialects.one_of(model.id, run_ids, dialect_name)).order_by(model.id),
+        dialect_name,
     )
     runs = {run.id: run for run in session.execute(stmt).scalars()}
     for run_id in sorted(run_ids - runs.keys()):
@@ -308,9 +309,11 @@ def lock_task_run_rows(session: Session, run_ids: set[str]) -> dict[str, TaskRun
     names = ("id", "flow_run_id", "version", "state", "start_time", "heartbeat", "end_time")
     # the times are only written back (or replaced): read as stored, not parsed
     columns = [dialects.stored_value(table.c[name]) for name in names]
+    dialect_name = session.get_bind().dialect.name
     stmt = dialects.for_update(
-        select(*columns).where(table.c.id.in_(run_ids)).order_by(table.c.id),
-        session.get_bind().dialect.name,
+        select(*columns).where(dialects.one_of(table.c.id, run_ids, dialect_name))
+        .order_by(table.c.id),
+        dialect_name,
     )
     rows = {row[0]: TaskRunRow(**dict(zip(names, row, strict=True)))
             for row in session.execute(stmt)}

@@ -204,9 +204,11 @@ def _taken_ids(session: Session, run_ids: list[str]) -> set[str]:
     """The ids among ``run_ids`` that task runs have (asked in chunks: SQLite's limit on bound
     parameters)."""
     taken: set[str] = set()
+    dialect_name = session.get_bind().dialect.name
     for start in range(0, len(run_ids), 1000):
         chunk = run_ids[start:start + 1000]
-        taken.update(session.execute(select(TaskRun.id).where(TaskRun.id.in_(chunk))).scalars())
+        taken.update(session.execute(
+            select(TaskRun.id).where(dialects.one_of(TaskRun.id, chunk, dialect_name))).scalars())
     return taken
 
 

@@ -447,6 +447,17 @@ def like(column: Any, pattern: str, dialect_name: str) -> ColumnElement[bool]:
     return column.like(pattern)
 
 
+def one_of(column: Any, values: Any, dialect_name: str) -> ColumnElement[bool]:
+    """``column IN values`` for a long list of text ids: on PostgreSQL ``= ANY(array)``, one
+    parameter (an ``IN`` list of a thousand is a thousand parameters for psycopg to place and
+    PostgreSQL to parse: about a tenth of the server's time for a mapped run's report); a plain
+    ``IN`` elsewhere (SQLite allows 32,766 parameters: callers ask in chunks of 1,000)."""
+    if dialect_name == POSTGRESQL:
+        values = bindparam(None, list(values), type_=postgresql.ARRAY(String))
+        return column == func.any(values)
+    return column.in_(values)
+
+
 def ilike(column: Any, pattern: str, dialect_name: str) -> ColumnElement[bool]:
     """Case-insensitive ``LIKE`` (SQLAlchemy renders ``lower(x) LIKE lower(y)`` on SQLite)."""
     return column.ilike(pattern)
