@@ -177,13 +177,8 @@ class BackendAPI:
 
     def reports_create_children(self) -> bool:
         """Whether the server's reports can create mapped children (asked once)."""
-        if self._report_fields is None:
-            if not self.supports("write_run_report"):
-                self._report_fields = set()
-            else:
-                found = self.graphql(queries.REPORT_INPUT_FIELDS)["__type"]
-                self._report_fields = {f["name"] for f in (found or {}).get("inputFields") or []}
-        return "new_task_runs" in self._report_fields
+        self.features()
+        return "new_task_runs" in (self._report_fields or ())
 
     # -- logs ----------------------------------------------------------------------------------
     def write_run_logs(self, logs: list[dict[str, Any]]) -> None:
@@ -210,7 +205,14 @@ class BackendAPI:
 
     def supports(self, mutation_name: str) -> bool:
         """Whether the server's schema has a mutation (asked once, then remembered)."""
+        return mutation_name in self.features()
+
+    def features(self) -> set[str]:
+        """The server's mutations, asked once (with what its reports carry) in one request;
+        a run asks before it starts, so that its first report does not wait for it."""
         if self._mutations is None:
-            data = self.graphql(queries.MUTATION_NAMES)
+            data = self.graphql(queries.SERVER_FEATURES)
             self._mutations = {f["name"] for f in data["__schema"]["mutationType"]["fields"]}
-        return mutation_name in self._mutations
+            fields = (data.get("__type") or {}).get("inputFields") or []
+            self._report_fields = {f["name"] for f in fields}
+        return self._mutations

@@ -158,6 +158,7 @@ def execute_flow_run(
         _fail(api, flow_run_id, problem, version)
         return Failed(problem)
 
+    api.features()  # what the server can take, known before the run starts
     try:
         api.set_flow_run_state(flow_run_id, state_to_dict(Running("Running flow.")), version)
     except WriteRejected as exc:

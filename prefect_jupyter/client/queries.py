@@ -116,12 +116,13 @@ query($id: uuid!, $limit: Int!, $offset: Int!) {
 """
 TASK_RUN_PAGE = 5_000
 
-MUTATION_NAMES = """
-query { __schema { mutationType { fields { name } } } }
-"""
-
-REPORT_INPUT_FIELDS = """
-query { __type(name: "write_run_report_input") { inputFields { name } } }
+#: what a runner asks a server once: its mutations, and what its reports can carry (null on a
+#: server without them)
+SERVER_FEATURES = """
+query {
+  __schema { mutationType { fields { name } } }
+  __type(name: "write_run_report_input") { inputFields { name } }
+}
 """
 
 # -- views of flows, flow runs and task runs (backend/flow.py, flow_run.py, task_run.py) ----------

@@ -170,3 +170,24 @@ def test_the_module_entry_point_needs_a_run_id():
     )
     assert done.returncode == 2
     assert "pass --id RUN_ID, or set PREFECT_JUPYTER__CONTEXT__FLOW_RUN_ID" in done.stderr
+
+
+def test_a_run_asks_the_servers_features_once_before_it_starts(
+        server_client, project_name, monkeypatch):
+    """One introspection request, before the run's Running state: the first report does not
+    wait for it (what the reports can carry comes with the mutations' names)."""
+    flow_id = server_client.register(mapping_flow(), project_name=project_name, no_url=True)
+    run_id = server_client.create_flow_run(flow_id, parameters={"numbers": [1, 2]})
+    asked: list[str] = []
+    graphql = server_client.graphql
+
+    def recording(query: str, *args, **kwargs):
+        asked.append(query)
+        return graphql(query, *args, **kwargs)
+
+    monkeypatch.setattr(server_client, "graphql", recording)
+    assert execute_flow_run(run_id, client=server_client).is_successful()
+    introspections = [i for i, q in enumerate(asked) if "__schema" in q or "__type" in q]
+    first_state = next(i for i, q in enumerate(asked) if "set_flow_run_states" in q)
+    assert len(introspections) == 1 and introspections[0] < first_state
+    assert any("write_run_report" in q for q in asked)  # the states went in reports
