@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -366,19 +367,25 @@ def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> bo
     stamp_columns = [i for i, t in enumerate(types) if isinstance(t, UTCDateTime)]
     quote = dialect.identifier_preparer.quote
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    values_of = operator.itemgetter(*columns) if len(columns) > 1 else (
+        lambda row: (row[columns[0]],))
+    converted = json_columns or stamp_columns
     # row by row while the copy is open: PostgreSQL takes in the first rows while the next are
     # made
     with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
         write = copy.write_row
         for row in rows:
-            values = [row[column] for column in columns]
-            for i in json_columns:
-                if values[i] is not None:
-                    values[i] = json_text(values[i])
-            for i in stamp_columns:
-                value = values[i]
-                if not (type(value) is datetime.datetime and value.tzinfo is datetime.UTC):
-                    values[i] = stamp(value, dialect)
+            values = values_of(row)
+            if converted:
+                values = list(values)
+                for i in json_columns:
+                    if values[i] is not None:
+                        values[i] = json_text(values[i])
+                for i in stamp_columns:
+                    value = values[i]
+                    if value is not None and not (type(value) is datetime.datetime
+                                                  and value.tzinfo is datetime.UTC):
+                        values[i] = stamp(value, dialect)
             write(values)
     return True
 
