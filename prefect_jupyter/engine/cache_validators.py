@@ -54,9 +54,16 @@ def hash_inputs(inputs: dict[str, Any]) -> dict[str, str]:
         inputs: input name -> raw value.
 
     Returns:
-        input name -> hex digest.
+        input name -> hex digest: Dask's ``tokenize`` of the value, as Prefect 1 made them (so a
+        hash Prefect 1 stored still validates), when Dask is installed; else a SHA-256 of the
+        value's cloudpickle (a cache made with one validates only with the same one: the other
+        costs a rerun, never a wrong hit).
     """
-    return {name: _hash_value(value) for name, value in inputs.items()}
+    try:
+        from dask.base import tokenize
+    except ImportError:
+        tokenize = _hash_value
+    return {name: tokenize(value) for name, value in inputs.items()}
 
 
 def _hash_value(value: Any) -> str:

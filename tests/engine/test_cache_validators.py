@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import types
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -172,4 +174,22 @@ class TestHashInputs:
 
     def test_unpicklable_values_still_hash(self):
         hashes = hash_inputs({"gen": (i for i in range(3))})
-        assert isinstance(hashes["gen"], str) and len(hashes["gen"]) == 64
+        assert isinstance(hashes["gen"], str) and hashes["gen"]
+
+    def test_hashes_are_prefect_1s_dask_tokens(self):
+        from dask.base import tokenize
+
+        assert hash_inputs({"x": 1, "s": "str"}) == {"x": tokenize(1), "s": tokenize("str")}
+
+    def test_plain_values_hash_the_same_in_another_process(self):
+        # an agent run checks the hashes an earlier process stored on the server
+        code = ("from prefect_jupyter.engine.cache_validators import hash_inputs; "
+                "print(hash_inputs({'x': [1, 2], 's': 'a', 'd': {'k': 1.5}}))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout
+        assert out.strip() == str(hash_inputs({"x": [1, 2], "s": "a", "d": {"k": 1.5}}))
+
+    def test_without_dask_values_are_hashed_by_their_pickle(self, monkeypatch):
+        monkeypatch.setitem(sys.modules, "dask.base", None)  # import fails
+        hashes = hash_inputs({"x": [1, 2]})
+        assert len(hashes["x"]) == 64 and hashes == hash_inputs({"x": [1, 2]})
