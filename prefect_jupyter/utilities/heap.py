@@ -16,7 +16,7 @@ youngest generation grow to :data:`YOUNG_THRESHOLD` objects before it is collect
 default is 700): a burst of thousands of objects that live for one request or one task run is
 then mostly freed by reference counting before any pass sees it, instead of being scanned and
 promoted several times (the flow-run process of a 10,000-child map: collections 105-130 ms →
-25-50 ms of its CPU). A young cycle waits longer to be collected: at most that many objects.
+35-50 ms of its CPU). A young cycle waits longer to be collected: at most that many objects.
 
 Only for a process whose start-up state lives as long as the process: a cycle among frozen
 objects that becomes garbage later is never collected.
