@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api.common import not_found
-from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database import bulk, dialects
 from prefect_jupyter.server.database.models import FlowRun, Log, TaskRun, new_ids, utcnow
 from prefect_jupyter.server.errors import InvalidInput
 
@@ -56,7 +56,7 @@ def write_run_logs(
             "info": record.get("info"),
         })
     try:
-        dialects.insert_many(session, Log.__table__, rows)
+        bulk.insert_many(session, Log.__table__, rows)
     except Exception as exc:
         if not dialects.is_integrity_error(session, exc):
             raise

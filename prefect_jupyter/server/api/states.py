@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.engine import state as state_module
 from prefect_jupyter.engine import state_sets
 from prefect_jupyter.engine.state_schema import state_from_dict, state_to_dict
-from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database import bulk, dialects
 from prefect_jupyter.server.database.models import (
     FlowRun,
     FlowRunState,
@@ -513,9 +513,9 @@ def _store_task_runs(
     for row, row_id in zip(history, new_ids(len(history)), strict=True):
         row["id"] = row_id
     # Core statements on the tables: the ORM's bulk forms redo per-row work we need not
-    dialects.insert_many(session, TaskRun.__table__, new_rows)
-    dialects.update_many(session, TaskRun.__table__, "id", rows)
-    dialects.insert_many(session, TaskRunState.__table__, history)
+    bulk.insert_many(session, TaskRun.__table__, new_rows)
+    bulk.update_many(session, TaskRun.__table__, "id", rows)
+    bulk.insert_many(session, TaskRunState.__table__, history)
 
 
 def cancel_unfinished_task_runs(session: Session, flow_run_id: str) -> None:

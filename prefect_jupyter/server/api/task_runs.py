@@ -11,7 +11,7 @@ from prefect_jupyter.engine.state import Pending
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api.common import get_or_404, rename
 from prefect_jupyter.server.api.states import CREATED, TaskRunRow
-from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database import bulk, dialects
 from prefect_jupyter.server.database.models import (
     FlowRun,
     Task,
@@ -142,11 +142,11 @@ def create_mapped_task_runs(
         ]
         # no RETURNING (psycopg would parse a multi-row statement of thousands of parameters
         # per thousand rows): the rows inserted are told apart by their ids below
-        dialects.insert_many(session, TaskRun.__table__, rows, ignore_conflicts=True)
+        bulk.insert_many(session, TaskRun.__table__, rows, ignore_conflicts=True)
         found = _children(session, flow_run_id, task_id, wanted)
         # the rows this statement inserted carry our ids (a racing writer's carry its own)
         created = [ours[i] for i in missing if found[i]["id"] == ours[i]]
-        dialects.insert_many(session, TaskRunState.__table__, [
+        bulk.insert_many(session, TaskRunState.__table__, [
             {"id": history_id, "task_run_id": run_id, "state": "Pending",
              "message": state.message, "serialized_state": serialized, "timestamp": now,
              "version": 1}

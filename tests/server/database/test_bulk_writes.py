@@ -1,4 +1,4 @@
-"""dialects.insert_many / update_many: many rows in one statement (PostgreSQL) or an executemany.
+"""bulk.insert_many / update_many: many rows in one statement (PostgreSQL) or an executemany.
 
 Parametrized over SQLite and PostgreSQL by the ``database_url`` fixture (tests/server/conftest.py).
 The values read back must be what the ORM would have stored: timestamps in UTC (a naive one
@@ -12,12 +12,8 @@ import datetime
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, text
 from sqlalchemy.orm import Session
 
-from prefect_jupyter.server.database.dialects import (
-    JSONType,
-    UTCDateTime,
-    insert_many,
-    update_many,
-)
+from prefect_jupyter.server.database.bulk import insert_many, update_many
+from prefect_jupyter.server.database.dialects import JSONType, UTCDateTime
 
 UTC = datetime.UTC
 T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
