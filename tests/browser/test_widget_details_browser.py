@@ -178,11 +178,23 @@ def test_details_panel_shows_a_failed_task_a_result_and_mapped_children(
     assert len(panel["children"]) == 50
     assert panel["children"][0] == "[0] Success = 0"  # each child's result
     assert all(re.fullmatch(rf"\[{i}\] Success = {i * i}", row) for i, row in enumerate(panel["children"]))
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     search = widget.locator(".pj-details input.pj-search")
-    search.fill("4")
-    widget.page.wait_for_function(
-        "(root) => root.querySelectorAll('.pj-child').length === 11", arg=widget.element_handle()
-    )
+    # the first search may race a late push of the run's last state, which draws the panel
+    # again: wait for the filtered list, typing again into the panel drawn meanwhile
+    for attempt in range(3):
+        search.fill("4")
+        try:
+            widget.page.wait_for_function(
+                "(root) => root.querySelectorAll('.pj-child').length === 11",
+                arg=widget.element_handle(), timeout=10_000,
+            )
+            break
+        except PlaywrightTimeoutError:
+            widget.screenshot(path=artifacts / f"details-search-attempt-{attempt}.png")
+            if attempt == 2:
+                raise
     rows = read_panel(widget)["children"]
     assert [r.split("]")[0] + "]" for r in rows] == ["[4]", *(f"[{i}]" for i in range(40, 50))]
     search.scroll_into_view_if_needed()
