@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -165,7 +166,13 @@ def _remembering(session: Session, process: Callable[[Any], Any]) -> Callable[[A
 
 def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> bool:
     """Insert ``rows`` with PostgreSQL's ``COPY ... FROM STDIN`` (psycopg 3); whether it could
-    (columns of text, integers, timestamps or JSON)."""
+    (columns of text, integers, timestamps or JSON).
+
+    The rows are sent as ``COPY``'s text, made here a column at a time (:func:`_copy_text`)
+    for :data:`COPY_CHUNK` rows at a time: PostgreSQL takes in one chunk while the next is
+    made. (psycopg's ``write_row`` looks up and calls a dumper for every value: for a report's
+    rows it cost the server more than all its other work on them.)
+    """
     columns = list(rows[0])
     types = [table.c[column].type for column in columns]
     if not all(isinstance(t, _DOCUMENT_TYPES) for t in types):
@@ -174,40 +181,107 @@ def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> bo
     if not hasattr(dbapi, "cursor") or not hasattr(dbapi.cursor(), "copy"):
         return False
     dialect = session.get_bind().dialect
-    stamp = UTCDateTime().process_bind_param
-    texts: dict[int, tuple[Any, str]] = {}  # a batch writes one state to a run and its history
-
-    def json_text(value: Any) -> str:
-        seen = texts.get(id(value))
-        if seen is None or seen[0] is not value:
-            seen = texts[id(value)] = (value, fast_json.dumps_text(value))
-        return seen[1]
-
-    json_columns = [i for i, t in enumerate(types) if isinstance(t, JSON)]
-    stamp_columns = [i for i, t in enumerate(types) if isinstance(t, UTCDateTime)]
     quote = dialect.identifier_preparer.quote
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    values_of = operator.itemgetter(*columns) if len(columns) > 1 else (
-        lambda row: (row[columns[0]],))
-    converted = json_columns or stamp_columns
-    # row by row while the copy is open: PostgreSQL takes in the first rows while the next are
-    # made
+    convert = [_copy_converter(t, dialect) for t in types]
     with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
-        write = copy.write_row
-        for row in rows:
-            values = values_of(row)
-            if converted:
-                values = list(values)
-                for i in json_columns:
-                    if values[i] is not None:
-                        values[i] = json_text(values[i])
-                for i in stamp_columns:
-                    value = values[i]
-                    if value is not None and not (type(value) is datetime.datetime
-                                                  and value.tzinfo is datetime.UTC):
-                        values[i] = stamp(value, dialect)
-            write(values)
+        for start in range(0, len(rows), COPY_CHUNK):
+            chunk = rows[start:start + COPY_CHUNK]
+            text = _copy_text(chunk, columns, convert)
+            if text is None:  # a value COPY's text can't carry as given: psycopg's own way
+                write = copy.write_row
+                for row in chunk:
+                    write([None if value is None else convert_one(value) for value, convert_one
+                           in zip((row[c] for c in columns), convert, strict=True)])
+            else:
+                copy.write(text)
     return True
+
+
+#: rows of a ``COPY`` made and sent at a time (see :func:`_copy_rows`)
+COPY_CHUNK = 1_000
+
+#: ``COPY``'s text format: these characters in a value are written as escapes
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_NULL = "\\N"
+
+
+def _copy_text(rows: list[dict[str, Any]], columns: list[str],
+               convert: list[Callable[[Any], Any]]) -> str | None:
+    """``rows`` in ``COPY``'s text format, a line per row; ``None`` if a value has a NUL
+    character (PostgreSQL's text can't hold it: left to psycopg, which reports it)."""
+    texts = []
+    for column, convert_column in zip(columns, convert, strict=True):
+        values = [row[column] for row in rows]
+        nulls = None in values
+        if nulls:
+            escaped = _escaped(["" if value is None else convert_column(value) for value in values])
+        else:
+            escaped = _escaped(list(map(convert_column, values)))
+        if escaped is None:
+            return None
+        if nulls:
+            escaped = [_COPY_NULL if value is None else text
+                       for value, text in zip(values, escaped, strict=True)]
+        texts.append(escaped)
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
+
+
+def _escaped(texts: list[str]) -> list[str] | None:
+    """``texts`` with ``COPY``'s escapes, checked and made for the whole column at once."""
+    joined = "\x00".join(texts)  # NUL: never in PostgreSQL text, so it can part the values
+    if joined.count("\x00") != len(texts) - 1:
+        return None
+    if _COPY_SPECIAL.search(joined) is None:
+        return texts
+    return joined.translate(_COPY_ESCAPES).split("\x00")
+
+
+def _copy_converter(column_type: Any, dialect: Any) -> Callable[[Any], Any]:
+    """How a column's (non-null) values become ``COPY`` text."""
+    if isinstance(column_type, JSON):
+        texts: dict[int, tuple[Any, str]] = {}  # a batch writes one state to a run and its history
+
+        def json_text(value: Any) -> str:
+            seen = texts.get(id(value))
+            if seen is None or seen[0] is not value:
+                seen = texts[id(value)] = (value, fast_json.dumps_text(value))
+            return seen[1]
+
+        return json_text
+    if isinstance(column_type, UTCDateTime):
+        stamp = column_type.process_bind_param
+        last: list[tuple[Any, str]] = [(None, "")]  # most times of a batch are one "now"
+
+        def time_text(value: Any) -> str:
+            seen, text = last[0]
+            if value is seen:
+                return text
+            if type(value) is str and _RUNNER_TIME.fullmatch(value):
+                datetime.datetime.fromisoformat(value)  # checked (a 13th month is refused)
+                text = value
+            else:
+                text = stamp(value, dialect).isoformat()
+            last[0] = (value, text)
+            return text
+
+        return time_text
+    if isinstance(column_type, Integer):
+        return _integer_text
+    return _string_text
+
+
+def _integer_text(value: Any) -> str:
+    return str(operator.index(value))
+
+
+def _string_text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
+#: a UTC time as ``isoformat()`` writes it, which PostgreSQL reads as it is
+_RUNNER_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00")
 
 
 def _recordset(

@@ -128,3 +128,37 @@ def test_text_that_bulk_formats_would_escape_is_stored_as_given(database_url):
     assert [(r[0], r[2], r[4]) for r in stored] == [
         (f"r{i}", {"text": text, "list": [text]}, text[:20]) for i, text in enumerate(tricky)]
     engine.dispose()
+
+
+def test_many_rows_go_in_chunks_and_come_back_in_order(database_url):
+    # more rows than one chunk of COPY text, nulls and escapes in several columns
+    from prefect_jupyter.server.database.bulk import COPY_CHUNK
+
+    table, engine = _table(database_url, "bulk_chunk_test")
+    count = COPY_CHUNK * 2 + 7
+    rows = [{"id": f"r{i:05d}", "n": None if i % 3 else i, "doc": {"i": i, "t": "a\tb\\c"} if i % 2 else None,
+             "at": T0 + datetime.timedelta(seconds=i), "label": None if i % 5 == 0 else f"x\n{i}"}
+            for i in range(count)]
+    with Session(engine) as session:
+        insert_many(session, table, rows)
+        session.commit()
+        stored = _rows(session, table)
+    assert stored == [(r["id"], r["n"], r["doc"], r["at"], r["label"]) for r in rows]
+    engine.dispose()
+
+
+def test_a_nul_character_is_refused_and_nothing_is_stored(database_url):
+    # PostgreSQL's text can't hold NUL; SQLite stores it. Either way no row is half-stored.
+    table, engine = _table(database_url, "bulk_nul_test")
+    rows = [{"id": "a", "label": "fine"}, {"id": "b", "label": "nul\x00here"}]
+    with Session(engine) as session:
+        try:
+            insert_many(session, table, rows)
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            assert "NUL" in str(exc) or "0x00" in str(exc)
+            assert _rows(session, table) == []
+        else:
+            assert [r[4] for r in _rows(session, table)] == ["fine", "nul\x00here"]
+    engine.dispose()
