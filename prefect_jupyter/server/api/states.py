@@ -351,12 +351,19 @@ def set_run_state(
             f"{version}: another writer changed the run since it was read. Read the run again "
             "and decide from its current state."
         )
-    frm, to = kind_of(run.state), kind_of(state)
-    if frm is not None and to is not None and (frm, to) not in TRANSITIONS:
+    if not _allowed(run.state, type(state)):
         check_transition(_label(run), run.state, state)  # raises, saying what is allowed
-    if to is Kind.RUNNING and not isinstance(run, FlowRun):
+    if _kind_of_class(type(state)) is Kind.RUNNING and not isinstance(run, FlowRun):
         _check_flow_run_running(session, run, flow_run_states)
     _write(session, run, state, serialized, history, now)
+
+
+@functools.lru_cache(maxsize=256)  # bounded: names come from clients too
+def _allowed(current: str | None, new: type) -> bool:
+    """Whether a run in state ``current`` (a class name) may move to a state of class ``new``
+    by :data:`TRANSITIONS` (remembered: a batch asks for every state it writes)."""
+    frm, to = kind_of(current), _kind_of_class(new)
+    return frm is None or to is None or (frm, to) in TRANSITIONS
 
 
 def _label(run: FlowRun | TaskRun | TaskRunRow) -> str:
@@ -390,31 +397,28 @@ def _write(
     history: list[dict[str, Any]] | None = None, now: datetime.datetime | None = None,
 ) -> None:
     now = now or utcnow()
-    kind = kind_of(state)
-    run.version = (run.version or 0) + 1
-    run.state = type(state).__name__
-    run.state_message = _message_text(state)
+    kind = _kind_of_class(type(state))
+    version = run.version = (run.version or 0) + 1
+    name = run.state = type(state).__name__
+    message = run.state_message = _message_text(state)
     run.serialized_state = serialized
     run.state_timestamp = now
-    run.state_start_time = getattr(state, "start_time", None)
-    if kind in (Kind.RUNNING, Kind.LOOPED) and run.start_time is None:
-        run.start_time = now
-    if kind in (Kind.RUNNING, Kind.SUBMITTED):
+    start_time = run.state_start_time = getattr(state, "start_time", None)
+    if kind is Kind.RUNNING or kind is Kind.LOOPED:
+        if run.start_time is None:
+            run.start_time = now
+    if kind is Kind.RUNNING or kind is Kind.SUBMITTED:
         run.heartbeat = now
-    if kind in (Kind.FINISHED, Kind.CANCELLED):
+    if kind is Kind.FINISHED or kind is Kind.CANCELLED:
         run.end_time = now
-    elif kind in (Kind.PENDING, Kind.SCHEDULED, Kind.RUNNING):
+    elif kind is Kind.PENDING or kind is Kind.SCHEDULED or kind is Kind.RUNNING:
         run.end_time = None
-    history_model, fk = (
-        (FlowRunState, "flow_run_id") if isinstance(run, FlowRun) else (TaskRunState, "task_run_id")
-    )
     row = {
-        fk: run.id, "state": run.state, "message": run.state_message,
-        "serialized_state": serialized, "start_time": run.state_start_time, "timestamp": now,
-        "version": run.version,
+        "flow_run_id" if isinstance(run, FlowRun) else "task_run_id": run.id, "state": name, "message": message, "serialized_state": serialized,
+        "start_time": start_time, "timestamp": now, "version": version,
     }
     if history is None:
-        session.add(history_model(**row))
+        session.add(FlowRunState(**row) if isinstance(run, FlowRun) else TaskRunState(**row))
     else:
         history.append(row)  # its id is given when the batch is stored
 
