@@ -203,7 +203,7 @@ COPY_CHUNK = 1_000
 
 #: ``COPY``'s text format: these characters in a value are written as escapes
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_TEXT_OR_NULL = frozenset({str, type(None)})
 _COPY_NULL = "\\N"
 
 
@@ -214,8 +214,12 @@ def _copy_text(rows: list[dict[str, Any]], columns: list[str],
     texts = []
     for column, convert_column in zip(columns, convert, strict=True):
         values = [row[column] for row in rows]
-        nulls = None in values
-        if nulls:
+        kinds = set(map(type, values))
+        nulls = type(None) in kinds
+        if convert_column is _string_text and kinds <= _TEXT_OR_NULL:  # as they are
+            escaped = _escaped(["" if value is None else value for value in values]
+                               if nulls else values)
+        elif nulls:
             escaped = _escaped(["" if value is None else convert_column(value) for value in values])
         else:
             escaped = _escaped(list(map(convert_column, values)))
@@ -233,7 +237,8 @@ def _escaped(texts: list[str]) -> list[str] | None:
     joined = "\x00".join(texts)  # NUL: never in PostgreSQL text, so it can part the values
     if joined.count("\x00") != len(texts) - 1:
         return None
-    if _COPY_SPECIAL.search(joined) is None:
+    # four scans for one character each: faster than one for a character class
+    if not ("\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined):
         return texts
     return joined.translate(_COPY_ESCAPES).split("\x00")
 
