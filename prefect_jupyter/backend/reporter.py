@@ -12,10 +12,12 @@ mapped task announced its children):
    created by the report that first names it, with an id made here — or, on a server without
    that or when its children exist already, found or created first, all of a task's at once,
    as soon as its ``Mapped`` state says how many there are). While a report is in flight the
-   next one is made ready, its
-   versions following the first's, and it is sent as soon as the first is stored: the server
-   stores one while the next is prepared, one request at a time, in order. A server without
-   reports, or one that refuses a report, gets them apart (``sending.py``);
+   next one is made ready, its versions following the first's. When no task run has writes
+   in both (batches are cut so that a mapped child's writes go together), it is sent at once:
+   two reports in flight, the server storing one while it reads the next and the database
+   takes the other's rows. Otherwise it goes as soon as the first is stored. A report sent
+   ahead whose predecessor is not stored is settled on its own (:meth:`RunReporter._settle`).
+   A server without reports, or one that refuses a report, gets them apart (``sending.py``);
 2. flow-run states — each only once every task state and log record queued before it has been
    acknowledged, and a *finished* flow state only when the run is over (:meth:`close`) and
    everything else is stored: the server never shows a run finished while its task states or
@@ -124,6 +126,8 @@ class RunReporter:
         self._logs: collections.deque[LogWrite] = collections.deque()
         self._flow_states: collections.deque[StateWrite] = collections.deque()
         self._ready: Report | None = None  # the next report, made while the last was in flight
+        self._ahead: tuple[Report, _Call] | None = None  # ``_ready``, sent already (see _settle)
+        self._unsettled: Report | None = None  # a report sent ahead whose answer was lost
         self._resend: tuple[int, int] | None = None  # sizes of a batch whose answer was lost
         self._wake = threading.Event()
         self._closing = False
@@ -287,6 +291,8 @@ class RunReporter:
             if self.pending() < before:
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > self.retry_budget:
+                if self._ahead is not None:  # what it stored is not left to be sent again
+                    self._settle(*self._take_ahead())
                 _logger.error(
                     "Gave up reporting flow run %s to the server after %.0f s without progress "
                     "(config `cloud.agent.retry_budget`); %d state changes and log records are "
@@ -314,18 +320,23 @@ class RunReporter:
             self._backoff = 0.0
 
     def _flush(self) -> None:
-        n_task = min(len(self._task_states), MAX_BATCH)
-        n_logs = min(len(self._logs), MAX_BATCH)
+        n_task, n_logs = self._batch_sizes(0, 0)
         if self._resend is not None:
             # the batch whose answer was lost goes again exactly as it was (not grown by what
             # was queued since), so that the versions tell whether it landed
             n_task, n_logs = (min(n, len(queue)) for n, queue in
                               zip(self._resend, (self._task_states, self._logs), strict=True))
         ready, self._ready = self._ready, None
+        if self._unsettled is not None and self._resend is None and self._at_head(self._unsettled):
+            # sent ahead, its answer lost: it goes again exactly as it was, asked about first
+            ready, self._unsettled = self._unsettled, None
+            self._sender.uncertain = True
         if ready is not None and self._at_head(ready):
             n_task, n_logs = len(ready.task_writes), len(ready.log_writes)
         else:
             ready = None
+        if self._ahead is not None and ready is not self._ahead[0]:
+            self._settle(*self._take_ahead())  # not its turn after all
         if len(self._task_states) > n_task or len(self._logs) > n_logs:
             self._wake.set()  # a backlog: the next batch goes without waiting
         task_writes = [self._task_states[i] for i in range(n_task)]
@@ -376,23 +387,77 @@ class RunReporter:
         sender = self._sender
         if not sender.reports:
             return False
+        ahead_of, call = self._take_ahead()
         report = ready or sender.prepare(task_writes, log_writes)
-        if not report.items and not report.logs:
-            return sender.store(report)
-        if sender.landed(report):  # the last attempt's answer was lost, but it was stored
-            return True
-        call = _Call(sender.request, report)
+        if ahead_of is not report:
+            if call is not None:
+                self._settle(ahead_of, call)  # sent for other writes: not these
+            call = None
+            if not report.items and not report.logs:
+                return sender.store(report)
+            if sender.landed(report):  # the last attempt's answer was lost, but it was stored
+                return True
+            call = _Call(sender.request, report)
         upcoming = self._prepare_next(report, len(task_writes), len(log_writes))
-        stored = sender.store(report, call.result)
+        ahead = None
+        if upcoming is not None and not sender.uncertain and _independent(report, upcoming):
+            ahead = _Call(sender.request, upcoming)  # two in flight: see _settle for failures
+        try:
+            stored = sender.store(report, call.result)
+        except BaseException:
+            if ahead is not None:
+                self._settle(upcoming, ahead)  # type: ignore[arg-type]
+            raise
         if stored:
             self._ready = upcoming
+            self._ahead = (upcoming, ahead) if ahead is not None else None  # type: ignore[assignment]
+        elif ahead is not None:
+            self._settle(upcoming, ahead)  # type: ignore[arg-type]
         return stored
+
+    def _take_ahead(self) -> tuple[Report | None, _Call | None]:
+        """The report sent ahead and its request (``None``s: none), no longer pending here."""
+        ahead, self._ahead = self._ahead, None
+        return ahead if ahead is not None else (None, None)
+
+    def _settle(self, report: Report, call: _Call) -> None:
+        """Settle a report sent ahead whose turn did not come: the one before it was not
+        stored (it is retried, or sent apart), or it is not the head of its queues any more.
+
+        Its writes are of other task runs than any before it (:func:`_independent`), so it may
+        be stored out of turn: stored, its writes leave their queues (noted as the sending
+        notes a report); refused, nothing of it was stored and its writes go again later;
+        its answer lost, it goes again exactly as it was once its turn comes, and its first
+        log record (or its versions) tells whether it had landed, as for any lost answer.
+        """
+        try:
+            stored = call.result()
+        except WriteRejected:
+            return  # one transaction: nothing of it is stored
+        except Exception:  # the answer was lost: it may have landed
+            self._unsettled = report
+            return
+        if not stored:
+            return  # a server without reports: sent apart later
+        self._sender.stored_ahead(report)
+        self._remove(report)
+
+    def _remove(self, report: Report) -> None:
+        """Take a stored report's writes out of their queues (they follow the head's: deleted
+        by place; the engine's threads only append at the other end)."""
+        for writes, queue in ((report.task_writes, self._task_states),
+                              (report.log_writes, self._logs)):
+            if not writes:
+                continue
+            first = next(i for i, w in enumerate(queue) if w is writes[0])
+            for _ in writes:
+                del queue[first]
 
     def _prepare_next(self, report: Report, n_task: int, n_logs: int) -> Report | None:
         """The report of the next batch, after ``report`` (``None``: made in its own round)."""
-        task_writes = [self._task_states[i]
-                       for i in range(n_task, min(len(self._task_states), n_task + MAX_BATCH))]
-        log_writes = [self._logs[i] for i in range(n_logs, min(len(self._logs), n_logs + MAX_BATCH))]
+        more_task, more_logs = self._batch_sizes(n_task, n_logs)
+        task_writes = [self._task_states[i] for i in range(n_task, n_task + more_task)]
+        log_writes = [self._logs[i] for i in range(n_logs, n_logs + more_logs)]
         if not (task_writes or log_writes) or not self._sender.resolved([*task_writes, *log_writes]):
             return None
         try:
@@ -400,6 +465,34 @@ class RunReporter:
         except Exception:  # a bug here must not lose the answer of the report in flight
             _logger.exception("Could not prepare the next report of flow run %s", self.flow_run_id)
             return None
+
+    def _batch_sizes(self, task_start: int, log_start: int) -> tuple[int, int]:
+        """How many task states and log records from these places go in the next batch.
+
+        Up to :data:`MAX_BATCH` of each, grown (to twice that at most) by the writes queued
+        right after them that are of task runs the batch has: a mapped child's ``Success`` and
+        last log record join its ``Running`` and first one. The batch after it then has writes
+        of other task runs only, and can be sent before this one is stored
+        (:func:`_independent`).
+        """
+        states, logs = self._task_states, self._logs
+        n_task = min(len(states) - task_start, MAX_BATCH)
+        n_logs = min(len(logs) - log_start, MAX_BATCH)
+        keys = {states[i].key for i in range(task_start, task_start + n_task)}
+        keys.update(logs[i].key for i in range(log_start, log_start + n_logs))
+        keys.discard(None)
+        limit_task = min(len(states) - task_start, 2 * MAX_BATCH)
+        limit_logs = min(len(logs) - log_start, 2 * MAX_BATCH)
+        grew = True
+        while grew:
+            grew = False
+            while n_task < limit_task and states[task_start + n_task].key in keys:
+                n_task += 1
+                grew = True
+            while n_logs < limit_logs and logs[log_start + n_logs].key in keys:
+                n_logs += 1
+                grew = True
+        return n_task, n_logs
 
     def _flow_states_due(self) -> int:
         """How many flow states at the head of their queue may be sent now.
@@ -435,6 +528,16 @@ class RunReporter:
         except (ServerUnavailable, WriteRejected) as exc:
             # a missed heartbeat is not worth a retry: the next one comes soon
             _logger.debug("Heartbeat for flow run %s failed: %s", self.flow_run_id, exc)
+
+
+def _independent(first: Report, second: Report) -> bool:
+    """Whether ``second`` may be stored before ``first`` is (or without it): no task run has
+    writes in both (states or log records), so neither's versions or children depend on the
+    other's."""
+    keys = {w.key for w in (*first.task_writes, *first.log_writes)}
+    keys.discard(None)  # the flow run's own log records: any order
+    return not any(w.key in keys for w in (*second.task_writes, *second.log_writes)
+                   if w.key is not None)
 
 
 class _Call:

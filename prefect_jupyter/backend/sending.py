@@ -192,10 +192,11 @@ class ReportSender:
 
     def _children_stored(self, report: Report) -> None:
         """The children ``report`` created are stored: they become task runs the server has."""
-        for key in report.child_keys:
+        for key, child in zip(report.child_keys, report.children, strict=True):
             ref = self.proposed.pop(key, None)
-            if ref is not None:
-                self.task_runs[key] = ref
+            if key not in self.task_runs:
+                # (a report stored ahead may find its proposals cleared by a refusal meanwhile)
+                self.task_runs[key] = ref or TaskRunRef(child["id"], 1)
 
     def store(self, report: Report, answer: Callable[[], bool] | None = None) -> bool:
         """Send ``report`` (or take the ``answer`` of its request, made already); whether it is
@@ -242,6 +243,14 @@ class ReportSender:
         _logger.debug("The report was stored before the connection dropped.")
         self._stored(report)
         return True
+
+    def stored_ahead(self, report: Report) -> None:
+        """Note ``report`` stored out of turn: sent ahead of one that was not stored (see
+        ``RunReporter._settle``); what is uncertain about that one stays so."""
+        uncertain = self.uncertain
+        self.sent["requests"] += 1
+        self._stored(report)
+        self.uncertain = uncertain
 
     def _stored(self, report: Report) -> None:
         """Note that ``report`` is stored: its children and versions, what it carried."""
