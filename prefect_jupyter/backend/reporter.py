@@ -70,7 +70,8 @@ _logger = logging.getLogger("prefect_jupyter.cloud.reporter")
 #: queued while the one before was in flight), a quiet one sends a request per interval
 EAGER_WRITES = 200
 
-#: the most task states (and, separately, log records) sent in one request: a 10,000-child map
+#: how many task states (and, separately, log records) one request carries — grown, to twice
+#: this at most, to keep a task run's writes together (``_batch_sizes``): a 10,000-child map
 #: queues ~30,000 states in a second, and one request with all of them would outlast the
 #: client's timeout; fewer, larger reports spend less on each request's fixed costs (HTTP,
 #: parsing, a transaction) — a report of 2,000 of each takes the server ~0.15 s
