@@ -321,13 +321,18 @@ class RunReporter:
             self._backoff = 0.0
 
     def _flush(self) -> None:
+        ready, self._ready = self._ready, None
+        ahead = self._ahead
+        if ahead is not None and not (ready is ahead[0] and self._resend is None
+                                      and self._at_head(ready)):
+            # not its turn after all (before the sizes: a stored one leaves the queues)
+            self._settle(*self._take_ahead())
         n_task, n_logs = self._batch_sizes(0, 0)
         if self._resend is not None:
             # the batch whose answer was lost goes again exactly as it was (not grown by what
             # was queued since), so that the versions tell whether it landed
             n_task, n_logs = (min(n, len(queue)) for n, queue in
                               zip(self._resend, (self._task_states, self._logs), strict=True))
-        ready, self._ready = self._ready, None
         if self._unsettled is not None and self._resend is None and self._at_head(self._unsettled):
             # sent ahead, its answer lost: it goes again exactly as it was, asked about first
             ready, self._unsettled = self._unsettled, None
@@ -336,8 +341,6 @@ class RunReporter:
             n_task, n_logs = len(ready.task_writes), len(ready.log_writes)
         else:
             ready = None
-        if self._ahead is not None and ready is not self._ahead[0]:
-            self._settle(*self._take_ahead())  # not its turn after all
         if len(self._task_states) > n_task or len(self._logs) > n_logs:
             self._wake.set()  # a backlog: the next batch goes without waiting
         task_writes = [self._task_states[i] for i in range(n_task)]
@@ -386,14 +389,12 @@ class RunReporter:
         versions follow this report's, so it is only used once this one is stored.
         """
         sender = self._sender
-        if not sender.reports:
+        # a report sent ahead is ``ready`` (_flush settled it otherwise): its answer is awaited
+        _, call = self._take_ahead()
+        if call is None and not sender.reports:
             return False
-        ahead_of, call = self._take_ahead()
         report = ready or sender.prepare(task_writes, log_writes)
-        if ahead_of is not report:
-            if call is not None:
-                self._settle(ahead_of, call)  # sent for other writes: not these
-            call = None
+        if call is None:
             if not report.items and not report.logs:
                 return sender.store(report)
             if sender.landed(report):  # the last attempt's answer was lost, but it was stored
