@@ -1,5 +1,6 @@
 """Resolvers of what Prefect 1's own client asks beyond the tables (``schema/prefect1.graphql``):
-batched registration, a flow's deployment fields, the flow group's settings. No logic here.
+the tenant, batched registration, a flow's deployment fields, the flow group's settings. No
+logic here.
 """
 
 from __future__ import annotations
@@ -9,13 +10,18 @@ from typing import Any
 from ariadne import ObjectType
 from graphql import GraphQLResolveInfo
 
-from prefect_jupyter.server.api import flow_groups, flows
+from prefect_jupyter.server.api import flow_groups, flows, tenants
 from prefect_jupyter.server.database.models import Flow
 
 mutation = ObjectType("Mutation")
 flow = ObjectType("flow")
 
 SUCCESS = {"success": True, "error": None}
+
+
+@mutation.field("create_tenant")
+def resolve_create_tenant(_obj: Any, _info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    return {"id": tenants.create_tenant(input["name"], input.get("slug"))}
 
 
 @mutation.field("register_tasks")

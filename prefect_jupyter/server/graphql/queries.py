@@ -9,15 +9,10 @@ from graphql import GraphQLResolveInfo
 
 from prefect_jupyter import __version__
 from prefect_jupyter.server.api import task_runs
+from prefect_jupyter.server.api.tenants import DEFAULT_TENANT
 
 query = QueryType()
 
-#: The one tenant this server has (Prefect 1's client asks for a tenant id and sends it back).
-DEFAULT_TENANT = {
-    "id": "00000000-0000-4000-8000-000000000000",
-    "name": "default",
-    "slug": "default",
-}
 
 
 @query.field("hello")

@@ -73,6 +73,25 @@ def test_root_keeps_the_http_policy(api):
     assert response.status_code == 415
 
 
+CREATE_TENANT = """mutation($input: create_tenant_input!) {
+  create_tenant(input: $input) { id } }"""
+
+
+def test_prefect_server_create_tenant_answers_the_one_tenant(api):
+    # `prefect server create-tenant --name default --slug default`, the setup step
+    tenant = post_as_prefect1(api, "query { tenant { id name slug } }", {})["tenant"]
+    assert [(t["name"], t["slug"]) for t in tenant] == [("default", "default")]
+    created = post_as_prefect1(api, CREATE_TENANT, {"input": {"name": "default", "slug": "default"}})
+    assert created["create_tenant"]["id"] == tenant[0]["id"]
+    # another tenant: refused, saying there is one and none needs creating
+    response = api.request("POST", "/", json={"query": CREATE_TENANT, "variables": json.dumps(
+        {"input": {"name": "Acme", "slug": "acme"}})})
+    error = response.json()["errors"][0]
+    assert "has one tenant, 'default'" in error["message"] and "'acme'" in error["message"]
+    assert "Nothing needs creating" in error["message"]
+    assert post_as_prefect1(api, "query { tenant { id } }", {})["tenant"] == [{"id": tenant[0]["id"]}]
+
+
 def test_prefect_register_gzip_flow_with_prefect1_triggers(api):
     project_id = api.create_project()
     name = f"p1-{uuid.uuid4().hex[:6]}"

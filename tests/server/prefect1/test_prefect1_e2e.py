@@ -106,6 +106,9 @@ def prefect1_env(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[
     }
     # as a user would: the choice of backend is saved under PREFECT__HOME_DIR for what follows
     assert "server" in prefect1(env, "backend", "server").lower()
+    # the documented setup step after starting a server
+    created = prefect1(env, "server", "create-tenant", "--name", "default", "--slug", "default")
+    assert "00000000-0000-4000-8000-000000000000" in created, created
     return env
 
 
