@@ -418,7 +418,8 @@ def _write(
         "start_time": start_time, "timestamp": now, "version": version,
     }
     if history is None:
-        session.add(FlowRunState(**row) if isinstance(run, FlowRun) else TaskRunState(**row))
+        session.add(FlowRunState(**row, created=now) if isinstance(run, FlowRun)
+                    else TaskRunState(**row))
     else:
         history.append(row)  # its id is given when the batch is stored
 

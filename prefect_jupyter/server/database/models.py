@@ -349,6 +349,9 @@ class FlowRunState(_StateHistoryColumns, Base):
 
     id: Mapped[str] = _id()
     flow_run_id: Mapped[str] = _fk("flow_run.id", index=False)
+    # when it was written (Prefect Server 1's column; Prefect 1's `prefect run --execute` reads
+    # it): the same time as ``timestamp``
+    created: Mapped[datetime.datetime] = _created()
 
     flow_run: Mapped[FlowRun] = _parent("FlowRun", "states")
 

@@ -254,3 +254,44 @@ def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(dat
         assert connection.execute(text("SELECT task_run_id FROM task_run_state")).scalars().all() \
             == ["tr"]
         assert ("task_run_id",) in [tuple(i["column_names"]) for i in inspector.get_indexes("log")]
+
+
+def test_upgrading_gives_flow_run_states_their_created_time(database):
+    """Revision 0007: ``flow_run_state.created`` (Prefect Server 1's column), for rows written
+    before it their ``timestamp``."""
+    from alembic import command
+
+    from prefect_jupyter.server.database.migrate import alembic_config
+
+    config = alembic_config()
+    with database.write_connection() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    rows = [
+        ("project", {"id": "p", "name": "p", "created": now, "updated": now}),
+        ("flow", {"id": "f", "project_id": "p", "name": "f", "version": 1,
+                  "version_group_id": "g", "archived": False, "is_schedule_active": False,
+                  "created": now, "updated": now}),
+        ("flow_run", {"id": "r", "flow_id": "f", "version": 1, "created": now, "updated": now}),
+        ("flow_run_state", {"id": "s", "flow_run_id": "r", "state": "Scheduled", "version": 1,
+                            "timestamp": now}),
+    ]
+    with database.write_connection() as connection:
+        inspector = inspect(connection)
+        for table, values in rows:
+            columns = inspector.get_columns(table)
+            for column in columns:
+                if not column["nullable"] and column["name"] not in values:
+                    values[column["name"]] = _filler(column["type"], now)
+            connection.execute(text(f"INSERT INTO {table} ({', '.join(values)}) VALUES "
+                                    f"({', '.join(':' + k for k in values)})"), values)
+
+    upgrade_database(database)
+
+    assert current_revision(database) == HEAD_REVISION
+    with database.engine.connect() as connection:
+        created = connection.execute(text("SELECT created FROM flow_run_state")).scalar_one()
+        column = {c["name"]: c for c in inspect(connection).get_columns("flow_run_state")}
+    assert str(created).startswith("2026-01-01")
+    assert column["created"]["nullable"] is False

@@ -171,6 +171,9 @@ def test_prefect1_registers_runs_and_reads_back_through_our_server(server, prefe
     assert "Flow run succeeded" in watched, (watched, agent.read_text())
     assert "doubling 2" in watched
     assert "Flow run succeeded" in prefect1(env, "run", "--name", "p1-module", "--watch")
+    # an agentless run: Prefect 1 executes it here, after reading its Scheduled state's times
+    executed = prefect1(env, "run", "--name", "p1-module", "--execute")
+    assert "Flow run succeeded!" in executed, executed
     assert "Success" in prefect1(env, "get", "flow-runs")
 
     run = graphql(server, """{ flow_run(where: {flow: {name: {_eq: "p1-mapped"}}}) {
