@@ -32,7 +32,7 @@ from prefect_jupyter.server.api import flow_groups
 from prefect_jupyter.server.api.common import get_or_404
 from prefect_jupyter.server.api.run_history import delete_run_history
 from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs
-from prefect_jupyter.server.database import dialects
+from prefect_jupyter.server.database import bulk, dialects
 from prefect_jupyter.server.database.models import (
     Edge,
     Flow,
@@ -243,6 +243,31 @@ def _insert_tasks_and_edges(session: Session, flow_id: str, data: dict[str, Any]
     if rows:
         session.execute(insert(Task), rows)
     _insert_edges(session, flow_id, ids, data.get("edges", []))
+    _set_task_flags(session, flow_id, data)
+
+
+def _set_task_flags(session: Session, flow_id: str, data: dict[str, Any]) -> None:
+    """Each task's ``mapped``, ``is_root_task``, ``is_terminal_task`` and ``is_reference_task``,
+    from the flow's edges and ``reference_tasks``, as Prefect Server 1 sets them at
+    registration (Prefect 1's serialized tasks do not carry them)."""
+    slugs = dict(session.execute(select(Task.id, Task.slug).where(Task.flow_id == flow_id)).all())
+    if not slugs:
+        return
+    edges = session.execute(select(Edge.upstream_task_id, Edge.downstream_task_id, Edge.mapped)
+                            .where(Edge.flow_id == flow_id)).all()
+    has_upstream = {down for _, down, _ in edges}
+    has_downstream = {up for up, _, _ in edges}
+    mapped = {down for _, down, is_mapped in edges if is_mapped}
+    named = {item.get("slug") for item in data.get("reference_tasks") or []
+             if isinstance(item, dict)}
+    reference = ({task_id for task_id, slug in slugs.items() if slug in named} if named
+                 else set(slugs) - has_downstream)  # none named: the terminal tasks
+    bulk.update_many(session, Task.__table__, "id", [
+        {"id": task_id, "mapped": task_id in mapped, "is_root_task": task_id not in has_upstream,
+         "is_terminal_task": task_id not in has_downstream,
+         "is_reference_task": task_id in reference}
+        for task_id in slugs
+    ])
 
 
 def _insert_edges(
@@ -286,6 +311,7 @@ def register_tasks(session: Session, flow_id: str, serialized_tasks: Any) -> Non
     data = dict(flow.serialized_flow or {})
     data["tasks"] = [*data.get("tasks", []), *tasks]
     flow.serialized_flow = data
+    _set_task_flags(session, flow_id, data)
 
 
 def register_edges(session: Session, flow_id: str, serialized_edges: Any) -> None:
@@ -307,6 +333,7 @@ def register_edges(session: Session, flow_id: str, serialized_edges: Any) -> Non
     completes = "edges" not in data
     data["edges"] = [*data.get("edges", []), *edges]
     flow.serialized_flow = data
+    _set_task_flags(session, flow_id, data)
     if completes and flow.archived:
         dialects.advisory_lock(session, f"version_group:{flow.version_group_id}")
         _archive_group(session, flow.version_group_id)

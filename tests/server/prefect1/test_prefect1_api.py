@@ -92,6 +92,23 @@ def test_prefect_server_create_tenant_answers_the_one_tenant(api):
     assert post_as_prefect1(api, "query { tenant { id } }", {})["tenant"] == [{"id": tenant[0]["id"]}]
 
 
+#: (slug, mapped, root, terminal, reference) of data/mapped_flow.json's tasks, as Prefect
+#: Server 1 sets them from the edges (Prefect 1's serialized tasks do not carry them)
+P1_TASK_FLAGS = [
+    ("double-1", True, False, False, False),
+    ("n", False, True, False, False),
+    ("numbers-1", False, False, False, False),
+    ("total-1", False, False, True, True),
+]
+
+
+def _task_flags(api: Any, flow_id: str) -> list[tuple]:
+    rows = api.rows("task", {"flow_id": {"_eq": flow_id}},
+                    "slug mapped is_root_task is_terminal_task is_reference_task", {"slug": "asc"})
+    return [(r["slug"], r["mapped"], r["is_root_task"], r["is_terminal_task"],
+             r["is_reference_task"]) for r in rows]
+
+
 def test_prefect_register_gzip_flow_with_prefect1_triggers(api):
     project_id = api.create_project()
     name = f"p1-{uuid.uuid4().hex[:6]}"
@@ -107,6 +124,7 @@ def test_prefect_register_gzip_flow_with_prefect1_triggers(api):
         ("total-1", "prefect.triggers.all_finished"),
     ]
     assert tasks[0]["max_retries"] == 2 and tasks[0]["retry_delay"] == 5
+    assert _task_flags(api, flow_id) == P1_TASK_FLAGS
     flow = api.by_pk("flow", flow_id, "labels library storage run_config environment settings "
                                       "flow_group_id flow_group { name settings }")
     assert flow["labels"] == ["p1"] and flow["library"] == "prefect"
@@ -128,6 +146,7 @@ def test_batched_registration_and_flow_group_shared_by_versions(api):
     ]
     assert rows[0]["flow_group_id"] == rows[1]["flow_group_id"]
     assert api.count("task", {"flow_id": {"_eq": second}}) == 4  # the parameter once
+    assert _task_flags(api, second) == P1_TASK_FLAGS
     edges = api.rows("edge", {"flow_id": {"_eq": second}}, "mapped upstream_task { slug }")
     assert sorted((e["upstream_task"]["slug"], e["mapped"]) for e in edges) == [
         ("double-1", False), ("n", False), ("numbers-1", True)
