@@ -204,9 +204,9 @@ def _filler(column_type, now):
     return "x"
 
 
-def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(database):
-    """Revision 0006: ``log`` and ``task_run_state`` lose their foreign keys (SQLite rebuilds
-    both tables), and every row stays."""
+def _at_revision_with_rows(database, revision: str, names: list[str]) -> None:
+    """Migrate ``database`` up to ``revision`` only, then write one row into each of the
+    tables ``names`` (in order; the columns a row needs beyond these get fillers)."""
     from alembic import command
 
     from prefect_jupyter.server.database.migrate import alembic_config
@@ -214,33 +214,44 @@ def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(dat
     config = alembic_config()
     with database.write_connection() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+        command.upgrade(config, revision)
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    rows = [
-        ("project", {"id": "p", "name": "p", "created": now, "updated": now}),
-        ("flow", {"id": "f", "project_id": "p", "name": "f", "version": 1,
-                  "version_group_id": "g", "archived": False, "is_schedule_active": False,
-                  "created": now, "updated": now}),
-        ("task", {"id": "t", "flow_id": "f", "slug": "t-1", "name": "t", "created": now,
-                  "updated": now}),
-        ("flow_run", {"id": "r", "flow_id": "f", "version": 1, "created": now, "updated": now}),
-        ("task_run", {"id": "tr", "flow_run_id": "r", "task_id": "t", "map_index": -1,
-                      "version": 1, "created": now, "updated": now}),
-        ("task_run_state", {"id": "s", "task_run_id": "tr", "state": "Pending", "version": 1,
-                            "timestamp": now}),
-        ("log", {"id": "l", "flow_run_id": "r", "task_run_id": "tr", "level": "INFO",
-                 "message": "kept", "timestamp": now}),
-    ]
+    rows = {
+        "project": {"id": "p", "name": "p", "created": now, "updated": now},
+        "flow": {"id": "f", "project_id": "p", "name": "f", "version": 1,
+                 "version_group_id": "g", "archived": False, "is_schedule_active": False,
+                 "created": now, "updated": now},
+        "task": {"id": "t", "flow_id": "f", "slug": "t-1", "name": "t", "created": now,
+                 "updated": now},
+        "flow_run": {"id": "r", "flow_id": "f", "version": 1, "created": now, "updated": now},
+        "flow_run_state": {"id": "fs", "flow_run_id": "r", "state": "Scheduled", "version": 1,
+                           "timestamp": now},
+        "task_run": {"id": "tr", "flow_run_id": "r", "task_id": "t", "map_index": -1,
+                     "version": 1, "created": now, "updated": now},
+        "task_run_state": {"id": "s", "task_run_id": "tr", "state": "Pending", "version": 1,
+                           "timestamp": now},
+        "log": {"id": "l", "flow_run_id": "r", "task_run_id": "tr", "level": "INFO",
+                "message": "kept", "timestamp": now},
+    }
     with database.write_connection() as connection:
         inspector = inspect(connection)
-        for table, values in rows:
+        for table in names:
             columns = inspector.get_columns(table)
-            values = {k: v for k, v in values.items() if k in {c["name"] for c in columns}}
+            values = {k: v for k, v in rows[table].items() if k in {c["name"] for c in columns}}
             for column in columns:  # what else the row needs
                 if not column["nullable"] and column["name"] not in values:
                     values[column["name"]] = _filler(column["type"], now)
             connection.execute(text(f"INSERT INTO {table} ({', '.join(values)}) VALUES "
                                     f"({', '.join(':' + k for k in values)})"), values)
+
+
+def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(database):
+    """Revision 0006: ``log`` and ``task_run_state`` lose their foreign keys (SQLite rebuilds
+    both tables), and every row stays."""
+    _at_revision_with_rows(database, "0005", ["project", "flow", "task", "flow_run", "task_run",
+                                              "task_run_state", "log"])
+    with database.engine.connect() as connection:
+        inspector = inspect(connection)
         assert inspector.get_foreign_keys("log") and inspector.get_foreign_keys("task_run_state")
 
     upgrade_database(database)
@@ -259,33 +270,7 @@ def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(dat
 def test_upgrading_gives_flow_run_states_their_created_time(database):
     """Revision 0007: ``flow_run_state.created`` (Prefect Server 1's column), for rows written
     before it their ``timestamp``."""
-    from alembic import command
-
-    from prefect_jupyter.server.database.migrate import alembic_config
-
-    config = alembic_config()
-    with database.write_connection() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0006")
-    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-    rows = [
-        ("project", {"id": "p", "name": "p", "created": now, "updated": now}),
-        ("flow", {"id": "f", "project_id": "p", "name": "f", "version": 1,
-                  "version_group_id": "g", "archived": False, "is_schedule_active": False,
-                  "created": now, "updated": now}),
-        ("flow_run", {"id": "r", "flow_id": "f", "version": 1, "created": now, "updated": now}),
-        ("flow_run_state", {"id": "s", "flow_run_id": "r", "state": "Scheduled", "version": 1,
-                            "timestamp": now}),
-    ]
-    with database.write_connection() as connection:
-        inspector = inspect(connection)
-        for table, values in rows:
-            columns = inspector.get_columns(table)
-            for column in columns:
-                if not column["nullable"] and column["name"] not in values:
-                    values[column["name"]] = _filler(column["type"], now)
-            connection.execute(text(f"INSERT INTO {table} ({', '.join(values)}) VALUES "
-                                    f"({', '.join(':' + k for k in values)})"), values)
+    _at_revision_with_rows(database, "0006", ["project", "flow", "flow_run", "flow_run_state"])
 
     upgrade_database(database)
 
