@@ -1,8 +1,12 @@
-"""Flow groups: what the versions of one flow share — settings and labels (Prefect Server 1).
+"""Flow groups: what the versions of one flow share (Prefect Server 1) — settings, labels,
+default parameters, a run config, a schedule and a description.
 
 Settings are a JSON object; the server reads ``heartbeat_enabled`` (default true): when false,
 the zombie killer leaves the group's running task runs alone, and Prefect 1's runner does not
-start its heartbeat process (it asks ``flow.settings``).
+start its heartbeat process (it asks ``flow.settings``); and ``lazarus_enabled`` (default true):
+when false, Lazarus leaves the group's runs whose process is gone alone. Labels, default
+parameters and the run config apply to new runs (``flow_runs.create_flow_run``); the schedule
+replaces each version's own (``scheduling.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api.common import get_or_404, not_found
 from prefect_jupyter.server.database.models import Flow, FlowGroup
+from prefect_jupyter.server.errors import InvalidInput
 
 #: Prefect Server 1's defaults for a flow group's settings
 DEFAULT_SETTINGS: dict[str, Any] = {"heartbeat_enabled": True}
@@ -62,3 +67,60 @@ def run_labels(session: Session, flow: Flow) -> list[str]:
     if group is not None and group.labels is not None:
         return sorted(set(group.labels))
     return sorted(set(flow.labels or []))
+
+
+# -- Prefect Server 1's flow-group settings (set_flow_group_* mutations) -------------------------
+
+
+def _group(session: Session, flow_group_id: str) -> FlowGroup:
+    return get_or_404(session, FlowGroup, flow_group_id)
+
+
+def group_of(session: Session, flow: Flow) -> FlowGroup | None:
+    """The flow group of ``flow`` (a flow registered before groups existed may have none)."""
+    return session.get(FlowGroup, flow.flow_group_id) if flow.flow_group_id else None
+
+
+def set_labels(session: Session, flow_group_id: str, labels: list[str] | None) -> None:
+    """The labels every new run of the group gets unless given its own; ``None``: each
+    version's own again."""
+    _group(session, flow_group_id).labels = sorted(set(labels)) if labels is not None else None
+
+
+def set_description(session: Session, flow_group_id: str, description: str | None) -> None:
+    _group(session, flow_group_id).description = description
+
+
+def set_default_parameters(session: Session, flow_group_id: str, parameters: Any) -> None:
+    """Parameter values every new run of the group starts from (replacing those set before);
+    a run's own values take precedence, and they count for its required parameters."""
+    if not isinstance(parameters, dict):
+        raise InvalidInput(
+            f"parameters must be a JSON object of name: value, not {parameters!r}.")
+    _group(session, flow_group_id).default_parameters = parameters
+
+
+def set_run_config(session: Session, flow_group_id: str, run_config: Any) -> None:
+    """Prefect 1's run config (``RunConfig.serialize()``) for the group's new runs, over each
+    version's own; ``None``: each version's own again."""
+    if run_config is not None and not (isinstance(run_config, dict) and "type" in run_config):
+        raise InvalidInput(
+            f"run_config must be a serialized run config (RunConfig.serialize(), with a "
+            f"'type'), or null; not {run_config!r}.")
+    _group(session, flow_group_id).run_config = run_config
+
+
+def run_defaults(session: Session, flow: Flow) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """What a new run of ``flow`` starts from: its group's default parameters (those the flow
+    declares) and run config (``None``: the flow's own)."""
+    group = group_of(session, flow)
+    if group is None:
+        return {}, None
+    declared = {p["name"] for p in flow.parameters or []}
+    defaults = {k: v for k, v in (group.default_parameters or {}).items() if k in declared}
+    return defaults, group.run_config
+
+
+def lazarus_enabled(settings: dict[str, Any] | None) -> bool:
+    """Whether Lazarus may reschedule the group's runs (``lazarus_enabled``, default true)."""
+    return bool((settings or {}).get("lazarus_enabled", True))

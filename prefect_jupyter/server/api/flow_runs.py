@@ -54,6 +54,8 @@ def create_flow_run(
     flow returns the first run's id and creates nothing. Its labels, unless given: those of
     ``run_config`` (Prefect 1's) when given, else the flow group's or flow's
     (:func:`~prefect_jupyter.server.api.flow_groups.run_labels`), as Prefect Server 1 chose.
+    Its parameters: the given ones over the flow group's default parameters; its run config:
+    the given one, else the group's, else the flow's.
 
     Raises:
         InvalidInput: neither id given, an archived flow, unknown or missing parameters.
@@ -65,7 +67,8 @@ def create_flow_run(
         if existing is not None:
             return existing
     flow = _flow_to_run(session, flow_id, version_group_id)
-    parameters = check_parameters(flow, parameters)
+    group_parameters, group_run_config = flow_groups.run_defaults(session, flow)
+    parameters = check_parameters(flow, parameters, group_parameters)
     if context is not None and not isinstance(context, dict):
         raise InvalidInput(f"context must be a JSON object, not {context!r}.")
     start = scheduled_start_time or utcnow()
@@ -75,8 +78,8 @@ def create_flow_run(
         parameters=parameters,
         context=context or {},
         labels=_run_labels(session, flow, labels, run_config),
-        run_config=run_config if run_config is not None
-        else (flow.serialized_flow or {}).get("run_config"),
+        run_config=next((c for c in (run_config, group_run_config) if c is not None),
+                        (flow.serialized_flow or {}).get("run_config")),
         scheduled_start_time=start,
         idempotency_key=idempotency_key,
     )
@@ -135,8 +138,11 @@ def _flow_to_run(session: Session, flow_id: str | None, version_group_id: str | 
     return flow
 
 
-def check_parameters(flow: Flow, parameters: Any) -> dict[str, Any]:
-    """``parameters`` if they fit ``flow``'s declared parameters.
+def check_parameters(
+    flow: Flow, parameters: Any, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``parameters`` over ``defaults`` (the flow group's), if they fit ``flow``'s declared
+    parameters: a default counts for a required one.
 
     Raises:
         InvalidInput: naming every unknown and every missing required parameter.
@@ -147,6 +153,7 @@ def check_parameters(flow: Flow, parameters: Any) -> dict[str, Any]:
         raise InvalidInput(f"parameters must be a JSON object of name: value, not {parameters!r}.")
     declared = {p["name"]: p for p in flow.parameters or []}
     unknown = sorted(set(parameters) - set(declared))
+    parameters = {**(defaults or {}), **parameters}
     missing = sorted(n for n, p in declared.items() if p.get("required") and n not in parameters)
     problems = []
     if unknown:

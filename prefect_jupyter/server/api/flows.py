@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.server.api import flow_groups
 from prefect_jupyter.server.api.common import get_or_404
 from prefect_jupyter.server.api.run_history import delete_run_history
-from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs
+from prefect_jupyter.server.api.scheduling import delete_auto_scheduled_runs, schedule_of
 from prefect_jupyter.server.database import bulk, dialects
 from prefect_jupyter.server.database.models import (
     Edge,
@@ -364,6 +364,39 @@ def delete_flow(session: Session, flow_id: str) -> None:
         flow_groups.delete_empty_groups(session, [group])
 
 
+def update_flow_project(session: Session, flow_id: str, project_id: str) -> None:
+    """Move a flow, with every version of its group, into another project (Prefect Server 1's
+    ``update_flow_project``).
+
+    Raises:
+        NotFound: unknown flow or project.
+        InvalidInput: the project has another flow of that name (versions are by name).
+    """
+    flow = get_or_404(session, Flow, flow_id)
+    get_or_404(session, Project, project_id)
+    if project_id == flow.project_id:
+        return
+    taken = session.execute(select(Flow.id).where(
+        Flow.project_id == project_id, Flow.name == flow.name,
+        Flow.version_group_id != flow.version_group_id).limit(1)).first()
+    if taken is not None:
+        raise InvalidInput(
+            f"Project {project_id} has another flow named {flow.name!r}: rename one of them "
+            "before moving this one there.")
+    session.execute(update(Flow).where(Flow.version_group_id == flow.version_group_id)
+                    .values(project_id=project_id))
+
+
+def delete_flow_group(session: Session, flow_group_id: str) -> None:
+    """Delete a flow group with every version of its flow, their runs and logs."""
+    get_or_404(session, FlowGroup, flow_group_id)
+    flow_ids = session.execute(
+        select(Flow.id).where(Flow.flow_group_id == flow_group_id)).scalars().all()
+    for flow_id in flow_ids:
+        delete_flow(session, flow_id)
+    session.execute(delete(FlowGroup).where(FlowGroup.id == flow_group_id))
+
+
 class NoSchedule(InvalidInput):
     """Turning on the schedule of a flow that has none."""
 
@@ -376,7 +409,7 @@ def set_schedule_active(session: Session, flow_id: str, active: bool) -> None:
         InvalidInput: turning on the schedule of an archived flow.
     """
     flow = get_or_404(session, Flow, flow_id)
-    if active and flow.schedule is None:
+    if active and schedule_of(session, flow) is None:
         raise NoSchedule(
             f"Flow {flow_id} ({flow.name!r}) has no schedule: give the flow a schedule and "
             "register it again."

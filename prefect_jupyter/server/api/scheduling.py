@@ -22,13 +22,15 @@ import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from prefect_jupyter.server.api import flow_runs
+from prefect_jupyter.server.api.common import get_or_404
 from prefect_jupyter.server.api.run_history import delete_run_history
-from prefect_jupyter.server.database.models import Flow, FlowRun, utcnow
+from prefect_jupyter.server.database.models import Flow, FlowGroup, FlowRun, utcnow
 from prefect_jupyter.server.errors import InvalidInput
 
 #: How many future runs of each schedule are kept created (Prefect 1 kept ten).
@@ -52,8 +54,11 @@ def idempotency_key(flow_id: str, start: datetime.datetime, parameters: Any, lab
     return key
 
 
-def upcoming_events(flow: Flow, max_runs: int, now: datetime.datetime) -> list[Any]:
-    """The next ``max_runs`` clock events of ``flow``'s schedule after ``now``.
+def upcoming_events(
+    flow: Flow, max_runs: int, now: datetime.datetime, schedule: dict[str, Any] | None = None
+) -> list[Any]:
+    """The next ``max_runs`` clock events of ``schedule`` (default: ``flow``'s own) after
+    ``now``.
 
     Raises:
         ScheduleError: the stored schedule cannot be read here (e.g. a filter function that
@@ -62,16 +67,16 @@ def upcoming_events(flow: Flow, max_runs: int, now: datetime.datetime) -> list[A
     from prefect_jupyter.serialization.schedule import schedule_from_dict
 
     try:
-        schedule = schedule_from_dict(flow.schedule)
+        made = schedule_from_dict(schedule if schedule is not None else flow.schedule)
     except Exception as exc:  # any failure to rebuild it means: this flow can't be scheduled
         raise ScheduleError(
             f"The schedule of flow {flow.id} ({flow.name!r} version {flow.version}) cannot be "
             f"read by the server ({type(exc).__name__}: {exc}); its runs are not scheduled. "
             "Register it with a schedule made of prefect_jupyter's clocks and filters."
         ) from exc
-    if schedule is None:
+    if made is None:
         return []
-    return list(schedule.next(max_runs, after=now, return_events=True))
+    return list(made.next(max_runs, after=now, return_events=True))
 
 
 def schedule_flow_runs(
@@ -90,10 +95,11 @@ def schedule_flow_runs(
             required parameter without a default on the clock).
     """
     flow = session.get(Flow, flow_id)
-    if flow is None or flow.archived or not flow.is_schedule_active or flow.schedule is None:
+    schedule = schedule_of(session, flow) if flow is not None else None
+    if flow is None or flow.archived or not flow.is_schedule_active or schedule is None:
         return []
     created = []
-    for event in upcoming_events(flow, max_runs, now or utcnow()):
+    for event in upcoming_events(flow, max_runs, now or utcnow(), schedule):
         parameters = dict(event.parameter_defaults or {})
         labels = sorted(set(flow.labels or []) | set(event.labels or []))
         key = idempotency_key(flow.id, event.start_time, parameters, event.labels)
@@ -115,6 +121,68 @@ def schedule_flow_runs(
         )
         created.append(run_id)
     return created
+
+
+def schedule_of(session: Session, flow: Flow) -> dict[str, Any] | None:
+    """The serialized schedule ``flow`` runs on: its group's, when set, else its own."""
+    group = session.get(FlowGroup, flow.flow_group_id) if flow.flow_group_id else None
+    return group.schedule if group is not None and group.schedule is not None else flow.schedule
+
+
+#: Prefect Server 1's clock inputs: cron strings, and intervals in seconds
+_CLOCK_INPUT_KEYS = {"CronClock": ("cron", "parameter_defaults"),
+                     "IntervalClock": ("interval", "parameter_defaults")}
+
+
+def set_group_schedule(session: Session, flow_group_id: str, cron_clocks: Any = None,
+                       interval_clocks: Any = None, timezone: str | None = None) -> None:
+    """Prefect Server 1's ``set_flow_group_schedule``: a schedule of these clocks for every
+    version of the group, replacing their own; their not-yet-started auto-scheduled runs are
+    deleted, and the scheduler makes the new schedule's (for versions whose schedule is on).
+
+    Raises:
+        InvalidInput: a clock or time zone that can't make a schedule (saying which).
+    """
+    from prefect_jupyter.serialization.schedule import schedule_from_dict
+
+    group = get_or_404(session, FlowGroup, flow_group_id)
+    start = None
+    if timezone:
+        try:
+            start = {"dt": datetime.datetime.now(ZoneInfo(timezone)).replace(tzinfo=None)
+                     .isoformat(), "tz": timezone}
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput(f"Unknown time zone {timezone!r} for the schedule: use an IANA "
+                               "name, e.g. 'Europe/Berlin' or 'UTC'.") from None
+    clocks = []
+    for kind, items in (("CronClock", cron_clocks), ("IntervalClock", interval_clocks)):
+        for item in items or []:
+            clock: dict[str, Any] = {"type": kind, "start_date": start}
+            clock.update({k: item[k] for k in _CLOCK_INPUT_KEYS[kind] if item.get(k) is not None})
+            if kind == "IntervalClock":
+                clock["interval"] = int(clock["interval"]) * 1_000_000  # microseconds, as stored
+            clocks.append(clock)
+    schedule = {"type": "Schedule", "clocks": clocks}
+    try:
+        schedule_from_dict(schedule).next(1)
+    except Exception as exc:
+        raise InvalidInput(f"These clocks can't make a schedule ({type(exc).__name__}: {exc}): "
+                           "give cron strings like '0 * * * *' and intervals in seconds (> 0)."
+                           ) from exc
+    group.schedule = schedule
+    _restart_group_schedule(session, group.id)
+
+
+def delete_group_schedule(session: Session, flow_group_id: str) -> None:
+    """Prefect Server 1's ``delete_flow_group_schedule``: each version runs on its own
+    schedule again (its not-yet-started runs of the group's schedule are deleted)."""
+    get_or_404(session, FlowGroup, flow_group_id).schedule = None
+    _restart_group_schedule(session, flow_group_id)
+
+
+def _restart_group_schedule(session: Session, flow_group_id: str) -> None:
+    flow_ids = session.execute(select(Flow.id).where(Flow.flow_group_id == flow_group_id)).scalars()
+    delete_auto_scheduled_runs(session, list(flow_ids))
 
 
 def _existing(session: Session, flow_id: str, key: str) -> bool:

@@ -119,7 +119,8 @@ class Project(Base):
 
 class FlowGroup(Base):
     """What the versions of one flow share (Prefect Server 1's ``flow_group``): its settings
-    (``heartbeat_enabled``, ...) and labels that override the versions' own.
+    (``heartbeat_enabled``, ...), and labels, default parameters, a run config and a schedule
+    that override the versions' own.
 
     One per version group, made with its first version.
     """
@@ -130,6 +131,13 @@ class FlowGroup(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     labels: Mapped[list[Any] | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    # parameter values every run of the group starts from (a run's own take precedence)
+    default_parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Prefect 1's run config for the group's runs, over each version's own
+    run_config: Mapped[dict[str, Any] | None]
+    # a serialized schedule that replaces each version's own
+    schedule: Mapped[dict[str, Any] | None]
     created: Mapped[datetime.datetime] = _created()
     updated: Mapped[datetime.datetime] = _updated()
 

@@ -10,7 +10,7 @@ from typing import Any
 from ariadne import ObjectType
 from graphql import GraphQLResolveInfo
 
-from prefect_jupyter.server.api import flow_groups, flows, tenants
+from prefect_jupyter.server.api import flow_groups, flows, scheduling, tenants
 from prefect_jupyter.server.database.models import Flow
 
 mutation = ObjectType("Mutation")
@@ -71,3 +71,69 @@ def resolve_settings(row: Flow, info: GraphQLResolveInfo) -> dict:
 
 #: what ``execute.build_schema`` binds besides the core resolvers
 bindables = [mutation, flow]
+
+
+@mutation.field("disable_flow_lazarus_process")
+def resolve_disable_flow_lazarus_process(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.update_settings(info.context.session, input["flow_id"], lazarus_enabled=False)
+    return SUCCESS
+
+
+@mutation.field("enable_flow_lazarus_process")
+def resolve_enable_flow_lazarus_process(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.update_settings(info.context.session, input["flow_id"], lazarus_enabled=True)
+    return SUCCESS
+
+
+@mutation.field("update_flow_project")
+def resolve_update_flow_project(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flows.update_flow_project(info.context.session, input["flow_id"], input["project_id"])
+    return {"id": input["flow_id"]}
+
+
+@mutation.field("delete_flow_group")
+def resolve_delete_flow_group(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flows.delete_flow_group(info.context.session, input["flow_group_id"])
+    return SUCCESS
+
+
+@mutation.field("set_flow_group_labels")
+def resolve_set_flow_group_labels(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.set_labels(info.context.session, input["flow_group_id"], input.get("labels"))
+    return SUCCESS
+
+
+@mutation.field("set_flow_group_description")
+def resolve_set_flow_group_description(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.set_description(info.context.session, input["flow_group_id"],
+                                input.get("description"))
+    return SUCCESS
+
+
+@mutation.field("set_flow_group_default_parameters")
+def resolve_set_flow_group_default_parameters(_obj: Any, info: GraphQLResolveInfo,
+                                              input: dict) -> dict:  # noqa: A002
+    flow_groups.set_default_parameters(info.context.session, input["flow_group_id"],
+                                       input["parameters"])
+    return SUCCESS
+
+
+@mutation.field("set_flow_group_run_config")
+def resolve_set_flow_group_run_config(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    flow_groups.set_run_config(info.context.session, input["flow_group_id"],
+                               input.get("run_config"))
+    return SUCCESS
+
+
+@mutation.field("set_flow_group_schedule")
+def resolve_set_flow_group_schedule(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    scheduling.set_group_schedule(info.context.session, input["flow_group_id"],
+                                  input.get("cron_clocks"), input.get("interval_clocks"),
+                                  input.get("timezone"))
+    return SUCCESS
+
+
+@mutation.field("delete_flow_group_schedule")
+def resolve_delete_flow_group_schedule(_obj: Any, info: GraphQLResolveInfo, input: dict) -> dict:  # noqa: A002
+    scheduling.delete_group_schedule(info.context.session, input["flow_group_id"])
+    return SUCCESS

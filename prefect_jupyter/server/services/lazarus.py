@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 from prefect_jupyter.engine.state import Failed, Scheduled
 from prefect_jupyter.engine.state_schema import state_to_dict
 from prefect_jupyter.server.api import states
+from prefect_jupyter.server.api.flow_groups import lazarus_enabled
 from prefect_jupyter.server.database.engine import Database
-from prefect_jupyter.server.database.models import FlowRun, TaskRun, utcnow
+from prefect_jupyter.server.database.models import Flow, FlowGroup, FlowRun, TaskRun, utcnow
 from prefect_jupyter.server.services.loop import LoopService
 from prefect_jupyter.server.services.runs import is_silent, last_heard, write_log
 from prefect_jupyter.server.services.zombie_killer import BATCH, FLOW_RUN_FAILED
@@ -72,8 +73,10 @@ class Lazarus(LoopService):
             TaskRun.flow_run_id == FlowRun.id, TaskRun.state.in_(LIVE_TASK_STATES)
         )
         with self.database.read_session() as session:
-            ids = session.execute(
-                select(FlowRun.id)
+            found = session.execute(
+                select(FlowRun.id, FlowGroup.settings)
+                .join(Flow, Flow.id == FlowRun.flow_id)
+                .outerjoin(FlowGroup, FlowGroup.id == Flow.flow_group_id)
                 .where(
                     FlowRun.state.in_(WATCHED_STATES),
                     last_heard(FlowRun) <= cutoff,
@@ -81,7 +84,9 @@ class Lazarus(LoopService):
                 )
                 .order_by(FlowRun.updated)
                 .limit(BATCH)
-            ).scalars().all()
+            ).all()
+        # a flow group with Lazarus turned off (disable_flow_lazarus_process) is left alone
+        ids = [flow_run_id for flow_run_id, settings in found if lazarus_enabled(settings)]
         handled = 0
         for flow_run_id in ids:
             with self.database.write_session() as session:

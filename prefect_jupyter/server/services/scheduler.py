@@ -23,7 +23,7 @@ from prefect_jupyter.server.api.scheduling import (
     schedule_flow_runs,
 )
 from prefect_jupyter.server.database.engine import Database
-from prefect_jupyter.server.database.models import Flow, utcnow
+from prefect_jupyter.server.database.models import Flow, FlowGroup, utcnow
 from prefect_jupyter.server.services.loop import LoopService
 
 
@@ -54,7 +54,8 @@ class Scheduler(LoopService):
                 .where(
                     Flow.is_schedule_active.is_(True),
                     Flow.archived.is_(False),
-                    Flow.schedule.is_not(None),
+                    Flow.schedule.is_not(None) | Flow.flow_group_id.in_(
+                        select(FlowGroup.id).where(FlowGroup.schedule.is_not(None))),
                 )
                 .order_by(Flow.id)
             ).scalars().all()

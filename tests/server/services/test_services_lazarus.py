@@ -108,3 +108,16 @@ def test_two_lazarus_processes_revive_a_run_once(database_url, api, app, make_fl
     assert flow_run(api, run_id)["times_resurrected"] == 1
     history = api.by_pk("flow_run", run_id, "states(order_by: {version: asc}) { state }")
     assert [row["state"] for row in history["states"]] == ["Scheduled", "Running", "Scheduled"]
+
+
+def test_a_flow_with_lazarus_turned_off_is_left_alone_until_turned_on(api, app, make_flow, lazarus):
+    # Prefect Server's disable_flow_lazarus_process / enable_flow_lazarus_process
+    run_id, _ = started_run(api, make_flow, {"todo": s.Pending()})
+    flow_id = api.flow_run(run_id, "flow_id")["flow_id"]
+    api.mutate("disable_flow_lazarus_process", {"flow_id": flow_id})
+    go_silent(app, run_id)
+    assert lazarus.run_once() == 0
+    assert flow_run(api, run_id)["state"] == "Running"
+    api.mutate("enable_flow_lazarus_process", {"flow_id": flow_id})
+    assert lazarus.run_once() == 1
+    assert flow_run(api, run_id)["state"] == "Scheduled"
