@@ -19,7 +19,7 @@ from prefect_jupyter.server.database.migrate import (
     script_head_revision,
     upgrade_database,
 )
-from prefect_jupyter.server.database.models import MODELS, Base, Project
+from prefect_jupyter.server.database.models import MODELS, Base, FlowGroup, Project
 
 TABLES = {"project", "flow_group", "flow", "task", "edge", "flow_run", "task_run", "flow_run_state",
           "task_run_state", "log", "agent", "task_run_artifact"}
@@ -218,6 +218,8 @@ def _at_revision_with_rows(database, revision: str, names: list[str]) -> None:
     now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     rows = {
         "project": {"id": "p", "name": "p", "created": now, "updated": now},
+        "flow_group": {"id": "fg", "name": "f", "settings": "{}", "created": now,
+                       "updated": now},
         "flow": {"id": "f", "project_id": "p", "name": "f", "version": 1,
                  "version_group_id": "g", "archived": False, "is_schedule_active": False,
                  "created": now, "updated": now},
@@ -269,8 +271,9 @@ def test_upgrading_keeps_logs_and_state_history_and_drops_their_foreign_keys(dat
 
 def test_upgrading_gives_flow_run_states_their_created_time(database):
     """Revision 0007: ``flow_run_state.created`` (Prefect Server 1's column), for rows written
-    before it their ``timestamp``."""
-    _at_revision_with_rows(database, "0006", ["project", "flow", "flow_run", "flow_run_state"])
+    before it their ``timestamp``; flow groups' columns, ``default_parameters`` empty."""
+    _at_revision_with_rows(database, "0006", ["project", "flow_group", "flow", "flow_run",
+                                              "flow_run_state"])
 
     upgrade_database(database)
 
@@ -280,3 +283,7 @@ def test_upgrading_gives_flow_run_states_their_created_time(database):
         column = {c["name"]: c for c in inspect(connection).get_columns("flow_run_state")}
     assert str(created).startswith("2026-01-01")
     assert column["created"]["nullable"] is False
+    with database.read_session() as session:
+        group = session.get(FlowGroup, "fg")
+        assert (group.default_parameters, group.schedule, group.run_config, group.description) \
+            == ({}, None, None, None)
