@@ -452,7 +452,8 @@ class RunReporter:
                               (report.log_writes, self._logs)):
             if not writes:
                 continue
-            first = next(i for i, w in enumerate(queue) if w is writes[0])
+            # found in a copy: iterating the queue itself fails if an engine thread appends
+            first = next(i for i, w in enumerate(list(queue)) if w is writes[0])
             for _ in writes:
                 del queue[first]
 
