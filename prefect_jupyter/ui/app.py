@@ -73,8 +73,10 @@ def create_ui_app(api_app: ASGIApp, http_policy: HttpPolicy | None = None) -> St
         Mount("/api", app=api_app),
         Mount("/static", app=_StaticNoCache(directory=STATIC), name="static"),
         Mount("/widget", app=_StaticNoCache(directory=WIDGET_STATIC), name="widget"),
-        # Prefect 1-shaped links (`flow.register()` prints /flow/<id>) lead to the hash routes
+        # Prefect 1-shaped links lead to the hash routes: /flow/<id>, and the tenant's
+        # /default/flow-run/<id> that Prefect 1's CLI and client print (`get_cloud_url`)
         Route("/{page:str}/{id:str}", _to_hash_route, methods=["GET", "HEAD"]),
+        Route("/{tenant:str}/{page:str}/{id:str}", _to_hash_route, methods=["GET", "HEAD"]),
     ]
     policy = http_policy or HttpPolicy.for_bind("127.0.0.1")
     middleware = [Middleware(HttpPolicyMiddleware, policy=policy), Middleware(_SecurityHeaders)]
@@ -84,9 +86,15 @@ def create_ui_app(api_app: ASGIApp, http_policy: HttpPolicy | None = None) -> St
 _ID = re.compile(r"[0-9a-fA-F-]{1,64}")
 
 
+#: a tenant's slug in a Prefect 1 link (this server has one tenant; its slug is ``default``)
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
 async def _to_hash_route(request: Request) -> Response:
     page, object_id = request.path_params["page"], request.path_params["id"]
-    if page not in ("flow", "flow-run") or not _ID.fullmatch(object_id):
+    tenant = request.path_params.get("tenant")
+    if (page not in ("flow", "flow-run") or not _ID.fullmatch(object_id)
+            or (tenant is not None and not _SLUG.fullmatch(tenant))):
         return Response("Not Found", status_code=404, media_type="text/plain")
     return RedirectResponse(f"/#/{page}/{object_id}", status_code=307)
 

@@ -259,6 +259,12 @@ def test_prefect1_shaped_links_redirect_to_the_hash_routes() -> None:
     assert response.status_code == 307
     assert response.headers["location"] == f"/#/flow/{flow_id}"
     assert client.get(f"/flow-run/{flow_id}").headers["location"] == f"/#/flow-run/{flow_id}"
+    # with the tenant's slug, as Prefect 1's CLI prints them ("Created flow run ...: URL")
+    assert client.get(f"/default/flow-run/{flow_id}").headers["location"] == \
+        f"/#/flow-run/{flow_id}"
+    assert client.get(f"/default/flow/{flow_id}").headers["location"] == f"/#/flow/{flow_id}"
+    assert client.get(f"/Not%20a%20slug/flow/{flow_id}").status_code == 404
+    assert client.get("/default/elsewhere/abc").status_code == 404
     assert client.get("/flow/<script>").status_code == 404
     assert client.get("/elsewhere/abc").status_code == 404
     assert client.get("/static/ui.css").status_code == 200
