@@ -149,3 +149,21 @@ def local_run_flow(labels: list[str], **run_config: object) -> Flow:
         where(Parameter("out_dir"))
     flow.run_config = LocalRun(labels=labels, **run_config)
     return flow
+
+
+@task
+def count_to(n: int) -> list[int]:
+    return list(range(n))
+
+
+@task
+def tick(number: int) -> int:
+    time.sleep(0.001)  # children take a while: the run is still reporting them later
+    return number
+
+
+def ticking_map_flow(name: str = "ticking map") -> Flow:
+    """``count_to(n)`` → ``tick.map(...)``: ``n`` mapped children of a millisecond each."""
+    with Flow(name) as flow:
+        tick.map(count_to(Parameter("n", default=100)))
+    return flow

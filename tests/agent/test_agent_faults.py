@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import agent_flows
 import pytest
@@ -38,6 +39,49 @@ def test_a_server_restart_mid_run_loses_nothing(tmp_path):
     assert history(run) == ["Scheduled", "Submitted", "Running", "Success"]
     assert all(history(t) == ["Pending", "Running", "Success"] for t in run["task_runs"]), run
     assert any(log["message"] == "saying goodbye" for log in run["logs"])
+
+
+CHILDREN = """query($id: uuid!) {
+  children: task_run_aggregate(where: {flow_run_id: {_eq: $id}, map_index: {_gte: 0}}) {
+    aggregate { count } }
+  succeeded: task_run_aggregate(where: {flow_run_id: {_eq: $id}, map_index: {_gte: 0},
+                                        state: {_eq: "Success"}}) { aggregate { count } }
+  states: task_run_state_aggregate(where: {task_run: {flow_run_id: {_eq: $id},
+                                                      map_index: {_gte: 0}}}) {
+    aggregate { count } }
+  logs: log_aggregate(where: {flow_run_id: {_eq: $id}, message: {_like: "Task 'tick[%"}}) {
+    aggregate { count } }
+  flow_run_by_pk(id: $id) { state }
+}"""
+
+
+@pytest.mark.slow
+def test_a_server_restart_while_a_map_is_reported_stores_every_child_once(tmp_path):
+    """Reports in flight (two at once) when the server goes away: each is sent again, or
+    found stored, and nothing is lost or stored twice."""
+    n = 3000
+    with ServerProcess(database_url=f"sqlite:///{tmp_path / 'server.db'}") as server:
+        client = Client(api_server=server.graphql_url, backoff=0.05)
+        client.create_project("faults")
+        flow_id = client.register(agent_flows.ticking_map_flow(), project_name="faults",
+                                  labels=["map-restart"], no_url=True)
+        run_id = client.create_flow_run(flow_id, parameters={"n": n})
+
+        def counts() -> dict[str, Any]:
+            data = client.graphql(CHILDREN, {"id": run_id})["data"]
+            return {k: v["aggregate"]["count"] for k, v in data.items() if k != "flow_run_by_pk"} \
+                | {"state": data["flow_run_by_pk"]["state"]}
+
+        with AgentProcess(server.url, ["map-restart"]) as agent:
+            wait_for(lambda: counts()["children"] > 0, 60, "the first mapped children",
+                     agents=[agent])
+            server.restart()  # the children go on; their reports wait for the new server
+            assert counts()["children"] < n  # (3,000 children sleep 3 s: the map is not done)
+            final = wait_for(lambda: (c := counts())["state"] in ("Success", "Failed") and c,
+                             120, "the map to finish", every=0.5, agents=[agent])
+            output = agent.output()
+    assert final == {"children": n, "succeeded": n, "states": 3 * n, "logs": 2 * n,
+                     "state": "Success"}, output
 
 
 def run_many(server_url: str, graphql_url: str, out_dir: Path, n_runs: int, n_agents: int,
