@@ -402,8 +402,9 @@ class RunReporter:
             call = _Call(sender.request, report)
         upcoming = self._prepare_next(report, len(task_writes), len(log_writes))
         ahead = None
-        if (upcoming is not None and (upcoming.items or upcoming.logs) and not sender.uncertain
-                and _independent(report, upcoming)):
+        # (not before the server has taken a report: an older one is asked once, not twice)
+        if (upcoming is not None and (upcoming.items or upcoming.logs) and sender.took_report
+                and not sender.uncertain and _independent(report, upcoming)):
             ahead = _Call(sender.request, upcoming)  # two in flight: see _settle for failures
         try:
             stored = sender.store(report, call.result)

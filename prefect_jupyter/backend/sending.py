@@ -101,6 +101,7 @@ class ReportSender:
         self.running: set[TaskKey] = set()  # task runs to send heartbeats for
         self.uncertain = False  # a write failed in flight: it may have been stored
         self.apart = False  # the server can't take states and logs in one report
+        self.took_report = False  # the server has stored a report (it has them)
         self.cancelled = False  # the server said the flow run was cancelled
         self.sent = {"task_states": 0, "flow_states": 0, "logs": 0, "requests": 0}
         #: what the server refused (and so was dropped), one line each, for the run's logs
@@ -212,6 +213,7 @@ class ReportSender:
             if not (answer or (lambda: self.request(report)))():
                 self.apart = True  # an older server: not asked again
                 return False
+            self.took_report = True
             self.sent["requests"] += 1
         except ServerUnavailable:
             self.uncertain = True  # it may have landed: the versions will tell

@@ -1,10 +1,12 @@
 """Two reports in flight: the next report goes while the one before it is stored.
 
-A report is sent ahead only when no task run has writes in both (``reporter._independent``), so
-it may be stored before the one before it, or without it. These tests hold the first of a pair
-until the second is answered (the server stores the second first), then make either fail — a
-refusal (nothing stored) or a lost answer (stored, but the reporter can't know) — and check
-that every state and log record is stored exactly once, in each task run's order.
+A report is sent ahead only when no task run has writes in both (``reporter._independent``) and
+the server has stored a report already (the first goes alone: an older server without reports is
+asked once), so it may be stored before the one before it, or without it. These tests hold the
+first of a pair (reports 2 and 3) until the second is answered (the server stores the second
+first), then make either fail — a refusal (nothing stored) or a lost answer (stored, but the
+reporter can't know) — and check that every state and log record is stored exactly once, in
+each task run's order.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class PairingServer(ReportingServer):
     fails reports by arrival number: ``"refuse"`` (nothing stored) or ``"lose"`` (stored,
     then the connection drops)."""
 
-    def __init__(self, hold: int = 1, fail: dict[int, str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, hold: int = 2, fail: dict[int, str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hold = hold
         self.fail = fail or {}
@@ -99,7 +101,7 @@ def test_the_next_report_is_sent_while_one_is_in_flight(small_batches, children)
     server = PairingServer(children=children)
     state, reporter, slug = _run_then_report(server, children)
     assert state.is_successful()
-    assert server.overlapped  # report 2 was answered while report 1 was still in flight
+    assert server.overlapped  # report 3 was answered while report 2 was still in flight
     _assert_all_stored_once(server, slug)
     methods = [method for method, _ in server.requests]
     assert "set_task_run_states" not in methods and "write_run_logs" not in methods
@@ -114,7 +116,7 @@ def test_the_next_report_is_sent_while_one_is_in_flight(small_batches, children)
 ])
 def test_either_of_two_reports_in_flight_may_fail_and_nothing_is_lost_or_stored_twice(
         small_batches, children, first, second):
-    fail = {number: mode for number, mode in ((1, first), (2, second)) if mode}
+    fail = {number: mode for number, mode in ((2, first), (3, second)) if mode}
     server = PairingServer(fail=fail, children=children)
     state, reporter, slug = _run_then_report(server, children)
     assert state.is_successful()
