@@ -13,7 +13,8 @@ mapped task announced its children):
    that or when its children exist already, found or created first, all of a task's at once,
    as soon as its ``Mapped`` state says how many there are). While a report is in flight the
    next one is made ready, its versions following the first's. When no task run has writes
-   in both (batches are cut so that a mapped child's writes go together), it is sent at once:
+   in both (batches are cut so that a mapped child's writes go together) and the server has
+   stored a report already, it is sent at once:
    two reports in flight, the server storing one while it reads the next and the database
    takes the other's rows. Otherwise it goes as soon as the first is stored. A report sent
    ahead whose predecessor is not stored is settled on its own (:meth:`RunReporter._settle`).
